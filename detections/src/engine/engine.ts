@@ -1,0 +1,241 @@
+import { type Alert, type CanonicalEvent, DetectionConfig, durationToMs, type EventKind } from '@agentwatch/schemas';
+import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
+import type { CompiledRegistry } from '../registry/compiled-registry.ts';
+import { alertId } from './alert-id.ts';
+import { TokenTable } from './token-table.ts';
+import type { Finding, Rule, RuleContext } from './types.ts';
+
+/** At most this many event ids are kept as evidence per alert; `count` still counts every match. */
+export const MAX_EVIDENCE_EVENTS = 25;
+/** Agent state idle this long (event time) is dropped, bounding memory under churning agent ids. */
+const AGENT_IDLE_MS = 30 * 86_400_000;
+
+interface AgentState {
+  baseline: AgentBaseline;
+  /** Per-rule state slices, keyed by rule id. */
+  slices: Record<string, unknown>;
+}
+
+interface OpenAlert {
+  alert: Alert;
+  windowEndMs: number;
+  firstSeenMs: number;
+}
+
+export interface EngineOptions {
+  registry: CompiledRegistry;
+  rules: readonly Rule[];
+  config?: Partial<DetectionConfig>;
+  /** Called when a rule throws; the engine carries on with the other rules. */
+  onRuleError?: (ruleId: string, error: unknown, event: CanonicalEvent) => void;
+}
+
+export interface EngineStats {
+  events: number;
+  alertsOpened: number;
+  matches: number;
+  ruleErrors: Record<string, number>;
+  agents: number;
+  tokens: number;
+  openAlerts: number;
+}
+
+/**
+ * The detection engine: one deterministic stream processor. Feed it events in event-time order with
+ * {@link process}; collect alerts whose dedup window has closed with {@link takeClosed}, and the rest at
+ * end of stream with {@link flush}. No I/O and no wall clock: time is the events' own, so replay and the
+ * live pipeline give identical alerts for identical input.
+ */
+export class DetectionEngine {
+  readonly config: DetectionConfig;
+  private registry: CompiledRegistry;
+  private readonly rulesByKind: Record<EventKind, Rule[]>;
+  private readonly tokens: TokenTable;
+  private readonly agents = new Map<string, AgentState>();
+  private readonly shared = new Map<string, Record<string, unknown>>();
+  private readonly open = new Map<string, OpenAlert>();
+  private readonly closed: Alert[] = [];
+  private readonly onRuleError: EngineOptions['onRuleError'];
+  private watermarkMs = Number.NEGATIVE_INFINITY;
+  private nextCloseCheckMs = Number.NEGATIVE_INFINITY;
+  private nextAgentSweepMs = Number.NEGATIVE_INFINITY;
+  private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number> };
+
+  constructor(opts: EngineOptions) {
+    this.config = DetectionConfig.parse(opts.config ?? {});
+    this.registry = opts.registry;
+    this.tokens = new TokenTable(durationToMs(this.config.token_grace));
+    this.onRuleError = opts.onRuleError;
+    const disabled = new Set(this.config.disabled_rules);
+    const seen = new Set<string>();
+    this.rulesByKind = { tool_call: [], token_issued: [], token_revoked: [], policy_decision: [] };
+    for (const rule of opts.rules) {
+      if (seen.has(rule.id)) throw new Error(`duplicate rule id "${rule.id}"`);
+      seen.add(rule.id);
+      if (disabled.has(rule.id)) continue;
+      for (const kind of rule.kinds) this.rulesByKind[kind].push(rule);
+    }
+  }
+
+  /** Swaps in a new registry (hot reload); state learned so far is kept. */
+  setRegistry(registry: CompiledRegistry): void {
+    this.registry = registry;
+  }
+
+  /** Processes one event. Events must come in non-decreasing time order (the pipeline's reorder buffer sees to it). */
+  process(event: CanonicalEvent): void {
+    const nowMs = Date.parse(event.time);
+    this.stats.events++;
+    if (nowMs > this.watermarkMs) this.watermarkMs = nowMs;
+    if (this.watermarkMs >= this.nextCloseCheckMs) this.housekeeping();
+
+    let agentState = this.agents.get(event.agent_id);
+    if (!agentState) {
+      agentState = { baseline: newBaseline(nowMs), slices: {} };
+      this.agents.set(event.agent_id, agentState);
+    }
+    const agent = this.registry.agent(event.agent_id);
+    rollTo(agentState.baseline, nowMs);
+    for (const rule of this.rulesByKind[event.kind]) {
+      let slice = agentState.slices[rule.id];
+      if (slice === undefined && rule.initState) {
+        slice = rule.initState();
+        agentState.slices[rule.id] = slice;
+      }
+      let shared = this.shared.get(rule.id);
+      if (!shared) {
+        shared = {};
+        this.shared.set(rule.id, shared);
+      }
+      const ctx: RuleContext<unknown> = {
+        registry: this.registry,
+        agent,
+        config: this.config,
+        nowMs,
+        tokens: this.tokens,
+        baseline: agentState.baseline,
+        state: slice,
+        shared,
+      };
+      let result: ReturnType<Rule['evaluate']>;
+      try {
+        result = rule.evaluate(event, ctx);
+      } catch (error) {
+        this.stats.ruleErrors[rule.id] = (this.stats.ruleErrors[rule.id] ?? 0) + 1;
+        this.onRuleError?.(rule.id, error, event);
+        continue;
+      }
+      if (!result) continue;
+      if (Array.isArray(result)) for (const f of result) this.fold(rule, f, event, nowMs);
+      else this.fold(rule, result as Finding, event, nowMs);
+    }
+    this.updateTokens(event, nowMs);
+    observe(agentState.baseline, event, nowMs);
+  }
+
+  /** Alerts whose dedup window closed (by event time) since the last call, in closing order. */
+  takeClosed(): Alert[] {
+    return this.closed.splice(0, this.closed.length);
+  }
+
+  /** End of stream: closes every open alert and returns all not yet taken, deterministically ordered. */
+  flush(): Alert[] {
+    this.closeUntil(Number.POSITIVE_INFINITY);
+    return this.takeClosed();
+  }
+
+  /** Alerts still open (their window has not closed), e.g. for a live view. */
+  openAlerts(): Alert[] {
+    return [...this.open.values()].map((o) => o.alert);
+  }
+
+  getStats(): EngineStats {
+    return { ...this.stats, ruleErrors: { ...this.stats.ruleErrors }, agents: this.agents.size, tokens: this.tokens.size, openAlerts: this.open.size };
+  }
+
+  private updateTokens(event: CanonicalEvent, nowMs: number): void {
+    if (event.kind === 'token_issued') {
+      this.tokens.issue(event.token_id, {
+        agentId: event.agent_id,
+        issuer: event.issuer,
+        scopes: event.scopes,
+        issuedMs: nowMs,
+        expiresMs: Date.parse(event.expires_at),
+        revokedMs: null,
+        parentTokenId: event.parent_token_id ?? null,
+        eventId: event.event_id,
+      });
+    } else if (event.kind === 'token_revoked') {
+      this.tokens.revoke(event.token_id, nowMs);
+    }
+  }
+
+  private fold(rule: Rule, f: Finding, event: CanonicalEvent, nowMs: number): void {
+    this.stats.matches++;
+    const agentId = f.agentId ?? event.agent_id;
+    const windowStartMs = Math.floor(nowMs / rule.dedupWindowMs) * rule.dedupWindowMs;
+    const key = `${rule.id}\u0000${agentId}\u0000${f.dedupKey}\u0000${windowStartMs}`;
+    const existing = this.open.get(key);
+    if (existing) {
+      const a = existing.alert;
+      a.count++;
+      a.last_seen = new Date(nowMs).toISOString();
+      const ids = a.evidence.event_ids;
+      if (ids.length < MAX_EVIDENCE_EVENTS && !ids.includes(event.event_id)) ids.push(event.event_id);
+      return;
+    }
+    this.stats.alertsOpened++;
+    const owner = this.registry.agent(agentId)?.entry.owner ?? null;
+    const eventIds = [...(f.relatedEventIds ?? []), event.event_id].slice(0, MAX_EVIDENCE_EVENTS);
+    const alert: Alert = {
+      alert_id: alertId(rule.id, agentId, f.dedupKey, windowStartMs),
+      rule_id: rule.id,
+      rule_version: rule.version,
+      category: rule.category,
+      severity: f.severity ?? rule.severity,
+      risk_score: f.riskScore ?? rule.riskScore,
+      agent_id: agentId,
+      owner,
+      title: f.title,
+      summary: f.summary,
+      first_seen: new Date(nowMs).toISOString(),
+      last_seen: new Date(nowMs).toISOString(),
+      count: 1,
+      evidence: { event_ids: eventIds, ...f.evidence },
+      tags: [...rule.tags],
+      status: 'new',
+    };
+    this.open.set(key, { alert, windowEndMs: windowStartMs + rule.dedupWindowMs, firstSeenMs: nowMs });
+  }
+
+  /** Runs at most once a minute of event time: closes finished windows, drops expired tokens and (hourly) idle agents. */
+  private housekeeping(): void {
+    const now = this.watermarkMs;
+    this.nextCloseCheckMs = Math.floor(now / 60_000) * 60_000 + 60_000;
+    this.closeUntil(now);
+    this.tokens.sweep(now);
+    if (now >= this.nextAgentSweepMs) {
+      this.nextAgentSweepMs = now + 3_600_000;
+      for (const [id, s] of this.agents) if (now - s.baseline.lastSeenMs > AGENT_IDLE_MS) this.agents.delete(id);
+    }
+  }
+
+  private closeUntil(nowMs: number): void {
+    const done: OpenAlert[] = [];
+    for (const [key, o] of this.open) {
+      if (o.windowEndMs <= nowMs) {
+        done.push(o);
+        this.open.delete(key);
+      }
+    }
+    done.sort(compareClosed);
+    for (const o of done) this.closed.push(o.alert);
+  }
+}
+
+/** Deterministic output order: by window end, then first match time, then id. */
+function compareClosed(a: OpenAlert, b: OpenAlert): number {
+  if (a.windowEndMs !== b.windowEndMs) return a.windowEndMs - b.windowEndMs;
+  if (a.firstSeenMs !== b.firstSeenMs) return a.firstSeenMs - b.firstSeenMs;
+  return a.alert.alert_id < b.alert.alert_id ? -1 : a.alert.alert_id > b.alert.alert_id ? 1 : 0;
+}

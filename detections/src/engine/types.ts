@@ -1,0 +1,69 @@
+import type { Category, CanonicalEvent, DetectionConfig, EventKind, Severity } from '@agentwatch/schemas';
+import type { AgentBaseline } from '../baseline/agent-baseline.ts';
+import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
+import type { TokenTable } from './token-table.ts';
+
+/** Declared metadata of a rule: what an analyst and a detection engineer read without opening the logic. */
+export interface RuleMeta {
+  /** Stable id, `<area>.<what>`; also the rule's folder name. */
+  readonly id: string;
+  readonly version: string;
+  readonly category: Category;
+  readonly severity: Severity;
+  /** 0..100, default for the rule's alerts; a finding may raise or lower it. */
+  readonly riskScore: number;
+  /** Short name of the rule (not the alert title, which a finding writes). */
+  readonly name: string;
+  readonly description: string;
+  /** Framework mappings: `owasp-nhi:NHIx`, `owasp-agentic:ASIxx`, `mitre-attack:Txxxx`, `mitre-atlas:AML.Txxxx`. */
+  readonly tags: readonly string[];
+  /** Event kinds the rule looks at; the engine only calls it for those. */
+  readonly kinds: readonly EventKind[];
+  /** Matches for the same agent and dedup key within one window fold into one alert. */
+  readonly dedupWindowMs: number;
+  readonly falsePositives: readonly string[];
+  readonly knownGaps: readonly string[];
+}
+
+/** What a rule reports for one event; the engine turns findings into (folded) alerts. */
+export interface Finding {
+  /** Distinguishes separate alerts of this rule for one agent in one window (e.g. the tool name). */
+  readonly dedupKey: string;
+  readonly title: string;
+  readonly summary: string;
+  /** Rule-specific context: declared scope, baseline figures, chain... (`event_ids` is added by the engine). */
+  readonly evidence?: Record<string, unknown>;
+  readonly severity?: Severity;
+  readonly riskScore?: number;
+  /** The agent concerned when it is not the event's actor (e.g. an unregistered delegation actor). */
+  readonly agentId?: string;
+  /** Extra event ids beyond the current one (e.g. the token issuance a misuse refers to). */
+  readonly relatedEventIds?: readonly string[];
+}
+
+/** Everything a rule may read while judging one event. Rules never do I/O and never read the clock. */
+export interface RuleContext<S> {
+  readonly registry: CompiledRegistry;
+  /** The registry entry of the acting agent, if listed. */
+  readonly agent: CompiledAgent | undefined;
+  readonly config: DetectionConfig;
+  /** Event time in epoch ms (the only clock a rule has). */
+  readonly nowMs: number;
+  readonly tokens: TokenTable;
+  /** The acting agent's learned baseline, as it was before this event. */
+  readonly baseline: AgentBaseline;
+  /** This rule's own per-agent state; plain JSON data, bounded by the rule. */
+  readonly state: S;
+  /** This rule's state shared across agents (for group-bys not keyed by agent); plain JSON, bounded by the rule. */
+  readonly shared: Record<string, unknown>;
+}
+
+/** A detection: metadata plus a pure evaluate function over one event at a time. */
+export interface Rule<S = unknown> extends RuleMeta {
+  /** Fresh per-agent state; omit for stateless rules. */
+  initState?(): S;
+  evaluate(event: CanonicalEvent, ctx: RuleContext<S>): Finding | readonly Finding[] | null | undefined;
+}
+
+/** Helper so a rule module is type-checked against its own state type. */
+export const defineRule = <S = undefined>(rule: Rule<S>): Rule<S> => rule;

@@ -1,0 +1,13 @@
+export * from './engine/types.ts';
+export * from './engine/engine.ts';
+export * from './engine/pipeline.ts';
+export * from './engine/run-events.ts';
+export * from './engine/reorder-buffer.ts';
+export * from './engine/token-table.ts';
+export * from './engine/alert-id.ts';
+export * from './registry/glob.ts';
+export * from './registry/compiled-registry.ts';
+export * from './registry/load-registry.ts';
+export * from './baseline/agent-baseline.ts';
+export * from './baseline/robust-stats.ts';
+export { BUILTIN_RULES } from '../rules/index.ts';

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/** RFC 3339 timestamp with an explicit zone (`Z` or `±hh:mm`); fractional seconds kept as given. */
+export const Rfc3339 = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 timestamp with zone, e.g. 2026-11-02T09:00:00.000Z' });
+
+/** A duration such as `30s`, `15m`, `1h`, `1d` (registry `max_token_ttl`, config windows). */
+export const Duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d|w)$/, { message: 'expected a duration like 30s, 15m, 1h or 1d' });
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Parses a {@link Duration} string to milliseconds. Throws on a string the schema would reject. */
+export function durationToMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${JSON.stringify(text)} (expected e.g. 30s, 15m, 1h, 1d)`);
+  return Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
+}
+
+/** Formats milliseconds back into the shortest exact {@link Duration}-style text, for alert summaries. */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)}h`;
+  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)}m`;
+  return `${Math.round(ms / 1000)}s`;
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { Action } from './event.ts';
+import { Duration } from './common.ts';
+
+/** Detection tuning. Every default is a product decision documented in detections/README.md. */
+export const DetectionConfig = z.strictObject({
+  /** Lifecycle: a review older than this is overdue (registry.md: default 90 days). */
+  review_interval: Duration.default('90d'),
+  /** Events may arrive this much out of order; later ones are processed late and counted. */
+  allowed_lateness: Duration.default('5m'),
+  /** Tolerated clock skew when comparing a token use against its expiry. */
+  clock_skew: Duration.default('30s'),
+  /** Token facts are dropped this long after the token expired or was revoked. */
+  token_grace: Duration.default('1d'),
+  /** Behaviour baselines stay quiet until the agent has been observed this long... */
+  learning_period: Duration.default('7d'),
+  /** ...and on at least this many distinct days. */
+  learning_min_active_days: z.number().int().min(1).default(3),
+  /** Actions treated as high-consequence for every agent, besides each agent's `high_consequence_tools`. */
+  high_consequence_actions: z.array(Action).default(['transfer', 'delete', 'admin']),
+  /** Rule ids to switch off. */
+  disabled_rules: z.array(z.string()).default([]),
+});
+export type DetectionConfig = z.infer<typeof DetectionConfig>;
+
+/** The agentwatch config file (`--config`), also fed from the environment (cli.md). */
+export const AgentwatchConfig = z.strictObject({
+  kafka_brokers: z.array(z.string().min(1)).optional(),
+  events_topic: z.string().min(1).default('agentwatch.events'),
+  clickhouse_url: z.url().optional(),
+  bootstrap_token: z.string().min(16).optional(),
+  listen: z.string().regex(/^[^:]+:\d+$/, { message: 'expected HOST:PORT' }).default('127.0.0.1:7070'),
+  data_dir: z.string().default('./data'),
+  registry: z.string().optional(),
+  rules_dir: z.string().optional(),
+  detection: DetectionConfig.default(DetectionConfig.parse({})),
+});
+export type AgentwatchConfig = z.infer<typeof AgentwatchConfig>;

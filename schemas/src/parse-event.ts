@@ -1,0 +1,24 @@
+import { CanonicalEvent } from './event.ts';
+import { type Problem, toProblems } from './errors.ts';
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+/**
+ * Validates one decoded JSON value as a canonical event (events.md). Besides the per-field schema it
+ * enforces the cross-field rules the spec states: a `delegation_chain` ends with `agent_id`, and a
+ * token does not expire before it was issued.
+ */
+export function parseEvent(value: unknown): ParseResult<CanonicalEvent> {
+  const result = CanonicalEvent.safeParse(value);
+  if (!result.success) return { ok: false, problems: toProblems(result.error) };
+  const ev = result.data;
+  const problems: Problem[] = [];
+  const chain = ev.delegation_chain;
+  if (chain && chain.length > 0 && chain[chain.length - 1] !== ev.agent_id) {
+    problems.push({ path: `delegation_chain[${chain.length - 1}]`, message: `expected the last element to be agent_id "${ev.agent_id}"` });
+  }
+  if (ev.kind === 'token_issued' && Date.parse(ev.expires_at) < Date.parse(ev.time)) {
+    problems.push({ path: 'expires_at', message: 'expected expires_at at or after time' });
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, value: ev };
+}
