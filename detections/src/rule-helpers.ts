@@ -17,8 +17,7 @@ export function actionPhrase(e: CanonicalEvent): string {
 }
 
 /** The token id an event used, if any (tool calls and policy decisions carry one optionally). */
-export const usedTokenId = (e: CanonicalEvent): string | undefined =>
-  e.kind === 'tool_call' || e.kind === 'policy_decision' ? e.token_id : undefined;
+export const usedTokenId = (e: CanonicalEvent): string | undefined => (e.kind === 'tool_call' || e.kind === 'policy_decision' ? e.token_id : undefined);
 
 /** The agents in a delegation chain, in order: every element that is not a person (registry.md). */
 export function chainAgents(chain: readonly string[], isPerson: (el: string) => boolean): string[] {

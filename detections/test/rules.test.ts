@@ -31,7 +31,8 @@ describe('all built-in rules', () => {
       expect(r.riskScore, r.id).toBeLessThanOrEqual(100);
       expect(r.description.length, r.id).toBeGreaterThan(40);
       expect(r.tags.length, r.id).toBeGreaterThan(0);
-      for (const t of r.tags) expect(t, r.id).toMatch(/^(owasp-nhi:NHI\d+|owasp-agentic:ASI\d\d|mitre-attack:T\d{4}(\.\d{3})?|mitre-atlas:AML\.T\d{4}(\.\d{3})?)$/);
+      for (const t of r.tags)
+        expect(t, r.id).toMatch(/^(owasp-nhi:NHI\d+|owasp-agentic:ASI\d\d|mitre-attack:T\d{4}(\.\d{3})?|mitre-atlas:AML\.T\d{4}(\.\d{3})?)$/);
       expect(r.kinds.length, r.id).toBeGreaterThan(0);
       expect(r.dedupWindowMs, r.id).toBeGreaterThan(0);
       expect(r.falsePositives.length + r.knownGaps.length, r.id).toBeGreaterThan(0);

@@ -4,9 +4,7 @@ import { z } from 'zod';
 export const Rfc3339 = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 timestamp with zone, e.g. 2026-11-02T09:00:00.000Z' });
 
 /** A duration such as `30s`, `15m`, `1h`, `1d` (registry `max_token_ttl`, config windows). */
-export const Duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d|w)$/, { message: 'expected a duration like 30s, 15m, 1h or 1d' });
+export const Duration = z.string().regex(/^\d+(ms|s|m|h|d|w)$/, { message: 'expected a duration like 30s, 15m, 1h or 1d' });
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -19,7 +17,12 @@ export function durationToMs(text: string): number {
 
 /** Formats milliseconds back into the shortest exact {@link Duration}-style text, for alert summaries. */
 export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)}h`;
   if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)}m`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Action } from './event.ts';
 import { Duration } from './common.ts';
+import { Action } from './event.ts';
 
 /** Detection tuning. Every default is a product decision documented in detections/README.md. */
 export const DetectionConfig = z.strictObject({
@@ -29,7 +29,10 @@ export const AgentwatchConfig = z.strictObject({
   events_topic: z.string().min(1).default('agentwatch.events'),
   clickhouse_url: z.url().optional(),
   bootstrap_token: z.string().min(16).optional(),
-  listen: z.string().regex(/^[^:]+:\d+$/, { message: 'expected HOST:PORT' }).default('127.0.0.1:7070'),
+  listen: z
+    .string()
+    .regex(/^[^:]+:\d+$/, { message: 'expected HOST:PORT' })
+    .default('127.0.0.1:7070'),
   data_dir: z.string().default('./data'),
   registry: z.string().optional(),
   rules_dir: z.string().optional(),

@@ -1,5 +1,5 @@
-import { CanonicalEvent } from './event.ts';
 import { type Problem, toProblems } from './errors.ts';
+import { CanonicalEvent } from './event.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -21,4 +21,19 @@ export function parseEvent(value: unknown): ParseResult<CanonicalEvent> {
     problems.push({ path: 'expires_at', message: 'expected expires_at at or after time' });
   }
   return problems.length ? { ok: false, problems } : { ok: true, value: ev };
+}
+
+/** Longest accepted JSON text for one event; longer lines are rejected (never buffered without bound). */
+export const MAX_EVENT_BYTES = 1_048_576;
+
+/** Decodes and validates one line of NDJSON: JSON syntax errors and schema problems both come back as problems. */
+export function parseEventJson(text: string): ParseResult<CanonicalEvent> {
+  if (text.length > MAX_EVENT_BYTES) return { ok: false, problems: [{ path: '(root)', message: `event larger than ${MAX_EVENT_BYTES} bytes` }] };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, problems: [{ path: '(root)', message: `not valid JSON: ${(e as Error).message}` }] };
+  }
+  return parseEvent(value);
 }

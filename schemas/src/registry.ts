@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Action } from './event.ts';
 import { Duration } from './common.ts';
+import { Action } from './event.ts';
 
 /** A calendar date (`2026-01-10`) or a full RFC 3339 timestamp. */
 const DateLike = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {

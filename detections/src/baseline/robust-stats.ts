@@ -1,4 +1,4 @@
-import { medianAbsoluteDeviation, median, quantileSorted } from 'simple-statistics';
+import { median, medianAbsoluteDeviation, quantileSorted } from 'simple-statistics';
 
 /** Robust summary of a sample: median, MAD-based spread and upper quantiles. */
 export interface RobustSummary {

@@ -7,7 +7,12 @@ import type { Rule } from './types.ts';
  * Runs rules over an in-memory list of events (sorted by time, stable) and returns every alert. For
  * tests and fixtures; files and streams go through `runPipeline`.
  */
-export function runEvents(opts: { rules: readonly Rule[]; registry: CompiledRegistry; events: readonly CanonicalEvent[]; config?: Partial<DetectionConfig> }): Alert[] {
+export function runEvents(opts: {
+  rules: readonly Rule[];
+  registry: CompiledRegistry;
+  events: readonly CanonicalEvent[];
+  config?: Partial<DetectionConfig>;
+}): Alert[] {
   const engine = new DetectionEngine({
     registry: opts.registry,
     rules: opts.rules,
@@ -16,9 +21,7 @@ export function runEvents(opts: { rules: readonly Rule[]; registry: CompiledRegi
       throw new Error(`rule ${ruleId} threw: ${error instanceof Error ? error.message : String(error)}`);
     },
   });
-  const sorted = opts.events
-    .map((event, i) => ({ event, i, t: Date.parse(event.time) }))
-    .sort((a, b) => a.t - b.t || a.i - b.i);
+  const sorted = opts.events.map((event, i) => ({ event, i, t: Date.parse(event.time) })).sort((a, b) => a.t - b.t || a.i - b.i);
   const alerts: Alert[] = [];
   for (const { event } of sorted) {
     engine.process(event);

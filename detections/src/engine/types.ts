@@ -1,4 +1,4 @@
-import type { Category, CanonicalEvent, DetectionConfig, EventKind, Severity } from '@agentwatch/schemas';
+import type { CanonicalEvent, Category, DetectionConfig, EventKind, Severity } from '@agentwatch/schemas';
 import type { AgentBaseline } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import type { TokenTable } from './token-table.ts';

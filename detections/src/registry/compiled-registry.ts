@@ -65,8 +65,7 @@ export class CompiledRegistry {
 
 export const stripUserPrefix = (id: string): string => (id.startsWith('user:') ? id.slice(5) : id);
 
-const patternsOrNull = (list: readonly string[] | undefined, kind: GlobKind): PatternSet | null =>
-  list === undefined ? null : new PatternSet(list, kind);
+const patternsOrNull = (list: readonly string[] | undefined, kind: GlobKind): PatternSet | null => (list === undefined ? null : new PatternSet(list, kind));
 
 function compileAgent(a: RegistryAgent): CompiledAgent {
   const s = a.scope;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Problem, Registry, toProblems } from '@agentwatch/schemas';
 import { parseDocument } from 'yaml';
 import { CompiledRegistry } from './compiled-registry.ts';
-import { GlobSyntaxError, type GlobKind, globToRegExp } from './glob.ts';
+import { type GlobKind, GlobSyntaxError, globToRegExp } from './glob.ts';
 
 /** A registry problem, located: which file, which path inside it, what was expected. */
 export interface RegistryProblem extends Problem {
@@ -29,7 +29,9 @@ export function parseRegistry(text: string, file: string): RegistryLoadResult {
   const fail = (problems: Problem[]): RegistryLoadResult => ({ ok: false, problems: problems.map((p) => ({ file, ...p })) });
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return fail(doc.errors.map((e) => ({ path: `line ${(e.linePos?.[0]?.line ?? 0).toString()}`, message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` })));
+    return fail(
+      doc.errors.map((e) => ({ path: `line ${(e.linePos?.[0]?.line ?? 0).toString()}`, message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` })),
+    );
   }
   const parsed = Registry.safeParse(doc.toJS());
   if (!parsed.success) return fail(toProblems(parsed.error));

@@ -1,4 +1,4 @@
-import { type Alert, type CanonicalEvent, type DetectionConfig, type Severity, parseEvent, problemsToString } from '@agentwatch/schemas';
+import { type Alert, type CanonicalEvent, type DetectionConfig, parseEvent, problemsToString, type Severity } from '@agentwatch/schemas';
 import { runEvents } from '../engine/run-events.ts';
 import type { Rule } from '../engine/types.ts';
 import { loadRegistryOrThrow } from '../registry/load-registry.ts';
@@ -118,8 +118,10 @@ export function runFixture(rule: Rule, fixture: RuleFixture, rules: readonly Rul
     if (exp.title !== undefined && !got.title.includes(exp.title)) problems.push(`${where}: title "${got.title}" lacks "${exp.title}"`);
     if (exp.summary !== undefined && !got.summary.includes(exp.summary)) problems.push(`${where}: summary "${got.summary}" lacks "${exp.summary}"`);
     for (const id of exp.event_ids ?? []) if (!got.evidence.event_ids.includes(id)) problems.push(`${where}: evidence lacks event ${id}`);
-    if (exp.first_seen !== undefined && got.first_seen !== fixtureTime(exp.first_seen)) problems.push(`${where}: first_seen ${got.first_seen}, expected ${fixtureTime(exp.first_seen)}`);
-    if (exp.last_seen !== undefined && got.last_seen !== fixtureTime(exp.last_seen)) problems.push(`${where}: last_seen ${got.last_seen}, expected ${fixtureTime(exp.last_seen)}`);
+    if (exp.first_seen !== undefined && got.first_seen !== fixtureTime(exp.first_seen))
+      problems.push(`${where}: first_seen ${got.first_seen}, expected ${fixtureTime(exp.first_seen)}`);
+    if (exp.last_seen !== undefined && got.last_seen !== fixtureTime(exp.last_seen))
+      problems.push(`${where}: last_seen ${got.last_seen}, expected ${fixtureTime(exp.last_seen)}`);
   });
   return { fixture: fixture.name, ok: problems.length === 0, problems, alerts };
 }

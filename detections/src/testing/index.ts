@@ -1,2 +1,3 @@
-export * from './fixtures.ts';
+export * from './builtin-fixtures.ts';
 export * from './fixture-registry.ts';
+export * from './fixtures.ts';

@@ -15,7 +15,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 70,
   name: 'Data volume far above baseline',
-  description: 'Bytes sent out or records touched this hour exceed the agent\'s own hourly baseline by far (largest of median + 10·sigma, 10x median, 3x the 99th percentile hour, and a floor of 1 MiB / 1,000 records): the shape of bulk exfiltration through an agent.',
+  description:
+    "Bytes sent out or records touched this hour exceed the agent's own hourly baseline by far (largest of median + 10·sigma, 10x median, 3x the 99th percentile hour, and a floor of 1 MiB / 1,000 records): the shape of bulk exfiltration through an agent.",
   tags: ['owasp-agentic:ASI02', 'mitre-attack:T1567', 'mitre-attack:T1530', 'mitre-atlas:AML.T0057'],
   kinds: ['tool_call'],
   dedupWindowMs: 3_600_000,
@@ -41,7 +42,18 @@ export default defineRule({
       dedupKey: 'data',
       title: `${shortName(event.agent_id)} ${what}`,
       summary: `In the hour starting ${new Date(b.current.hourStartMs).toISOString()}, ${event.agent_id} sent ${bytes(out)} and touched ${recs} records (latest call: ${event.tool}${event.resource ? ` on ${event.resource}` : ''}). Over its last ${stats.hours} active hours: bytes median ${bytes(stats.bytesOut.median)}, p99 ${bytes(stats.bytesOut.p99)}; records median ${num(stats.records.median)}, p99 ${num(stats.records.p99)}. Thresholds: ${bytes(tBytes)} / ${num(tRecs)} records.`,
-      evidence: { hour_start: new Date(b.current.hourStartMs).toISOString(), bytes_out: out, records: recs, bytes_threshold: tBytes, records_threshold: tRecs, baseline_bytes_median: stats.bytesOut.median, baseline_bytes_p99: stats.bytesOut.p99, baseline_records_median: stats.records.median, baseline_records_p99: stats.records.p99, ...baselineEvidence(ctx) },
+      evidence: {
+        hour_start: new Date(b.current.hourStartMs).toISOString(),
+        bytes_out: out,
+        records: recs,
+        bytes_threshold: tBytes,
+        records_threshold: tRecs,
+        baseline_bytes_median: stats.bytesOut.median,
+        baseline_bytes_p99: stats.bytesOut.p99,
+        baseline_records_median: stats.records.median,
+        baseline_records_p99: stats.records.p99,
+        ...baselineEvidence(ctx),
+      },
     };
   },
 });

@@ -1,7 +1,14 @@
 import { agent, type RuleFixture } from '../../../src/testing/fixtures.ts';
 
 const bot = agent('research');
-const denied = (i: number, spacingS: number) => ({ at: 9 * 3_600_000 + i * spacingS * 1000, kind: 'tool_call', agent_id: bot, tool: `secrets.read.${i % 5}`, outcome: 'denied', event_id: `d-${i}` });
+const denied = (i: number, spacingS: number) => ({
+  at: 9 * 3_600_000 + i * spacingS * 1000,
+  kind: 'tool_call',
+  agent_id: bot,
+  tool: `secrets.read.${i % 5}`,
+  outcome: 'denied',
+  event_id: `d-${i}`,
+});
 export const fixtures: RuleFixture[] = [
   {
     name: '25 denials in 5 minutes fire once, folding the rest',
@@ -10,7 +17,13 @@ export const fixtures: RuleFixture[] = [
   },
   {
     name: 'policy denies count too',
-    events: Array.from({ length: 12 }, (_, i) => ({ at: 9 * 3_600_000 + i * 10_000, kind: 'policy_decision', agent_id: bot, decision: 'deny', tool: 'secrets.read' })),
+    events: Array.from({ length: 12 }, (_, i) => ({
+      at: 9 * 3_600_000 + i * 10_000,
+      kind: 'policy_decision',
+      agent_id: bot,
+      decision: 'deny',
+      tool: 'secrets.read',
+    })),
     expect: [{ count: 3 }],
   },
   {

@@ -19,7 +19,8 @@ export default defineRule<State>({
   severity: 'medium',
   riskScore: 60,
   name: 'Burst of denied calls',
-  description: 'Many calls denied within 10 minutes: at least 10, and at least twice the denials of the agent\'s 99th-percentile hour. A manipulated agent probing for what it can reach, or an agent whose permissions were cut while it keeps trying.',
+  description:
+    "Many calls denied within 10 minutes: at least 10, and at least twice the denials of the agent's 99th-percentile hour. A manipulated agent probing for what it can reach, or an agent whose permissions were cut while it keeps trying.",
   tags: ['owasp-agentic:ASI01', 'owasp-agentic:ASI02', 'mitre-attack:T1580', 'mitre-attack:T1069'],
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,

@@ -14,7 +14,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 55,
   name: 'Activity volume far above baseline',
-  description: 'Events this hour exceed the agent\'s own hourly baseline by far: above the largest of median + 8·MAD-sigma, 5x the median, 2x its 99th percentile hour, and 30 events. Runaway loops, scraping and automated abuse look like this.',
+  description:
+    "Events this hour exceed the agent's own hourly baseline by far: above the largest of median + 8·MAD-sigma, 5x the median, 2x its 99th percentile hour, and 30 events. Runaway loops, scraping and automated abuse look like this.",
   tags: ['owasp-agentic:ASI08', 'owasp-agentic:ASI10', 'mitre-attack:T1119'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 3_600_000,
@@ -34,7 +35,17 @@ export default defineRule({
       severity: factor >= 20 ? 'high' : 'medium',
       title: `${shortName(event.agent_id)} made more than ${Math.floor(threshold)} calls within the hour (typical hour: ${num(stats.events.median)})`,
       summary: `${event.agent_id} reached ${count} events in the hour starting ${new Date(b.current.hourStartMs).toISOString()}. Over its last ${stats.hours} active hours the median was ${num(stats.events.median)} (robust sigma ${num(stats.events.sigma)}, 99th percentile ${num(stats.events.p99)}, max ${stats.events.max}); the alert threshold is ${num(threshold)}.`,
-      evidence: { hour_start: new Date(b.current.hourStartMs).toISOString(), events_at_alert: count, threshold, baseline_median: stats.events.median, baseline_sigma: stats.events.sigma, baseline_p99: stats.events.p99, baseline_max: stats.events.max, baseline_hours: stats.hours, ...baselineEvidence(ctx) },
+      evidence: {
+        hour_start: new Date(b.current.hourStartMs).toISOString(),
+        events_at_alert: count,
+        threshold,
+        baseline_median: stats.events.median,
+        baseline_sigma: stats.events.sigma,
+        baseline_p99: stats.events.p99,
+        baseline_max: stats.events.max,
+        baseline_hours: stats.hours,
+        ...baselineEvidence(ctx),
+      },
     };
   },
 });

@@ -1,7 +1,12 @@
 import { activity, agent, type RuleFixture } from '../../../src/testing/fixtures.ts';
 
 const bot = agent('ocr');
-const learning = activity({ event: { kind: 'tool_call', agent_id: bot, tool: 'ocr.run', resource: 'scans://inbox/doc-1', outcome: 'success' }, days: 9, hours: [8, 12, 16], perHour: 2 });
+const learning = activity({
+  event: { kind: 'tool_call', agent_id: bot, tool: 'ocr.run', resource: 'scans://inbox/doc-1', outcome: 'success' },
+  days: 9,
+  hours: [8, 12, 16],
+  perHour: 2,
+});
 export const fixtures: RuleFixture[] = [
   {
     name: 'a new family after learning',

@@ -10,7 +10,8 @@ export default defineRule({
   severity: 'low',
   riskScore: 30,
   name: 'First access to a kind of resource after the learning period',
-  description: 'After its learning period, an agent touched a resource family (scheme and first path segment, e.g. erp://payroll) it had never touched. New record ids inside known families do not count.',
+  description:
+    'After its learning period, an agent touched a resource family (scheme and first path segment, e.g. erp://payroll) it had never touched. New record ids inside known families do not count.',
   tags: ['owasp-agentic:ASI02', 'mitre-attack:T1530', 'mitre-atlas:AML.T0057'],
   kinds: ['tool_call'],
   dedupWindowMs: 86_400_000,

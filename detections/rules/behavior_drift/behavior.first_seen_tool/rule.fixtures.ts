@@ -1,7 +1,13 @@
 import { activity, agent, type RuleFixture } from '../../../src/testing/fixtures.ts';
 
 const bot = agent('invoice-bot');
-const learning = activity({ event: { kind: 'tool_call', agent_id: bot, tool: 'erp.invoice.read', outcome: 'success' }, days: 10, hours: [9, 10, 11, 14, 15], perHour: 3, weekdaysOnly: true });
+const learning = activity({
+  event: { kind: 'tool_call', agent_id: bot, tool: 'erp.invoice.read', outcome: 'success' },
+  days: 10,
+  hours: [9, 10, 11, 14, 15],
+  perHour: 3,
+  weekdaysOnly: true,
+});
 export const fixtures: RuleFixture[] = [
   {
     name: 'a new in-scope tool after ten days of learning is low',

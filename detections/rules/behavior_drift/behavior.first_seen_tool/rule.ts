@@ -10,7 +10,8 @@ export default defineRule({
   severity: 'low',
   riskScore: 35,
   name: 'First use of a tool after the learning period',
-  description: 'After its learning period, an agent called a tool it had never called before. Agents are narrow; a new capability is either a release or a manipulated agent exploring. Raised even when the tool is in the declared scope (scope rules cover the rest).',
+  description:
+    'After its learning period, an agent called a tool it had never called before. Agents are narrow; a new capability is either a release or a manipulated agent exploring. Raised even when the tool is in the declared scope (scope rules cover the rest).',
   tags: ['owasp-agentic:ASI01', 'owasp-agentic:ASI02', 'mitre-atlas:AML.T0053'],
   kinds: ['tool_call'],
   dedupWindowMs: 86_400_000,

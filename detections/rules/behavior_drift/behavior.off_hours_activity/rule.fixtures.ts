@@ -16,7 +16,10 @@ export const fixtures: RuleFixture[] = [
   },
   {
     name: 'a 24/7 agent has no off hours',
-    events: [...activity({ event: { ...ev, agent_id: agent('ocr') }, days: 10, hours: Array.from({ length: 24 }, (_, h) => h).filter((h) => h !== 3), perHour: 2 }), { ...ev, agent_id: agent('ocr'), at: '+10d3h5m' }],
+    events: [
+      ...activity({ event: { ...ev, agent_id: agent('ocr') }, days: 10, hours: Array.from({ length: 24 }, (_, h) => h).filter((h) => h !== 3), perHour: 2 }),
+      { ...ev, agent_id: agent('ocr'), at: '+10d3h5m' },
+    ],
     expect: [],
   },
 ];

@@ -17,7 +17,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 50,
   name: 'Activity at hours the agent never works',
-  description: 'After learning, an agent acted in an hour of the day (UTC) in which, together with the hour either side, it has essentially never acted (under 1% of its events). Only agents with a real quiet period (6+ such hours) are judged, so 24/7 agents never match.',
+  description:
+    'After learning, an agent acted in an hour of the day (UTC) in which, together with the hour either side, it has essentially never acted (under 1% of its events). Only agents with a real quiet period (6+ such hours) are judged, so 24/7 agents never match.',
   tags: ['owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 86_400_000,

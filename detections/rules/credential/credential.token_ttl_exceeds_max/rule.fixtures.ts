@@ -1,7 +1,15 @@
 import { agent, type RuleFixture } from '../../../src/testing/fixtures.ts';
 
 const bot = agent('invoice-bot');
-const tok = (at: string, id: string, expires_at: string) => ({ at, kind: 'token_issued', agent_id: bot, token_id: id, issuer: 'vault', scopes: ['erp.read'], expires_at });
+const tok = (at: string, id: string, expires_at: string) => ({
+  at,
+  kind: 'token_issued',
+  agent_id: bot,
+  token_id: id,
+  issuer: 'vault',
+  scopes: ['erp.read'],
+  expires_at,
+});
 export const fixtures: RuleFixture[] = [
   {
     name: 'a 30-day token for a 1h agent is high',

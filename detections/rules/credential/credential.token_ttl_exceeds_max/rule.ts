@@ -9,7 +9,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 55,
   name: 'Token lifetime above the agent maximum',
-  description: 'A credential was issued with a lifetime (expires_at - time) longer than the agent\'s declared max_token_ttl. Long-lived agent credentials outlive their task and widen the window for theft and reuse.',
+  description:
+    "A credential was issued with a lifetime (expires_at - time) longer than the agent's declared max_token_ttl. Long-lived agent credentials outlive their task and widen the window for theft and reuse.",
   tags: ['owasp-nhi:NHI7', 'owasp-agentic:ASI03', 'mitre-attack:T1528'],
   kinds: ['token_issued'],
   dedupWindowMs: 3_600_000,
@@ -28,8 +29,13 @@ export default defineRule({
       riskScore: ratio >= 24 ? 70 : 55,
       title: `${shortName(event.agent_id)} was issued token ${event.token_id} valid for ${formatDuration(ttl)}, above its maximum of ${formatDuration(max)}`,
       summary: `${event.issuer} issued ${event.token_id} to ${event.agent_id} at ${event.time}, expiring ${event.expires_at}: a lifetime of ${formatDuration(ttl)}, ${ratio.toFixed(1)}x the declared max_token_ttl of ${ctx.agent!.entry.scope.max_token_ttl}.`,
-      evidence: { token_id: event.token_id, issuer: event.issuer, ttl_ms: ttl, max_token_ttl: ctx.agent!.entry.scope.max_token_ttl, expires_at: event.expires_at },
+      evidence: {
+        token_id: event.token_id,
+        issuer: event.issuer,
+        ttl_ms: ttl,
+        max_token_ttl: ctx.agent!.entry.scope.max_token_ttl,
+        expires_at: event.expires_at,
+      },
     };
   },
 });
-

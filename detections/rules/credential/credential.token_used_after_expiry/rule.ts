@@ -10,7 +10,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 75,
   name: 'Token used after expiry',
-  description: 'A credential was presented after its expires_at (beyond the configured clock skew). Either a resource server does not check expiry, or a stolen token is being replayed.',
+  description:
+    'A credential was presented after its expires_at (beyond the configured clock skew). Either a resource server does not check expiry, or a stolen token is being replayed.',
   tags: ['owasp-nhi:NHI7', 'owasp-agentic:ASI03', 'mitre-attack:T1550.001'],
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,

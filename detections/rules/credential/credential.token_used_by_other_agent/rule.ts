@@ -9,7 +9,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 80,
   name: 'Token used by an agent it was not issued to',
-  description: 'A credential issued to one agent was presented by another. Agent credentials are bound to their subject; reuse means theft, leakage through shared context, or credential forwarding instead of a proper token exchange.',
+  description:
+    'A credential issued to one agent was presented by another. Agent credentials are bound to their subject; reuse means theft, leakage through shared context, or credential forwarding instead of a proper token exchange.',
   tags: ['owasp-nhi:NHI2', 'owasp-nhi:NHI9', 'owasp-agentic:ASI03', 'mitre-attack:T1550.001', 'mitre-attack:T1528'],
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,

@@ -1,6 +1,14 @@
 import { agent, type RuleFixture } from '../../../src/testing/fixtures.ts';
 
-const call = (chain: string[]) => ({ at: '+9h', kind: 'tool_call', agent_id: chain[chain.length - 1], tool: 'ocr.run', outcome: 'success', on_behalf_of: 'carol@corp.example', delegation_chain: chain });
+const call = (chain: string[]) => ({
+  at: '+9h',
+  kind: 'tool_call',
+  agent_id: chain[chain.length - 1],
+  tool: 'ocr.run',
+  outcome: 'success',
+  on_behalf_of: 'carol@corp.example',
+  delegation_chain: chain,
+});
 export const fixtures: RuleFixture[] = [
   {
     name: 'planner > research > ocr is 3 agents; research allows 2',

@@ -9,7 +9,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 60,
   name: 'Delegation chain deeper than allowed',
-  description: 'A delegation chain has more agents than the smallest max_depth declared by the agents on it. Deep chains dilute accountability and let authority travel further than anyone approved.',
+  description:
+    'A delegation chain has more agents than the smallest max_depth declared by the agents on it. Deep chains dilute accountability and let authority travel further than anyone approved.',
   tags: ['owasp-agentic:ASI03', 'owasp-agentic:ASI07', 'owasp-agentic:ASI08'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 3_600_000,

@@ -1,7 +1,7 @@
-import { PatternSet } from '../../../src/registry/glob.ts';
-import { defineRule } from '../../../src/engine/types.ts';
-import { list, shortName } from '../../../src/text.ts';
 import { formatDuration } from '@agentwatch/schemas';
+import { defineRule } from '../../../src/engine/types.ts';
+import { PatternSet } from '../../../src/registry/glob.ts';
+import { list, shortName } from '../../../src/text.ts';
 
 export default defineRule({
   id: 'delegation.token_broader_than_parent',
@@ -10,7 +10,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 75,
   name: 'Delegated token broader than its parent',
-  description: 'A token obtained by exchange (parent_token_id) carries scopes its parent did not have, or outlives its parent. Delegation must only narrow authority; widening it is privilege escalation through the exchange.',
+  description:
+    'A token obtained by exchange (parent_token_id) carries scopes its parent did not have, or outlives its parent. Delegation must only narrow authority; widening it is privilege escalation through the exchange.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI03', 'mitre-attack:T1134', 'mitre-attack:T1550.001'],
   kinds: ['token_issued'],
   dedupWindowMs: 3_600_000,
@@ -25,7 +26,10 @@ export default defineRule({
     const outlivesMs = Date.parse(event.expires_at) - parent.expiresMs;
     const outlives = outlivesMs > 1000;
     if (extra.length === 0 && !outlives) return null;
-    const what = [extra.length ? `scopes ${list(extra)} its parent lacks` : '', outlives ? `a lifetime ${formatDuration(Math.round(outlivesMs / 1000) * 1000)} past its parent's` : '']
+    const what = [
+      extra.length ? `scopes ${list(extra)} its parent lacks` : '',
+      outlives ? `a lifetime ${formatDuration(Math.round(outlivesMs / 1000) * 1000)} past its parent's` : '',
+    ]
       .filter(Boolean)
       .join(' and ');
     return {
@@ -35,7 +39,14 @@ export default defineRule({
       relatedEventIds: [parent.eventId],
       title: `Delegated token ${event.token_id} for ${shortName(event.agent_id)} has ${what}`,
       summary: `${event.token_id} was issued to ${event.agent_id} in exchange for ${event.parent_token_id} (held by ${parent.agentId}, scopes ${list(parent.scopes, 10)}, expiring ${new Date(parent.expiresMs).toISOString()}). The new token has scopes ${list(event.scopes, 10)}, expiring ${event.expires_at}. An exchange must not widen authority.`,
-      evidence: { token_id: event.token_id, parent_token_id: event.parent_token_id, scopes: event.scopes, parent_scopes: parent.scopes, extra_scopes: extra, outlives_parent_ms: outlives ? outlivesMs : 0 },
+      evidence: {
+        token_id: event.token_id,
+        parent_token_id: event.parent_token_id,
+        scopes: event.scopes,
+        parent_scopes: parent.scopes,
+        extra_scopes: extra,
+        outlives_parent_ms: outlives ? outlivesMs : 0,
+      },
     };
   },
 });

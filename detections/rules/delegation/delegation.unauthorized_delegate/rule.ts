@@ -1,8 +1,7 @@
-import type { CanonicalEvent } from '@agentwatch/schemas';
 import { defineRule, type Finding, type RuleContext } from '../../../src/engine/types.ts';
 import { list, shortName } from '../../../src/text.ts';
 
-function check(from: string, to: string, event: CanonicalEvent, ctx: RuleContext<unknown>, via: string, evidence: Record<string, unknown>): Finding | null {
+function check(from: string, to: string, ctx: RuleContext<unknown>, via: string, evidence: Record<string, unknown>): Finding | null {
   const delegator = ctx.registry.agent(from);
   if (!delegator || from === to || delegator.mayDelegateTo.matches(to)) return null;
   const allowed = delegator.mayDelegateTo.patterns;
@@ -21,7 +20,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 70,
   name: 'Delegation to an agent not allowed',
-  description: 'An agent handed work (a hop in a delegation_chain, or a token exchange of its token) to an agent outside its may_delegate_to. Delegation is deny-by-default: no delegation block means no delegation.',
+  description:
+    'An agent handed work (a hop in a delegation_chain, or a token exchange of its token) to an agent outside its may_delegate_to. Delegation is deny-by-default: no delegation block means no delegation.',
   tags: ['owasp-agentic:ASI03', 'owasp-agentic:ASI07', 'mitre-attack:T1550.001'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 3_600_000,
@@ -36,14 +36,14 @@ export default defineRule({
         const to = chain[i + 1] as string;
         if (ctx.registry.isPerson(from, event.on_behalf_of) || ctx.registry.isPerson(to, event.on_behalf_of)) continue;
         if (!ctx.registry.agent(to)) continue;
-        const f = check(from, to, event, ctx, `in the delegation chain ${list(chain.map(shortName), 10)}`, { delegation_chain: chain });
+        const f = check(from, to, ctx, `in the delegation chain ${list(chain.map(shortName), 10)}`, { delegation_chain: chain });
         if (f) findings.push(f);
       }
     }
     if (event.kind === 'token_issued' && event.parent_token_id) {
       const parent = ctx.tokens.get(event.parent_token_id);
       if (parent && parent.agentId !== event.agent_id && ctx.registry.agent(event.agent_id)) {
-        const f = check(parent.agentId, event.agent_id, event, ctx, `by exchanging its token ${event.parent_token_id} for ${event.token_id}`, {
+        const f = check(parent.agentId, event.agent_id, ctx, `by exchanging its token ${event.parent_token_id} for ${event.token_id}`, {
           parent_token_id: event.parent_token_id,
           token_id: event.token_id,
         });

@@ -9,7 +9,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 65,
   name: 'Agent acting for a departed person',
-  description: 'An agent acts on behalf of, or through a delegation chain starting at, a person the registry marks departed: a leaver\'s delegated authority is still in use.',
+  description:
+    "An agent acts on behalf of, or through a delegation chain starting at, a person the registry marks departed: a leaver's delegated authority is still in use.",
   tags: ['owasp-nhi:NHI1', 'owasp-nhi:NHI10', 'owasp-agentic:ASI03', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 86_400_000,
@@ -26,7 +27,12 @@ export default defineRule({
         dedupKey: person.id,
         title: `${shortName(event.agent_id)} ${actionPhrase(event)} on behalf of departed ${person.id}`,
         summary: `${event.agent_id} ${actionPhrase(event)} with authority delegated by ${person.id}, who is marked departed in the registry. A leaver's delegations should have been revoked at offboarding.`,
-        evidence: { principal: person.id, principal_status: 'departed', delegation_chain: event.delegation_chain ?? null, on_behalf_of: event.on_behalf_of ?? null },
+        evidence: {
+          principal: person.id,
+          principal_status: 'departed',
+          delegation_chain: event.delegation_chain ?? null,
+          on_behalf_of: event.on_behalf_of ?? null,
+        },
       };
     }
     return null;

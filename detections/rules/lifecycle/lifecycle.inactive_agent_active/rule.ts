@@ -9,7 +9,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 85,
   name: 'Retired or suspended agent acting',
-  description: 'An agent whose registry status is retired or suspended is still calling tools or receiving credentials: its deprovisioning failed, or someone is using its identity.',
+  description:
+    'An agent whose registry status is retired or suspended is still calling tools or receiving credentials: its deprovisioning failed, or someone is using its identity.',
   tags: ['owasp-nhi:NHI1', 'owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 86_400_000,

@@ -17,7 +17,7 @@ export default defineRule({
   knownGaps: ['An owner missing from `people` is not assumed departed'],
   evaluate(event, ctx) {
     const entry = ctx.agent?.entry;
-    if (!entry || entry.status !== 'active') return null;
+    if (entry?.status !== 'active') return null;
     if (ctx.registry.person(entry.owner)?.status !== 'departed') return null;
     return {
       dedupKey: entry.owner,

@@ -23,7 +23,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 75,
   name: 'Unregistered agent acting',
-  description: 'An agent id that the registry does not list is acting or being issued credentials. Unknown actors are shadow agents, leftovers or intruders until someone claims them.',
+  description:
+    'An agent id that the registry does not list is acting or being issued credentials. Unknown actors are shadow agents, leftovers or intruders until someone claims them.',
   tags: ['owasp-nhi:NHI1', 'owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'token_revoked', 'policy_decision'],
   dedupWindowMs: 86_400_000,

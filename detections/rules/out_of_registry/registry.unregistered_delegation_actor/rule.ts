@@ -8,7 +8,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 70,
   name: 'Unregistered agent in a delegation chain',
-  description: 'A delegation chain names an agent the registry does not list (people are recognised from the registry and on_behalf_of). An unknown hop is an unvetted agent handling delegated authority.',
+  description:
+    'A delegation chain names an agent the registry does not list (people are recognised from the registry and on_behalf_of). An unknown hop is an unvetted agent handling delegated authority.',
   tags: ['owasp-nhi:NHI3', 'owasp-agentic:ASI07', 'owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'token_revoked', 'policy_decision'],
   dedupWindowMs: 86_400_000,

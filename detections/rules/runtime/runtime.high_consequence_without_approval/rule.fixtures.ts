@@ -10,7 +10,15 @@ export const fixtures: RuleFixture[] = [
   {
     name: 'approved transfers and ordinary tools pass',
     events: [
-      { at: '+9h', kind: 'tool_call', agent_id: bot, tool: 'payments.transfer', action: 'transfer', outcome: 'success', approval: { by: 'alice@corp.example' } },
+      {
+        at: '+9h',
+        kind: 'tool_call',
+        agent_id: bot,
+        tool: 'payments.transfer',
+        action: 'transfer',
+        outcome: 'success',
+        approval: { by: 'alice@corp.example' },
+      },
       { at: '+9h1m', kind: 'tool_call', agent_id: bot, tool: 'payments.status', action: 'read', outcome: 'success' },
     ],
     expect: [],

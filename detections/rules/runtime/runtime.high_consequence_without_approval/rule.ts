@@ -8,7 +8,8 @@ export default defineRule({
   severity: 'high',
   riskScore: 80,
   name: 'High-consequence tool called without approval',
-  description: 'An agent called one of its declared high_consequence_tools without a recorded human approval. These calls (payments, deletions, permission changes) must have a human in the loop.',
+  description:
+    'An agent called one of its declared high_consequence_tools without a recorded human approval. These calls (payments, deletions, permission changes) must have a human in the loop.',
   tags: ['owasp-agentic:ASI02', 'owasp-agentic:ASI09', 'mitre-atlas:AML.T0053'],
   kinds: ['tool_call'],
   dedupWindowMs: 3_600_000,
@@ -17,7 +18,7 @@ export default defineRule({
   evaluate(event, ctx) {
     if (event.kind !== 'tool_call' || event.approval) return null;
     const hc = ctx.agent?.highConsequenceTools;
-    if (!hc || !hc.matches(event.tool)) return null;
+    if (!hc?.matches(event.tool)) return null;
     const done = event.outcome === 'success';
     return {
       dedupKey: event.tool,
@@ -25,7 +26,13 @@ export default defineRule({
       riskScore: done ? 80 : 55,
       title: `${shortName(event.agent_id)} called high-consequence tool ${event.tool} without approval`,
       summary: `${event.tool} is listed among the high-consequence tools of ${ctx.agent!.entry.name} (${event.agent_id}); each call needs a human approval. This call${event.resource ? ` on ${event.resource}` : ''} carried none (outcome ${event.outcome}${event.on_behalf_of ? `, on behalf of ${event.on_behalf_of}` : ''}).`,
-      evidence: { tool: event.tool, high_consequence_tools: hc.patterns, outcome: event.outcome, resource: event.resource ?? null, context_trust: event.context_trust ?? null },
+      evidence: {
+        tool: event.tool,
+        high_consequence_tools: hc.patterns,
+        outcome: event.outcome,
+        resource: event.resource ?? null,
+        context_trust: event.context_trust ?? null,
+      },
     };
   },
 });

@@ -10,7 +10,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 55,
   name: 'Action outside declared scope',
-  description: 'An agent performed a kind of action (read, write, delete, transfer, admin...) its registry entry does not allow. Destructive actions (delete, transfer, admin) are high.',
+  description:
+    'An agent performed a kind of action (read, write, delete, transfer, admin...) its registry entry does not allow. Destructive actions (delete, transfer, admin) are high.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI02', 'owasp-agentic:ASI03'],
   kinds: ['tool_call'],
   dedupWindowMs: 3_600_000,

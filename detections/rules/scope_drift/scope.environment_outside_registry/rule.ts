@@ -8,7 +8,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 55,
   name: 'Environment outside declared scope',
-  description: 'An agent acted in an environment (prod, staging...) its registry entry does not list: a staging agent reaching production, or production credentials used from elsewhere.',
+  description:
+    'An agent acted in an environment (prod, staging...) its registry entry does not list: a staging agent reaching production, or production credentials used from elsewhere.',
   tags: ['owasp-nhi:NHI8', 'owasp-agentic:ASI03'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
   dedupWindowMs: 3_600_000,

@@ -9,7 +9,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 60,
   name: 'Resource outside declared scope',
-  description: 'An agent touched a resource outside its declared resources (globs; `*` within a path segment, `**` across). Folded per resource family (scheme and first segment) so a sweep over many records is one alert.',
+  description:
+    'An agent touched a resource outside its declared resources (globs; `*` within a path segment, `**` across). Folded per resource family (scheme and first segment) so a sweep over many records is one alert.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI02', 'owasp-agentic:ASI03', 'mitre-attack:T1530'],
   kinds: ['tool_call'],
   dedupWindowMs: 3_600_000,

@@ -1,7 +1,15 @@
 import { agent, type RuleFixture } from '../../../src/testing/fixtures.ts';
 
 const bot = agent('invoice-bot');
-const tok = (at: string, id: string, scopes: string[], who = bot) => ({ at, kind: 'token_issued', agent_id: who, token_id: id, issuer: 'https://idp.corp.example', scopes, expires_at: '2026-11-02T10:00:00Z' });
+const tok = (at: string, id: string, scopes: string[], who = bot) => ({
+  at,
+  kind: 'token_issued',
+  agent_id: who,
+  token_id: id,
+  issuer: 'https://idp.corp.example',
+  scopes,
+  expires_at: '2026-11-02T10:00:00Z',
+});
 export const fixtures: RuleFixture[] = [
   {
     name: 'an admin scope beyond the declared ones is high',

@@ -8,7 +8,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 60,
   name: 'Token scope outside declared scope',
-  description: 'A credential was issued to an agent with scopes (OAuth scopes, Vault policies, IAM permissions) beyond its declared token_scopes: the issuer grants more than the registry says the agent needs.',
+  description:
+    'A credential was issued to an agent with scopes (OAuth scopes, Vault policies, IAM permissions) beyond its declared token_scopes: the issuer grants more than the registry says the agent needs.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI03', 'mitre-attack:T1098'],
   kinds: ['token_issued'],
   dedupWindowMs: 3_600_000,
@@ -27,7 +28,13 @@ export default defineRule({
       riskScore: admin ? 70 : 60,
       title: `${shortName(event.agent_id)} was issued token ${event.token_id} with scopes ${list(extra)} outside its declared token scopes`,
       summary: `${event.issuer} issued ${event.token_id} to ${event.agent_id} with scopes ${list(event.scopes, 12)}; the registry allows ${list(allowed.patterns, 12)}. Not allowed: ${list(extra, 12)}.`,
-      evidence: { token_id: event.token_id, issuer: event.issuer, granted_scopes: event.scopes, undeclared_scopes: extra, declared_token_scopes: allowed.patterns },
+      evidence: {
+        token_id: event.token_id,
+        issuer: event.issuer,
+        granted_scopes: event.scopes,
+        undeclared_scopes: extra,
+        declared_token_scopes: allowed.patterns,
+      },
     };
   },
 });

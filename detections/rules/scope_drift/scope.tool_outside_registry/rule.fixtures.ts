@@ -4,8 +4,21 @@ const bot = agent('invoice-bot');
 export const fixtures: RuleFixture[] = [
   {
     name: 'invoice-bot exporting HR data is drift; 300 repeats in the hour fold into one alert',
-    events: Array.from({ length: 300 }, (_, i) => ({ at: 9 * 3_600_000 + i * 1000, kind: 'tool_call', agent_id: bot, tool: 'hris.employee.export', outcome: 'success' })),
-    expect: [{ agent_id: bot, count: 300, severity: 'medium', title: 'invoice-bot called hris.employee.export, which is outside its declared tools erp.invoice.read, erp.po.*' }],
+    events: Array.from({ length: 300 }, (_, i) => ({
+      at: 9 * 3_600_000 + i * 1000,
+      kind: 'tool_call',
+      agent_id: bot,
+      tool: 'hris.employee.export',
+      outcome: 'success',
+    })),
+    expect: [
+      {
+        agent_id: bot,
+        count: 300,
+        severity: 'medium',
+        title: 'invoice-bot called hris.employee.export, which is outside its declared tools erp.invoice.read, erp.po.*',
+      },
+    ],
   },
   {
     name: 'a denied out-of-scope attempt is low',

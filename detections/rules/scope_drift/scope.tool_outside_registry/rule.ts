@@ -8,7 +8,8 @@ export default defineRule({
   severity: 'medium',
   riskScore: 60,
   name: 'Tool outside declared scope',
-  description: 'An agent called a tool that its registry entry does not allow (scope.tools is an allow-list of globs). Either the agent was manipulated into a new capability, or its declared scope is out of date.',
+  description:
+    'An agent called a tool that its registry entry does not allow (scope.tools is an allow-list of globs). Either the agent was manipulated into a new capability, or its declared scope is out of date.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI02', 'owasp-agentic:ASI03', 'mitre-atlas:AML.T0053'],
   kinds: ['tool_call'],
   dedupWindowMs: 3_600_000,

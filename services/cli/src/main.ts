@@ -1,0 +1,107 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { replay } from './commands/replay.ts';
+import { rulesTest, rulesValidate } from './commands/rules.ts';
+import { simulate } from './commands/simulate.ts';
+import { up } from './commands/up.ts';
+import { CliError } from './load.ts';
+import { INPUT_FORMATS } from './sources/event-file-source.ts';
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const positiveInt =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0, got "${v}"`);
+    return n;
+  };
+
+const program = new Command()
+  .name('agentwatch')
+  .description('Monitor for AI-agent identities: registry, lifecycle, credential and behaviour detections.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('replay')
+  .description('run every enabled detection over recorded events, in event-time order; alerts as NDJSON')
+  .requiredOption('--registry <file>', 'agent registry (YAML or JSON)')
+  .addOption(new Option('--input-format <format>', 'input format').choices(INPUT_FORMATS).default('auto'))
+  .option('--out <file>', 'write alerts here instead of standard output')
+  .option('--rules <dir>', 'extra Sigma rules to run besides the built-in ones')
+  .option('--rejects <file>', 'keep every rejected input line here (NDJSON with reason), a dead-letter file')
+  .argument('<files...>', 'canonical NDJSON event files (.gz accepted)')
+  .action(async (files: string[], o: { registry: string; inputFormat: (typeof INPUT_FORMATS)[number]; out?: string; rules?: string; rejects?: string }) => {
+    await replay({
+      registry: o.registry,
+      inputFormat: o.inputFormat,
+      files,
+      ...(o.out ? { out: o.out } : {}),
+      ...(o.rules ? { rules: o.rules } : {}),
+      ...(o.rejects ? { rejects: o.rejects } : {}),
+      log,
+    });
+  });
+
+const rules = program.command('rules').description('check and test detection rules');
+rules
+  .command('validate')
+  .argument('[dir]', 'directory of Sigma rules (default: the built-in rules)')
+  .description('check rule files')
+  .action(async (dir?: string) => {
+    process.exitCode = await rulesValidate(dir, log);
+  });
+rules
+  .command('test')
+  .argument('[dir]', 'directory of Sigma rules with their .tests.yml files (default: the built-in rules)')
+  .description("run each rule's own fixtures")
+  .action(async (dir?: string) => {
+    process.exitCode = await rulesTest(dir, log);
+  });
+
+program
+  .command('simulate')
+  .description('write a simulated fleet: registry, events with injected attacks, labels')
+  .requiredOption('--agents <n>', 'number of agents', positiveInt('--agents'))
+  .requiredOption('--days <n>', 'number of days', positiveInt('--days'))
+  .requiredOption('--seed <n>', 'random seed', positiveInt('--seed'))
+  .requiredOption('--out <dir>', 'output directory')
+  .option('--start <time>', 'first day (RFC 3339, midnight UTC)')
+  .option('--scale <n>', 'average events per agent and day', positiveInt('--scale'))
+  .action(async (o: { agents: number; days: number; seed: number; out: string; start?: string; scale?: number }) => {
+    await simulate(o, log);
+  });
+
+program
+  .command('up')
+  .description('run the whole pipeline in one process (this version: --demo replays a simulated fleet)')
+  .option('--demo', 'simulate a fleet with injected attacks and show the alerts')
+  .option('--config <file>', 'config file')
+  .option('--registry <file>', 'agent registry')
+  .option('--data <dir>', 'data directory', './data')
+  .option('--listen <host:port>', 'HTTP listen address')
+  .action(async (o: { demo?: boolean; data: string; registry?: string }) => {
+    process.exitCode = await up({ demo: o.demo === true, data: o.data, ...(o.registry ? { registry: o.registry } : {}) }, log);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CliError) {
+    log(`agentwatch: ${e.message}`);
+    process.exitCode = e.exitCode;
+  } else if (
+    e &&
+    typeof e === 'object' &&
+    'code' in e &&
+    typeof (e as { code: unknown }).code === 'string' &&
+    (e as { code: string }).code.startsWith('commander.')
+  ) {
+    const ce = e as { exitCode: number; code: string };
+    process.exitCode = ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 2;
+  } else {
+    throw e;
+  }
+}
