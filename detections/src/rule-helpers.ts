@@ -1,4 +1,4 @@
-import { type CanonicalEvent, durationToMs } from '@agentwatch/schemas';
+import type { CanonicalEvent } from '@agentwatch/schemas';
 import { isWarm } from './baseline/agent-baseline.ts';
 import type { RuleContext } from './engine/types.ts';
 
@@ -30,7 +30,7 @@ export const wasAccepted = (e: CanonicalEvent): boolean =>
 
 /** Whether the acting agent's baseline has finished learning (config `learning_period`, `learning_min_active_days`). */
 export function baselineWarm(ctx: RuleContext<unknown>): boolean {
-  return isWarm(ctx.baseline, ctx.nowMs, durationToMs(ctx.config.learning_period), ctx.config.learning_min_active_days);
+  return isWarm(ctx.baseline, ctx.nowMs, ctx.limits.learningPeriodMs, ctx.config.learning_min_active_days);
 }
 
 /** Baseline facts every behaviour alert carries, so the analyst sees what "normal" was. */

@@ -1,9 +1,9 @@
-import { type Alert, type CanonicalEvent, DetectionConfig, durationToMs, type EventKind } from '@agentwatch/schemas';
+import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from '@agentwatch/schemas';
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledRegistry } from '../registry/compiled-registry.ts';
 import { alertId } from './alert-id.ts';
 import { TokenTable } from './token-table.ts';
-import type { Finding, Rule, RuleContext } from './types.ts';
+import { type DetectionLimits, detectionLimits, type Finding, type Rule, type RuleContext } from './types.ts';
 
 /** At most this many event ids are kept as evidence per alert; `count` still counts every match. */
 export const MAX_EVIDENCE_EVENTS = 25;
@@ -14,6 +14,12 @@ interface AgentState {
   baseline: AgentBaseline;
   /** Per-rule state slices, keyed by rule id. */
   slices: Record<string, unknown>;
+}
+
+/** A rule with its cross-agent state. */
+interface ActiveRule {
+  rule: Rule;
+  shared: Record<string, unknown>;
 }
 
 interface OpenAlert {
@@ -49,10 +55,10 @@ export interface EngineStats {
 export class DetectionEngine {
   readonly config: DetectionConfig;
   private registry: CompiledRegistry;
-  private readonly rulesByKind: Record<EventKind, Rule[]>;
+  readonly limits: DetectionLimits;
+  private readonly rulesByKind: Record<EventKind, ActiveRule[]>;
   private readonly tokens: TokenTable;
   private readonly agents = new Map<string, AgentState>();
-  private readonly shared = new Map<string, Record<string, unknown>>();
   private readonly open = new Map<string, OpenAlert>();
   private readonly closed: Alert[] = [];
   private readonly onRuleError: EngineOptions['onRuleError'];
@@ -63,8 +69,9 @@ export class DetectionEngine {
 
   constructor(opts: EngineOptions) {
     this.config = DetectionConfig.parse(opts.config ?? {});
+    this.limits = detectionLimits(this.config);
     this.registry = opts.registry;
-    this.tokens = new TokenTable(durationToMs(this.config.token_grace));
+    this.tokens = new TokenTable(this.limits.tokenGraceMs);
     this.onRuleError = opts.onRuleError;
     const disabled = new Set(this.config.disabled_rules);
     const seen = new Set<string>();
@@ -73,7 +80,8 @@ export class DetectionEngine {
       if (seen.has(rule.id)) throw new Error(`duplicate rule id "${rule.id}"`);
       seen.add(rule.id);
       if (disabled.has(rule.id)) continue;
-      for (const kind of rule.kinds) this.rulesByKind[kind].push(rule);
+      const active: ActiveRule = { rule, shared: {} };
+      for (const kind of rule.kinds) this.rulesByKind[kind].push(active);
     }
   }
 
@@ -96,27 +104,28 @@ export class DetectionEngine {
     }
     const agent = this.registry.agent(event.agent_id);
     rollTo(agentState.baseline, nowMs);
-    for (const rule of this.rulesByKind[event.kind]) {
+    // One mutable context per event; `state` and `shared` are swapped per rule.
+    const ctx = {
+      registry: this.registry,
+      agent,
+      config: this.config,
+      limits: this.limits,
+      nowMs,
+      tokens: this.tokens,
+      baseline: agentState.baseline,
+      state: undefined as unknown,
+      shared: undefined as unknown as Record<string, unknown>,
+    } satisfies RuleContext<unknown>;
+    const rules = this.rulesByKind[event.kind];
+    for (let i = 0; i < rules.length; i++) {
+      const { rule, shared } = rules[i] as ActiveRule;
       let slice = agentState.slices[rule.id];
       if (slice === undefined && rule.initState) {
         slice = rule.initState();
         agentState.slices[rule.id] = slice;
       }
-      let shared = this.shared.get(rule.id);
-      if (!shared) {
-        shared = {};
-        this.shared.set(rule.id, shared);
-      }
-      const ctx: RuleContext<unknown> = {
-        registry: this.registry,
-        agent,
-        config: this.config,
-        nowMs,
-        tokens: this.tokens,
-        baseline: agentState.baseline,
-        state: slice,
-        shared,
-      };
+      ctx.state = slice;
+      ctx.shared = shared;
       let result: ReturnType<Rule['evaluate']>;
       try {
         result = rule.evaluate(event, ctx);

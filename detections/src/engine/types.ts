@@ -1,4 +1,4 @@
-import type { CanonicalEvent, Category, DetectionConfig, EventKind, Severity } from '@agentwatch/schemas';
+import { type CanonicalEvent, type Category, type DetectionConfig, durationToMs, type EventKind, type Severity } from '@agentwatch/schemas';
 import type { AgentBaseline } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import type { TokenTable } from './token-table.ts';
@@ -47,6 +47,8 @@ export interface RuleContext<S> {
   /** The registry entry of the acting agent, if listed. */
   readonly agent: CompiledAgent | undefined;
   readonly config: DetectionConfig;
+  /** The config's durations, parsed once. */
+  readonly limits: DetectionLimits;
   /** Event time in epoch ms (the only clock a rule has). */
   readonly nowMs: number;
   readonly tokens: TokenTable;
@@ -56,6 +58,26 @@ export interface RuleContext<S> {
   readonly state: S;
   /** This rule's state shared across agents (for group-bys not keyed by agent); plain JSON, bounded by the rule. */
   readonly shared: Record<string, unknown>;
+}
+
+/** Durations of {@link DetectionConfig} in milliseconds, parsed once per engine. */
+export interface DetectionLimits {
+  readonly reviewIntervalMs: number;
+  readonly clockSkewMs: number;
+  readonly learningPeriodMs: number;
+  readonly tokenGraceMs: number;
+  readonly allowedLatenessMs: number;
+}
+
+/** Parses the durations of a config. */
+export function detectionLimits(c: DetectionConfig): DetectionLimits {
+  return {
+    reviewIntervalMs: durationToMs(c.review_interval),
+    clockSkewMs: durationToMs(c.clock_skew),
+    learningPeriodMs: durationToMs(c.learning_period),
+    tokenGraceMs: durationToMs(c.token_grace),
+    allowedLatenessMs: durationToMs(c.allowed_lateness),
+  };
 }
 
 /** A detection: metadata plus a pure evaluate function over one event at a time. */

@@ -1,4 +1,4 @@
-import { durationToMs, formatDuration } from '@agentwatch/schemas';
+import { formatDuration } from '@agentwatch/schemas';
 import { defineRule } from '../../../src/engine/types.ts';
 import { shortName } from '../../../src/text.ts';
 
@@ -21,7 +21,7 @@ export default defineRule({
     const max = ctx.agent?.maxTokenTtlMs;
     if (max === null || max === undefined) return null;
     const ttl = Date.parse(event.expires_at) - ctx.nowMs;
-    if (ttl <= max + durationToMs(ctx.config.clock_skew)) return null;
+    if (ttl <= max + ctx.limits.clockSkewMs) return null;
     const ratio = ttl / max;
     return {
       dedupKey: 'ttl',

@@ -1,4 +1,4 @@
-import { durationToMs, formatDuration } from '@agentwatch/schemas';
+import { formatDuration } from '@agentwatch/schemas';
 import { defineRule } from '../../../src/engine/types.ts';
 import { usedTokenId, wasAccepted } from '../../../src/rule-helpers.ts';
 import { shortName } from '../../../src/text.ts';
@@ -23,7 +23,7 @@ export default defineRule({
     const t = ctx.tokens.get(tokenId);
     if (!t) return null;
     const late = ctx.nowMs - t.expiresMs;
-    if (late <= durationToMs(ctx.config.clock_skew)) return null;
+    if (late <= ctx.limits.clockSkewMs) return null;
     const accepted = wasAccepted(event);
     return {
       dedupKey: tokenId,

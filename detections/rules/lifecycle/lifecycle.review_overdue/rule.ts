@@ -1,4 +1,4 @@
-import { durationToMs, formatDuration } from '@agentwatch/schemas';
+import { formatDuration } from '@agentwatch/schemas';
 import { defineRule } from '../../../src/engine/types.ts';
 import { shortName } from '../../../src/text.ts';
 
@@ -21,7 +21,7 @@ export default defineRule({
   evaluate(_event, ctx) {
     const a = ctx.agent;
     if (a?.entry.status !== 'active') return null;
-    const intervalMs = durationToMs(ctx.config.review_interval);
+    const intervalMs = ctx.limits.reviewIntervalMs;
     const ageMs = ctx.nowMs - a.reviewedAtMs;
     if (ageMs <= intervalMs) return null;
     const days = Math.floor(ageMs / DAY_MS);
