@@ -1,10 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/** Suites that need a real Kafka broker: they run in their own project, whose global setup starts one. */
+const KAFKA_TESTS = ['test/kafka-*.test.ts', '**/*.kafka.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['schemas/test/**/*.test.ts', 'detections/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['schemas/test/**/*.test.ts', 'detections/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...KAFKA_TESTS],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'kafka', include: KAFKA_TESTS, exclude: ['**/node_modules/**'], globalSetup: ['test/support/kafka-global-setup.ts'] },
+      },
+    ],
   },
 });

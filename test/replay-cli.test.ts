@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURE_REGISTRY, agent, materialise } from '@agentwatch/detections/testing';
+import { agent, FIXTURE_REGISTRY, materialise } from '@agentwatch/detections/testing';
 import type { Alert } from '@agentwatch/schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,7 +17,15 @@ function agentwatch(args: string[]): { code: number; stdout: string; stderr: str
 const dir = mkdtempSync(join(tmpdir(), 'aw-replay-'));
 const registry = join(dir, 'registry.yaml');
 const events = materialise([
-  { at: '+9h', kind: 'token_issued', agent_id: agent('invoice-bot'), token_id: 'tok-1', issuer: 'idp', scopes: ['erp.read'], expires_at: '2026-11-02T09:15:00Z' },
+  {
+    at: '+9h',
+    kind: 'token_issued',
+    agent_id: agent('invoice-bot'),
+    token_id: 'tok-1',
+    issuer: 'idp',
+    scopes: ['erp.read'],
+    expires_at: '2026-11-02T09:15:00Z',
+  },
   { at: '+9h1m', kind: 'tool_call', agent_id: agent('invoice-bot'), tool: 'erp.invoice.read', outcome: 'success', token_id: 'tok-1' },
   { at: '+9h2m', kind: 'tool_call', agent_id: agent('invoice-bot'), tool: 'hris.employee.export', outcome: 'success', token_id: 'tok-1' },
   { at: '+9h3m', kind: 'tool_call', agent_id: agent('research'), tool: 'docs.read', outcome: 'success', token_id: 'tok-1' },
@@ -92,7 +100,10 @@ describe('agentwatch replay', () => {
     expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:7: outcome: `));
     expect(r.stderr).toContain(`${file}:12: (root): `);
     expect(r.stderr).toMatch(/11 events read from 1 file\(s\): 7 accepted, 4 rejected/);
-    const kept = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; error: string; raw: string });
+    const kept = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; error: string; raw: string });
     expect(kept.map((k) => k.line)).toEqual([2, 4, 7, 12]);
     expect(kept[0]?.raw).toBe('{"kind": "tool_call", broken');
     const clean = agentwatch(['replay', '--registry', registry, join(dir, 'events.ndjson')]);

@@ -50,7 +50,9 @@ describe.each([7, 1234])('simulated fleet, 40 agents x 16 days, seed %i', (seed)
 
     // Agents touched by an attack (as actor or named in its events) are not "benign".
     const attacked = new Set(labels.map((l) => l.agent_id));
-    const benignLoud = alerts.filter((a) => severityRank(a.severity) >= severityRank('medium') && !attacked.has(a.agent_id) && !labels.some((l) => finds(a, l)));
+    const benignLoud = alerts.filter(
+      (a) => severityRank(a.severity) >= severityRank('medium') && !attacked.has(a.agent_id) && !labels.some((l) => finds(a, l)),
+    );
     // "At most a handful": printed so a regression shows what fired.
     expect(benignLoud.map((a) => `${a.severity} ${a.rule_id}: ${a.title}`).slice(0, 20), `${benignLoud.length} medium+ alerts on benign agents`).toHaveLength(
       Math.min(benignLoud.length, 5),

@@ -4,5 +4,6 @@ export * from './config.ts';
 export * from './errors.ts';
 export * from './event.ts';
 export * from './json-schema.ts';
+export * from './normalize.ts';
 export * from './parse-event.ts';
 export * from './registry.ts';

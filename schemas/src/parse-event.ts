@@ -1,17 +1,26 @@
 import { type Problem, toProblems } from './errors.ts';
 import { CanonicalEvent } from './event.ts';
+import { isCertainlyCanonicalEvent } from './fast-check.ts';
+import { normalizeEvent } from './normalize.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
 /**
- * Validates one decoded JSON value as a canonical event (events.md). Besides the per-field schema it
+ * Validates one decoded JSON value as a canonical event (events.md). A non-allocating pre-check vouches
+ * for the common valid case; anything else goes through the zod schema, which decides and explains.
+ * The event comes back in its kind's fixed shape ({@link normalizeEvent}). Besides the per-field schema it
  * enforces the cross-field rules the spec states: a `delegation_chain` ends with `agent_id`, and a
  * token does not expire before it was issued.
  */
 export function parseEvent(value: unknown): ParseResult<CanonicalEvent> {
-  const result = CanonicalEvent.safeParse(value);
-  if (!result.success) return { ok: false, problems: toProblems(result.error) };
-  const ev = result.data;
+  let ev: CanonicalEvent;
+  if (isCertainlyCanonicalEvent(value)) {
+    ev = value;
+  } else {
+    const result = CanonicalEvent.safeParse(value);
+    if (!result.success) return { ok: false, problems: toProblems(result.error) };
+    ev = result.data;
+  }
   const problems: Problem[] = [];
   const chain = ev.delegation_chain;
   if (chain && chain.length > 0 && chain[chain.length - 1] !== ev.agent_id) {
@@ -20,7 +29,7 @@ export function parseEvent(value: unknown): ParseResult<CanonicalEvent> {
   if (ev.kind === 'token_issued' && Date.parse(ev.expires_at) < Date.parse(ev.time)) {
     problems.push({ path: 'expires_at', message: 'expected expires_at at or after time' });
   }
-  return problems.length ? { ok: false, problems } : { ok: true, value: ev };
+  return problems.length ? { ok: false, problems } : { ok: true, value: normalizeEvent(ev) };
 }
 
 /** Longest accepted JSON text for one event; longer lines are rejected (never buffered without bound). */

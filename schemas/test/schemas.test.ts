@@ -85,6 +85,6 @@ describe('JSON Schema files', () => {
     }
   });
   it('forbid unknown keys in events', () => {
-    expect(JSON.stringify(jsonSchemas().event)).toContain('"additionalProperties":false');
+    expect(JSON.stringify(jsonSchemas()['event'])).toContain('"additionalProperties":false');
   });
 });

@@ -137,7 +137,7 @@ export function observe(b: AgentBaseline, e: CanonicalEvent, nowMs: number): voi
   }
   b.lastSeenMs = Math.max(b.lastSeenMs, nowMs);
   b.totalEvents++;
-  b.hourOfDay[new Date(nowMs).getUTCHours()]! += 1;
+  b.hourOfDay[Math.floor(nowMs / HOUR_MS) % 24]! += 1;
   const cur = b.current;
   cur.events++;
   if (isDenial(e)) cur.denied++;

@@ -3,7 +3,7 @@ import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/ag
 import type { CompiledRegistry } from '../registry/compiled-registry.ts';
 import { alertId } from './alert-id.ts';
 import { TokenTable } from './token-table.ts';
-import { type DetectionLimits, detectionLimits, type Finding, type Rule, type RuleContext } from './types.ts';
+import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
 
 /** At most this many event ids are kept as evidence per alert; `count` still counts every match. */
 export const MAX_EVIDENCE_EVENTS = 25;
@@ -12,13 +12,17 @@ const AGENT_IDLE_MS = 30 * 86_400_000;
 
 interface AgentState {
   baseline: AgentBaseline;
-  /** Per-rule state slices, keyed by rule id. */
-  slices: Record<string, unknown>;
+  /** Per-rule state slices, indexed like the engine's rule list (ids in {@link DetectionEngine.ruleIds}). */
+  slices: unknown[];
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A rule with its cross-agent state. */
 interface ActiveRule {
   rule: Rule;
+  /** Position of the rule's slice in each agent's `slices`. */
+  index: number;
   shared: Record<string, unknown>;
 }
 
@@ -56,12 +60,15 @@ export class DetectionEngine {
   readonly config: DetectionConfig;
   private registry: CompiledRegistry;
   readonly limits: DetectionLimits;
+  /** Ids of the active rules, in slice order. */
+  readonly ruleIds: string[] = [];
   private readonly rulesByKind: Record<EventKind, ActiveRule[]>;
   private readonly tokens: TokenTable;
   private readonly agents = new Map<string, AgentState>();
   private readonly open = new Map<string, OpenAlert>();
   private readonly closed: Alert[] = [];
   private readonly onRuleError: EngineOptions['onRuleError'];
+  private readonly ctx: Mutable<RuleContext<unknown>>;
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private nextCloseCheckMs = Number.NEGATIVE_INFINITY;
   private nextAgentSweepMs = Number.NEGATIVE_INFINITY;
@@ -73,6 +80,17 @@ export class DetectionEngine {
     this.registry = opts.registry;
     this.tokens = new TokenTable(this.limits.tokenGraceMs);
     this.onRuleError = opts.onRuleError;
+    this.ctx = {
+      registry: this.registry,
+      agent: undefined,
+      config: this.config,
+      limits: this.limits,
+      nowMs: 0,
+      tokens: this.tokens,
+      baseline: newBaseline(0),
+      state: undefined,
+      shared: {},
+    };
     const disabled = new Set(this.config.disabled_rules);
     const seen = new Set<string>();
     this.rulesByKind = { tool_call: [], token_issued: [], token_revoked: [], policy_decision: [] };
@@ -80,7 +98,8 @@ export class DetectionEngine {
       if (seen.has(rule.id)) throw new Error(`duplicate rule id "${rule.id}"`);
       seen.add(rule.id);
       if (disabled.has(rule.id)) continue;
-      const active: ActiveRule = { rule, shared: {} };
+      const active: ActiveRule = { rule, index: this.ruleIds.length, shared: {} };
+      this.ruleIds.push(rule.id);
       for (const kind of rule.kinds) this.rulesByKind[kind].push(active);
     }
   }
@@ -90,39 +109,33 @@ export class DetectionEngine {
     this.registry = registry;
   }
 
-  /** Processes one event. Events must come in non-decreasing time order (the pipeline's reorder buffer sees to it). */
-  process(event: CanonicalEvent): void {
-    const nowMs = Date.parse(event.time);
+  /** Processes one event (`timeMs` = its time, when the caller parsed it already). Events must come in non-decreasing time order (the pipeline's reorder buffer sees to it). */
+  process(event: CanonicalEvent, timeMs?: number): void {
+    const nowMs = timeMs ?? Date.parse(event.time);
     this.stats.events++;
     if (nowMs > this.watermarkMs) this.watermarkMs = nowMs;
     if (this.watermarkMs >= this.nextCloseCheckMs) this.housekeeping();
 
     let agentState = this.agents.get(event.agent_id);
     if (!agentState) {
-      agentState = { baseline: newBaseline(nowMs), slices: {} };
+      agentState = { baseline: newBaseline(nowMs), slices: [] };
       this.agents.set(event.agent_id, agentState);
     }
     const agent = this.registry.agent(event.agent_id);
     rollTo(agentState.baseline, nowMs);
-    // One mutable context per event; `state` and `shared` are swapped per rule.
-    const ctx = {
-      registry: this.registry,
-      agent,
-      config: this.config,
-      limits: this.limits,
-      nowMs,
-      tokens: this.tokens,
-      baseline: agentState.baseline,
-      state: undefined as unknown,
-      shared: undefined as unknown as Record<string, unknown>,
-    } satisfies RuleContext<unknown>;
+    // One context object for the engine's life, refilled per event and per rule (no garbage per event).
+    const ctx = this.ctx;
+    ctx.registry = this.registry;
+    ctx.agent = agent;
+    ctx.nowMs = nowMs;
+    ctx.baseline = agentState.baseline;
     const rules = this.rulesByKind[event.kind];
     for (let i = 0; i < rules.length; i++) {
-      const { rule, shared } = rules[i] as ActiveRule;
-      let slice = agentState.slices[rule.id];
+      const { rule, shared, index } = rules[i] as ActiveRule;
+      let slice = agentState.slices[index];
       if (slice === undefined && rule.initState) {
         slice = rule.initState();
-        agentState.slices[rule.id] = slice;
+        agentState.slices[index] = slice;
       }
       ctx.state = slice;
       ctx.shared = shared;
@@ -196,6 +209,7 @@ export class DetectionEngine {
     this.stats.alertsOpened++;
     const owner = this.registry.agent(agentId)?.entry.owner ?? null;
     const eventIds = [...(f.relatedEventIds ?? []), event.event_id].slice(0, MAX_EVIDENCE_EVENTS);
+    const text: FindingText = 'describe' in f ? f.describe() : f;
     const alert: Alert = {
       alert_id: alertId(rule.id, agentId, f.dedupKey, windowStartMs),
       rule_id: rule.id,
@@ -205,12 +219,12 @@ export class DetectionEngine {
       risk_score: f.riskScore ?? rule.riskScore,
       agent_id: agentId,
       owner,
-      title: f.title,
-      summary: f.summary,
+      title: text.title,
+      summary: text.summary,
       first_seen: new Date(nowMs).toISOString(),
       last_seen: new Date(nowMs).toISOString(),
       count: 1,
-      evidence: { event_ids: eventIds, ...f.evidence },
+      evidence: { event_ids: eventIds, ...text.evidence },
       tags: [...rule.tags],
       status: 'new',
     };

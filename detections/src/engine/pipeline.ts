@@ -8,8 +8,8 @@ export interface Origin {
   line: number;
 }
 
-/** What a source yields: a valid event, or a rejected input with the reason. */
-export type SourceItem = { event: CanonicalEvent; timeMs: number; origin: Origin } | { error: string; origin: Origin; raw?: string };
+/** What a source yields: a valid event with its parsed time, or a rejected input with the reason and origin. */
+export type SourceItem = { event: CanonicalEvent; timeMs: number } | { error: string; origin: Origin; raw?: string };
 
 export interface PipelineSink {
   /** Alerts whose window closed, in deterministic order. */
@@ -32,37 +32,42 @@ export interface PipelineResult {
  * close, the rest at end of stream.
  */
 export async function runPipeline(opts: {
-  source: AsyncIterable<SourceItem> | Iterable<SourceItem>;
+  /** Batches of items (a promise per batch, not per event, keeps the hot path cheap). */
+  source: AsyncIterable<readonly SourceItem[]> | Iterable<readonly SourceItem[]>;
   engine: DetectionEngine;
   sink: PipelineSink;
   latenessMs: number;
 }): Promise<PipelineResult> {
   const { engine, sink } = opts;
-  const buffer = new ReorderBuffer<CanonicalEvent>(opts.latenessMs);
-  const ready: CanonicalEvent[] = [];
+  type Timed = { event: CanonicalEvent; timeMs: number };
+  const buffer = new ReorderBuffer<Timed>(opts.latenessMs);
+  const ready: Timed[] = [];
+
   const result: PipelineResult = { read: 0, accepted: 0, rejected: 0, late: 0, alerts: 0 };
   const emit = async (alerts: Alert[]): Promise<void> => {
     if (alerts.length === 0) return;
     result.alerts += alerts.length;
     await sink.alerts(alerts);
   };
-  for await (const item of opts.source) {
-    result.read++;
-    if ('error' in item) {
-      result.rejected++;
-      await sink.rejected(item);
-      continue;
+  for await (const batch of opts.source) {
+    for (const item of batch) {
+      result.read++;
+      if ('error' in item) {
+        result.rejected++;
+        await sink.rejected(item);
+        continue;
+      }
+      result.accepted++;
+      buffer.push(item.timeMs, item, ready);
     }
-    result.accepted++;
-    buffer.push(item.timeMs, item.event, ready);
     if (ready.length > 0) {
-      for (const ev of ready) engine.process(ev);
+      for (const r of ready) engine.process(r.event, r.timeMs);
       ready.length = 0;
       await emit(engine.takeClosed());
     }
   }
   buffer.drain(ready);
-  for (const ev of ready) engine.process(ev);
+  for (const r of ready) engine.process(r.event, r.timeMs);
   await emit(engine.takeClosed());
   await emit(engine.flush());
   result.late = buffer.late;

@@ -12,14 +12,19 @@ export interface TokenFact {
   eventId: string;
 }
 
+const BUCKET_MS = 600_000;
+
 /**
  * Live credentials keyed by `token_id`. Bounded: a token is forgotten `graceMs` after it expired (or
  * was revoked), so the table grows with live tokens, not with history. A use of a forgotten token is
  * indistinguishable from an unknown token; the grace period sets how late "use after expiry" is seen.
+ * Expiry is driven by 10-minute buckets of due times, so a sweep touches only tokens that are due.
  */
 export class TokenTable {
   private readonly tokens = new Map<string, TokenFact>();
-  private lastSweepMs = Number.NEGATIVE_INFINITY;
+  /** Bucket start (ms) -> token ids that may be due then. */
+  private readonly due = new Map<number, string[]>();
+  private sweptUpToMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly graceMs: number) {}
 
@@ -29,6 +34,7 @@ export class TokenTable {
 
   issue(tokenId: string, fact: TokenFact): void {
     this.tokens.set(tokenId, fact);
+    this.schedule(tokenId, fact);
   }
 
   /** Marks a token revoked at `atMs`; returns false when the token is unknown. */
@@ -39,13 +45,20 @@ export class TokenTable {
     return true;
   }
 
-  /** Drops tokens whose grace period ended before `nowMs`. Cheap to call often: sweeps at most once per 10 minutes of event time. */
+  /** Drops tokens whose grace period ended at or before `nowMs`. */
   sweep(nowMs: number): void {
-    if (nowMs - this.lastSweepMs < 600_000) return;
-    this.lastSweepMs = nowMs;
-    for (const [id, t] of this.tokens) {
-      const end = Math.min(t.expiresMs, t.revokedMs ?? Number.POSITIVE_INFINITY);
-      if (end + this.graceMs < nowMs) this.tokens.delete(id);
+    const upTo = Math.floor(nowMs / BUCKET_MS) * BUCKET_MS;
+    if (upTo <= this.sweptUpToMs) return;
+    this.sweptUpToMs = upTo;
+    for (const [bucket, ids] of this.due) {
+      if (bucket >= upTo) continue;
+      this.due.delete(bucket);
+      for (const id of ids) {
+        const t = this.tokens.get(id);
+        if (!t) continue;
+        if (this.forgetAtMs(t) <= nowMs) this.tokens.delete(id);
+        else this.schedule(id, t);
+      }
     }
   }
 
@@ -60,6 +73,19 @@ export class TokenTable {
 
   restore(entries: Array<[string, TokenFact]>): void {
     this.tokens.clear();
-    for (const [id, t] of entries) this.tokens.set(id, t);
+    this.due.clear();
+    for (const [id, t] of entries) this.issue(id, t);
+  }
+
+  private forgetAtMs(t: TokenFact): number {
+    return Math.min(t.expiresMs, t.revokedMs ?? Number.POSITIVE_INFINITY) + this.graceMs;
+  }
+
+  private schedule(id: string, t: TokenFact): void {
+    // Tokens re-issued under the same id are rescheduled; the stale entry is re-checked and skipped.
+    const bucket = Math.max(Math.floor(this.forgetAtMs(t) / BUCKET_MS) * BUCKET_MS, this.sweptUpToMs);
+    const list = this.due.get(bucket);
+    if (list) list.push(id);
+    else this.due.set(bucket, [id]);
   }
 }

@@ -25,14 +25,17 @@ export interface RuleMeta {
   readonly knownGaps: readonly string[];
 }
 
-/** What a rule reports for one event; the engine turns findings into (folded) alerts. */
-export interface Finding {
-  /** Distinguishes separate alerts of this rule for one agent in one window (e.g. the tool name). */
-  readonly dedupKey: string;
+/** The words and context of an alert: what happened and against what. */
+export interface FindingText {
   readonly title: string;
   readonly summary: string;
   /** Rule-specific context: declared scope, baseline figures, chain... (`event_ids` is added by the engine). */
   readonly evidence?: Record<string, unknown>;
+}
+
+interface FindingBase {
+  /** Distinguishes separate alerts of this rule for one agent in one window (e.g. the tool name). */
+  readonly dedupKey: string;
   readonly severity?: Severity;
   readonly riskScore?: number;
   /** The agent concerned when it is not the event's actor (e.g. an unregistered delegation actor). */
@@ -40,6 +43,14 @@ export interface Finding {
   /** Extra event ids beyond the current one (e.g. the token issuance a misuse refers to). */
   readonly relatedEventIds?: readonly string[];
 }
+
+/**
+ * What a rule reports for one event; the engine turns findings into (folded) alerts. The text can be
+ * given directly or through `describe()`, which the engine calls only when the finding opens a new alert:
+ * a rule that matches every event of a steadily misbehaving agent then builds its text once per window.
+ * `describe()` runs synchronously, right after `evaluate` returns, so it may read the event and context.
+ */
+export type Finding = FindingBase & (FindingText | { describe(): FindingText });
 
 /** Everything a rule may read while judging one event. Rules never do I/O and never read the clock. */
 export interface RuleContext<S> {

@@ -18,6 +18,8 @@ export interface CompiledAgent {
   readonly maxDepth: number | null;
   /** Epoch ms of the last review, or of registration when never reviewed. */
   readonly reviewedAtMs: number;
+  /** The owner's person entry says `departed` (the agent is orphaned). */
+  readonly ownerDeparted: boolean;
 }
 
 /** The registry in the form detections use: O(1) look-ups by id, patterns precompiled. */
@@ -32,7 +34,7 @@ export class CompiledRegistry {
     this.source = registry;
     this.version = version;
     for (const p of registry.people) this.people.set(p.id, p);
-    for (const a of registry.agents) this.agents.set(a.id, compileAgent(a));
+    for (const a of registry.agents) this.agents.set(a.id, compileAgent(a, this.person(a.owner)?.status === 'departed'));
   }
 
   agent(id: string): CompiledAgent | undefined {
@@ -67,7 +69,7 @@ export const stripUserPrefix = (id: string): string => (id.startsWith('user:') ?
 
 const patternsOrNull = (list: readonly string[] | undefined, kind: GlobKind): PatternSet | null => (list === undefined ? null : new PatternSet(list, kind));
 
-function compileAgent(a: RegistryAgent): CompiledAgent {
+function compileAgent(a: RegistryAgent, ownerDeparted: boolean): CompiledAgent {
   const s = a.scope;
   return {
     entry: a,
@@ -82,5 +84,6 @@ function compileAgent(a: RegistryAgent): CompiledAgent {
     mayDelegateTo: new PatternSet(a.delegation?.may_delegate_to ?? [], 'agent'),
     maxDepth: a.delegation?.max_depth ?? null,
     reviewedAtMs: Date.parse(a.last_reviewed ?? a.registered_at),
+    ownerDeparted,
   };
 }

@@ -34,20 +34,28 @@ const hasWildcard = (p: string): boolean => p.includes('*');
 export class PatternSet {
   readonly patterns: readonly string[];
   private readonly literals: Set<string>;
+  /** `prefix/**`-style patterns (one trailing `**`, no other wildcard) checked with startsWith, not a regex. */
+  private readonly prefixes: string[];
   private readonly combined: RegExp | null;
-  private readonly cache = new Map<string, boolean>();
+  /** Memoised answers; null for resources, whose values rarely repeat (record ids), so caching only churns. */
+  private readonly cache: Map<string, boolean> | null;
 
   constructor(patterns: readonly string[], kind: GlobKind) {
     this.patterns = patterns;
     this.literals = new Set(patterns.filter((p) => !hasWildcard(p)));
-    const wild = patterns.filter(hasWildcard).map((p) => globToRegExp(p, kind).source.slice(1, -1));
+    const isPrefix = (p: string): boolean => p.endsWith('**') && !p.slice(0, -2).includes('*');
+    this.prefixes = patterns.filter((p) => hasWildcard(p) && isPrefix(p)).map((p) => p.slice(0, -2));
+    const wild = patterns.filter((p) => hasWildcard(p) && !isPrefix(p)).map((p) => globToRegExp(p, kind).source.slice(1, -1));
     this.combined = wild.length ? new RegExp(`^(?:${wild.join('|')})$`) : null;
+    this.cache = kind === 'resource' ? null : new Map();
   }
 
   /** True when `value` matches at least one pattern. */
   matches(value: string): boolean {
     if (this.literals.has(value)) return true;
+    for (const prefix of this.prefixes) if (value.startsWith(prefix)) return true;
     if (!this.combined) return false;
+    if (!this.cache) return this.combined.test(value);
     const hit = this.cache.get(value);
     if (hit !== undefined) return hit;
     const result = this.combined.test(value);

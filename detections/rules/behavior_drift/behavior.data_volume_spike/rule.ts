@@ -40,20 +40,22 @@ export default defineRule({
       : `touched ${recs} records this hour (typical hour: ${num(stats.records.median)})`;
     return {
       dedupKey: 'data',
-      title: `${shortName(event.agent_id)} ${what}`,
-      summary: `In the hour starting ${new Date(b.current.hourStartMs).toISOString()}, ${event.agent_id} sent ${bytes(out)} and touched ${recs} records (latest call: ${event.tool}${event.resource ? ` on ${event.resource}` : ''}). Over its last ${stats.hours} active hours: bytes median ${bytes(stats.bytesOut.median)}, p99 ${bytes(stats.bytesOut.p99)}; records median ${num(stats.records.median)}, p99 ${num(stats.records.p99)}. Thresholds: ${bytes(tBytes)} / ${num(tRecs)} records.`,
-      evidence: {
-        hour_start: new Date(b.current.hourStartMs).toISOString(),
-        bytes_out: out,
-        records: recs,
-        bytes_threshold: tBytes,
-        records_threshold: tRecs,
-        baseline_bytes_median: stats.bytesOut.median,
-        baseline_bytes_p99: stats.bytesOut.p99,
-        baseline_records_median: stats.records.median,
-        baseline_records_p99: stats.records.p99,
-        ...baselineEvidence(ctx),
-      },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} ${what}`,
+        summary: `In the hour starting ${new Date(b.current.hourStartMs).toISOString()}, ${event.agent_id} sent ${bytes(out)} and touched ${recs} records (latest call: ${event.tool}${event.resource ? ` on ${event.resource}` : ''}). Over its last ${stats.hours} active hours: bytes median ${bytes(stats.bytesOut.median)}, p99 ${bytes(stats.bytesOut.p99)}; records median ${num(stats.records.median)}, p99 ${num(stats.records.p99)}. Thresholds: ${bytes(tBytes)} / ${num(tRecs)} records.`,
+        evidence: {
+          hour_start: new Date(b.current.hourStartMs).toISOString(),
+          bytes_out: out,
+          records: recs,
+          bytes_threshold: tBytes,
+          records_threshold: tRecs,
+          baseline_bytes_median: stats.bytesOut.median,
+          baseline_bytes_p99: stats.bytesOut.p99,
+          baseline_records_median: stats.records.median,
+          baseline_records_p99: stats.records.p99,
+          ...baselineEvidence(ctx),
+        },
+      }),
     };
   },
 });

@@ -41,9 +41,11 @@ export default defineRule<State>({
     return {
       dedupKey: 'denied',
       severity: times.length >= 3 * threshold ? 'high' : 'medium',
-      title: `${shortName(event.agent_id)} had ${times.length} calls denied within 10 minutes`,
-      summary: `${event.agent_id} was denied ${times.length} times between ${new Date(times[0] as number).toISOString()} and ${event.time} (latest: it ${what}). Its baseline 99th-percentile hour has ${num(p99)} denials; the burst threshold is ${num(threshold)} in 10 minutes.`,
-      evidence: { denied_in_window: times.length, window_minutes: 10, threshold, baseline_denied_p99_per_hour: p99, ...baselineEvidence(ctx) },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} had ${times.length} calls denied within 10 minutes`,
+        summary: `${event.agent_id} was denied ${times.length} times between ${new Date(times[0] as number).toISOString()} and ${event.time} (latest: it ${what}). Its baseline 99th-percentile hour has ${num(p99)} denials; the burst threshold is ${num(threshold)} in 10 minutes.`,
+        evidence: { denied_in_window: times.length, window_minutes: 10, threshold, baseline_denied_p99_per_hour: p99, ...baselineEvidence(ctx) },
+      }),
     };
   },
 });

@@ -33,19 +33,21 @@ export default defineRule({
     return {
       dedupKey: 'events',
       severity: factor >= 20 ? 'high' : 'medium',
-      title: `${shortName(event.agent_id)} made more than ${Math.floor(threshold)} calls within the hour (typical hour: ${num(stats.events.median)})`,
-      summary: `${event.agent_id} reached ${count} events in the hour starting ${new Date(b.current.hourStartMs).toISOString()}. Over its last ${stats.hours} active hours the median was ${num(stats.events.median)} (robust sigma ${num(stats.events.sigma)}, 99th percentile ${num(stats.events.p99)}, max ${stats.events.max}); the alert threshold is ${num(threshold)}.`,
-      evidence: {
-        hour_start: new Date(b.current.hourStartMs).toISOString(),
-        events_at_alert: count,
-        threshold,
-        baseline_median: stats.events.median,
-        baseline_sigma: stats.events.sigma,
-        baseline_p99: stats.events.p99,
-        baseline_max: stats.events.max,
-        baseline_hours: stats.hours,
-        ...baselineEvidence(ctx),
-      },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} made more than ${Math.floor(threshold)} calls within the hour (typical hour: ${num(stats.events.median)})`,
+        summary: `${event.agent_id} reached ${count} events in the hour starting ${new Date(b.current.hourStartMs).toISOString()}. Over its last ${stats.hours} active hours the median was ${num(stats.events.median)} (robust sigma ${num(stats.events.sigma)}, 99th percentile ${num(stats.events.p99)}, max ${stats.events.max}); the alert threshold is ${num(threshold)}.`,
+        evidence: {
+          hour_start: new Date(b.current.hourStartMs).toISOString(),
+          events_at_alert: count,
+          threshold,
+          baseline_median: stats.events.median,
+          baseline_sigma: stats.events.sigma,
+          baseline_p99: stats.events.p99,
+          baseline_max: stats.events.max,
+          baseline_hours: stats.hours,
+          ...baselineEvidence(ctx),
+        },
+      }),
     };
   },
 });

@@ -41,9 +41,11 @@ export default defineRule({
     const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
     return {
       dedupKey: 'off-hours',
-      title: `${shortName(event.agent_id)} active at ${hh(hour)} UTC, an hour it never works`,
-      summary: `${event.agent_id} normally works at ${activeHours.map(hh).join(', ')} UTC (${b.totalEvents} events over ${b.activeDays} active days); it has essentially no activity between ${hh((hour + 23) % 24)} and ${hh((hour + 2) % 24)}. At ${event.time} it ${event.kind === 'tool_call' ? `called ${event.tool}` : `produced a ${event.kind.replace('_', ' ')}`}.`,
-      evidence: { hour_utc: hour, usual_hours_utc: activeHours, hour_of_day_histogram: [...hist], ...baselineEvidence(ctx) },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} active at ${hh(hour)} UTC, an hour it never works`,
+        summary: `${event.agent_id} normally works at ${activeHours.map(hh).join(', ')} UTC (${b.totalEvents} events over ${b.activeDays} active days); it has essentially no activity between ${hh((hour + 23) % 24)} and ${hh((hour + 2) % 24)}. At ${event.time} it ${event.kind === 'tool_call' ? `called ${event.tool}` : `produced a ${event.kind.replace('_', ' ')}`}.`,
+        evidence: { hour_utc: hour, usual_hours_utc: activeHours, hour_of_day_histogram: [...hist], ...baselineEvidence(ctx) },
+      }),
     };
   },
 });

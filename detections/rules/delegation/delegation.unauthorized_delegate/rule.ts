@@ -28,8 +28,10 @@ export default defineRule({
   falsePositives: ['New delegation paths deployed before the registry is updated'],
   knownGaps: ['Hops from or to unregistered agents are left to the out-of-registry rules'],
   evaluate(event, ctx) {
-    const findings: Finding[] = [];
     const chain = event.delegation_chain;
+    const exchange = event.kind === 'token_issued' && event.parent_token_id !== undefined;
+    if ((!chain || chain.length < 2) && !exchange) return null;
+    const findings: Finding[] = [];
     if (chain && chain.length >= 2) {
       for (let i = 0; i < chain.length - 1; i++) {
         const from = chain[i] as string;

@@ -17,6 +17,7 @@ export default defineRule({
   falsePositives: ['Scheduled jobs set up by a leaver and knowingly kept running'],
   knownGaps: ['People not listed in the registry are not checked'],
   evaluate(event, ctx) {
+    if (event.on_behalf_of === undefined && event.delegation_chain === undefined) return null;
     const candidates = new Set<string>();
     if (event.on_behalf_of) candidates.add(event.on_behalf_of);
     for (const el of event.delegation_chain ?? []) if (ctx.registry.person(el)) candidates.add(el);
@@ -25,14 +26,16 @@ export default defineRule({
       if (person?.status !== 'departed') continue;
       return {
         dedupKey: person.id,
-        title: `${shortName(event.agent_id)} ${actionPhrase(event)} on behalf of departed ${person.id}`,
-        summary: `${event.agent_id} ${actionPhrase(event)} with authority delegated by ${person.id}, who is marked departed in the registry. A leaver's delegations should have been revoked at offboarding.`,
-        evidence: {
-          principal: person.id,
-          principal_status: 'departed',
-          delegation_chain: event.delegation_chain ?? null,
-          on_behalf_of: event.on_behalf_of ?? null,
-        },
+        describe: () => ({
+          title: `${shortName(event.agent_id)} ${actionPhrase(event)} on behalf of departed ${person.id}`,
+          summary: `${event.agent_id} ${actionPhrase(event)} with authority delegated by ${person.id}, who is marked departed in the registry. A leaver's delegations should have been revoked at offboarding.`,
+          evidence: {
+            principal: person.id,
+            principal_status: 'departed',
+            delegation_chain: event.delegation_chain ?? null,
+            on_behalf_of: event.on_behalf_of ?? null,
+          },
+        }),
       };
     }
     return null;

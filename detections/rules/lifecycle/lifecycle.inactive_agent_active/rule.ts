@@ -25,9 +25,11 @@ export default defineRule({
       dedupKey: status,
       severity: status === 'retired' && !denied ? 'critical' : 'high',
       riskScore: status === 'retired' ? 90 : 80,
-      title: `${status === 'retired' ? 'Retired' : 'Suspended'} agent ${shortName(event.agent_id)} ${actionPhrase(event)}`,
-      summary: `${entry.name} (${event.agent_id}) is ${status} in the registry${entry.last_reviewed ? ` (last reviewed ${entry.last_reviewed})` : ''}, but it ${actionPhrase(event)}${denied ? ', which was denied' : ''}. A ${status} agent must hold no credentials and make no calls; revoke its credentials and find what is still running it. Owner: ${entry.owner}.`,
-      evidence: { registry_status: status, registry_entry: { name: entry.name, owner: entry.owner, purpose: entry.purpose } },
+      describe: () => ({
+        title: `${status === 'retired' ? 'Retired' : 'Suspended'} agent ${shortName(event.agent_id)} ${actionPhrase(event)}`,
+        summary: `${entry.name} (${event.agent_id}) is ${status} in the registry${entry.last_reviewed ? ` (last reviewed ${entry.last_reviewed})` : ''}, but it ${actionPhrase(event)}${denied ? ', which was denied' : ''}. A ${status} agent must hold no credentials and make no calls; revoke its credentials and find what is still running it. Owner: ${entry.owner}.`,
+        evidence: { registry_status: status, registry_entry: { name: entry.name, owner: entry.owner, purpose: entry.purpose } },
+      }),
     };
   },
 });

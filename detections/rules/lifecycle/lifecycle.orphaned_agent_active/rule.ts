@@ -21,9 +21,11 @@ export default defineRule({
     if (ctx.registry.person(entry.owner)?.status !== 'departed') return null;
     return {
       dedupKey: entry.owner,
-      title: `Orphaned agent ${shortName(event.agent_id)} ${actionPhrase(event)}; its owner ${entry.owner} has departed`,
-      summary: `${entry.name} (${event.agent_id}) is still active and ${actionPhrase(event)}, but its registered owner ${entry.owner} is marked departed. Assign a new owner and review its scope, or retire it.`,
-      evidence: { owner: entry.owner, owner_status: 'departed', team: entry.team ?? null },
+      describe: () => ({
+        title: `Orphaned agent ${shortName(event.agent_id)} ${actionPhrase(event)}; its owner ${entry.owner} has departed`,
+        summary: `${entry.name} (${event.agent_id}) is still active and ${actionPhrase(event)}, but its registered owner ${entry.owner} is marked departed. Assign a new owner and review its scope, or retire it.`,
+        evidence: { owner: entry.owner, owner_status: 'departed', team: entry.team ?? null },
+      }),
     };
   },
 });

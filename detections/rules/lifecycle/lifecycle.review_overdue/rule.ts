@@ -28,14 +28,16 @@ export default defineRule({
     const basis = a.entry.last_reviewed ? `last reviewed ${a.entry.last_reviewed}` : `never reviewed since registration on ${a.entry.registered_at}`;
     return {
       dedupKey: 'review',
-      title: `Access review of ${shortName(a.id)} is overdue (${days} days)`,
-      summary: `${a.entry.name} (${a.id}) was ${basis}, ${days} days ago; the review interval is ${formatDuration(intervalMs)}. It is still active. Owner ${a.entry.owner} should confirm its purpose and scope.`,
-      evidence: {
-        last_reviewed: a.entry.last_reviewed ?? null,
-        registered_at: a.entry.registered_at,
-        days_since_review: days,
-        review_interval: ctx.config.review_interval,
-      },
+      describe: () => ({
+        title: `Access review of ${shortName(a.id)} is overdue (${days} days)`,
+        summary: `${a.entry.name} (${a.id}) was ${basis}, ${days} days ago; the review interval is ${formatDuration(intervalMs)}. It is still active. Owner ${a.entry.owner} should confirm its purpose and scope.`,
+        evidence: {
+          last_reviewed: a.entry.last_reviewed ?? null,
+          registered_at: a.entry.registered_at,
+          days_since_review: days,
+          review_interval: ctx.config.review_interval,
+        },
+      }),
     };
   },
 });

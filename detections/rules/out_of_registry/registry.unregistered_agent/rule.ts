@@ -34,9 +34,11 @@ export default defineRule({
     if (ctx.agent) return null;
     return {
       dedupKey: 'agent',
-      title: `Unregistered agent ${shortName(event.agent_id)} ${described(event)}`,
-      summary: `${event.agent_id} is not listed in the agent registry (version ${ctx.registry.version}, ${ctx.registry.agentCount} agents), yet it ${described(event)}${event.source ? ` according to ${event.source}` : ''}. Every acting agent must have a registry entry naming its owner and scope; find who runs it, then register or shut it down.`,
-      evidence: { registry_version: ctx.registry.version, event_kind: event.kind, ...(event.source ? { source: event.source } : {}) },
+      describe: () => ({
+        title: `Unregistered agent ${shortName(event.agent_id)} ${described(event)}`,
+        summary: `${event.agent_id} is not listed in the agent registry (version ${ctx.registry.version}, ${ctx.registry.agentCount} agents), yet it ${described(event)}${event.source ? ` according to ${event.source}` : ''}. Every acting agent must have a registry entry naming its owner and scope; find who runs it, then register or shut it down.`,
+        evidence: { registry_version: ctx.registry.version, event_kind: event.kind, ...(event.source ? { source: event.source } : {}) },
+      }),
     };
   },
 });

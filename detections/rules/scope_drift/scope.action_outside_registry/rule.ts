@@ -27,9 +27,11 @@ export default defineRule({
       dedupKey: event.action,
       severity: denied ? 'low' : destructive ? 'high' : 'medium',
       riskScore: denied ? 35 : destructive ? 75 : 55,
-      title: `${shortName(event.agent_id)} performed a ${event.action} action (${event.tool}), outside its declared actions ${list([...allowed])}`,
-      summary: `${ctx.agent!.entry.name} (${event.agent_id}) is allowed ${list([...allowed])} actions only. It called ${event.tool}${event.resource ? ` on ${event.resource}` : ''} as a ${event.action} (outcome ${event.outcome}).`,
-      evidence: { action: event.action, declared_actions: [...allowed], tool: event.tool, resource: event.resource ?? null },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} performed a ${event.action} action (${event.tool}), outside its declared actions ${list([...allowed])}`,
+        summary: `${ctx.agent!.entry.name} (${event.agent_id}) is allowed ${list([...allowed])} actions only. It called ${event.tool}${event.resource ? ` on ${event.resource}` : ''} as a ${event.action} (outcome ${event.outcome}).`,
+        evidence: { action: event.action, declared_actions: [...allowed], tool: event.tool, resource: event.resource ?? null },
+      }),
     };
   },
 });

@@ -24,9 +24,11 @@ export default defineRule({
       dedupKey: event.environment,
       severity: into ? 'high' : 'medium',
       riskScore: into ? 70 : 55,
-      title: `${shortName(event.agent_id)} acted in ${event.environment}, outside its declared environments ${list([...allowed])}`,
-      summary: `${ctx.agent!.entry.name} (${event.agent_id}) is registered for ${list([...allowed])} only, but a ${event.kind.replace('_', ' ')} came from ${event.environment}${event.kind === 'tool_call' ? ` (${event.tool})` : ''}.`,
-      evidence: { environment: event.environment, declared_environments: [...allowed] },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} acted in ${event.environment}, outside its declared environments ${list([...allowed])}`,
+        summary: `${ctx.agent!.entry.name} (${event.agent_id}) is registered for ${list([...allowed])} only, but a ${event.kind.replace('_', ' ')} came from ${event.environment}${event.kind === 'tool_call' ? ` (${event.tool})` : ''}.`,
+        evidence: { environment: event.environment, declared_environments: [...allowed] },
+      }),
     };
   },
 });

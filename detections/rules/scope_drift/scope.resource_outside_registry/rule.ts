@@ -18,16 +18,19 @@ export default defineRule({
   knownGaps: ['Calls without a resource field cannot be checked'],
   evaluate(event, ctx) {
     if (event.kind !== 'tool_call' || event.resource === undefined) return null;
+    const resource = event.resource;
     const allowed = ctx.agent?.resources;
-    if (!allowed || allowed.matches(event.resource)) return null;
+    if (!allowed || allowed.matches(resource)) return null;
     const denied = event.outcome === 'denied';
     return {
-      dedupKey: resourceFamily(event.resource),
+      dedupKey: resourceFamily(resource),
       severity: denied ? 'low' : 'medium',
       riskScore: denied ? 35 : 60,
-      title: `${shortName(event.agent_id)} accessed ${event.resource}, outside its declared resources ${list(allowed.patterns)}`,
-      summary: `${ctx.agent!.entry.name} (${event.agent_id}) may touch ${list(allowed.patterns, 12)}. It called ${event.tool} on ${event.resource} (outcome ${event.outcome}).`,
-      evidence: { resource: event.resource, resource_family: resourceFamily(event.resource), declared_resources: allowed.patterns, tool: event.tool },
+      describe: () => ({
+        title: `${shortName(event.agent_id)} accessed ${resource}, outside its declared resources ${list(allowed.patterns)}`,
+        summary: `${ctx.agent!.entry.name} (${event.agent_id}) may touch ${list(allowed.patterns, 12)}. It called ${event.tool} on ${resource} (outcome ${event.outcome}).`,
+        evidence: { resource, resource_family: resourceFamily(resource), declared_resources: allowed.patterns, tool: event.tool },
+      }),
     };
   },
 });

@@ -25,9 +25,11 @@ export default defineRule({
       dedupKey: event.tool,
       severity: denied ? 'low' : 'medium',
       riskScore: denied ? 35 : 60,
-      title: `${name} called ${event.tool}, which is outside its declared tools ${list(allowed.patterns)}`,
-      summary: `${ctx.agent!.entry.name} (${event.agent_id}) is registered for "${ctx.agent!.entry.purpose}" with tools ${list(allowed.patterns, 12)}. It called ${event.tool}${event.resource ? ` on ${event.resource}` : ''} (outcome ${event.outcome}${denied ? ': the call was stopped, but the attempt is drift' : ''}).`,
-      evidence: { tool: event.tool, declared_tools: allowed.patterns, outcome: event.outcome, resource: event.resource ?? null },
+      describe: () => ({
+        title: `${name} called ${event.tool}, which is outside its declared tools ${list(allowed.patterns)}`,
+        summary: `${ctx.agent!.entry.name} (${event.agent_id}) is registered for "${ctx.agent!.entry.purpose}" with tools ${list(allowed.patterns, 12)}. It called ${event.tool}${event.resource ? ` on ${event.resource}` : ''} (outcome ${event.outcome}${denied ? ': the call was stopped, but the attempt is drift' : ''}).`,
+        evidence: { tool: event.tool, declared_tools: allowed.patterns, outcome: event.outcome, resource: event.resource ?? null },
+      }),
     };
   },
 });

@@ -46,7 +46,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   for (const f of opts.files) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new CliError(`cannot read input ${f}: no such file`);
   }
-  let sources: AsyncIterator<SourceItem>[];
+  let sources: AsyncIterator<SourceItem[]>[];
   try {
     sources = opts.files.map((f) => fileSource(f, opts.inputFormat));
   } catch (e) {

@@ -1,6 +1,6 @@
 import type { SourceItem } from '@agentwatch/detections';
 import { MAX_EVENT_BYTES, parseEventJson, problemsToString } from '@agentwatch/schemas';
-import { readLines } from './line-reader.ts';
+import { readLineBatches } from './line-reader.ts';
 
 /** Input formats `replay --input-format` accepts. Only canonical NDJSON is implemented; adapters come next. */
 export const INPUT_FORMATS = ['auto', 'canonical', 'otlp', 'vault', 'cloudtrail', 'okta', 'opa', 'mcp'] as const;
@@ -10,60 +10,89 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
 export class UnsupportedFormatError extends Error {}
 
 /**
- * Canonical NDJSON events from one file, each line decoded and validated. Blank lines are skipped;
- * every other bad line becomes an error item naming file and line, so nothing disappears silently.
+ * Canonical NDJSON events from one file, in batches, each line decoded and validated. Blank lines are
+ * skipped; every other bad line becomes an error item naming file and line, so nothing disappears silently.
  */
-export async function* canonicalFileSource(path: string): AsyncGenerator<SourceItem> {
-  for await (const { text, line, oversized } of readLines(path, MAX_EVENT_BYTES)) {
-    const origin = { source: path, line };
-    if (oversized) {
-      yield { error: `line longer than ${MAX_EVENT_BYTES} bytes`, origin, raw: text };
-      continue;
+export async function* canonicalFileSource(path: string): AsyncGenerator<SourceItem[]> {
+  for await (const lines of readLineBatches(path, MAX_EVENT_BYTES)) {
+    const items: SourceItem[] = [];
+    for (const { text, line, oversized } of lines) {
+      if (oversized) {
+        items.push({ error: `line longer than ${MAX_EVENT_BYTES} bytes`, origin: { source: path, line }, raw: text });
+        continue;
+      }
+      if (text.length === 0 || text.trim() === '') continue;
+      const r = parseEventJson(text);
+      if (r.ok) items.push({ event: r.value, timeMs: Date.parse(r.value.time) });
+      else items.push({ error: problemsToString(r.problems), origin: { source: path, line }, raw: text });
     }
-    if (text.trim() === '') continue;
-    const r = parseEventJson(text);
-    if (r.ok) yield { event: r.value, timeMs: Date.parse(r.value.time), origin };
-    else yield { error: problemsToString(r.problems), origin, raw: text };
+    if (items.length > 0) yield items;
   }
 }
 
 /** The source for one file in the requested format (the seam where input adapters plug in). */
-export function fileSource(path: string, format: InputFormat): AsyncGenerator<SourceItem> {
+export function fileSource(path: string, format: InputFormat): AsyncGenerator<SourceItem[]> {
   if (format === 'auto' || format === 'canonical') return canonicalFileSource(path);
   throw new UnsupportedFormatError(`--input-format ${format} is not supported yet: only canonical NDJSON (auto) is implemented in this version`);
 }
 
+/** Reads one source item at a time out of a batched source. */
+class Cursor {
+  private batch: SourceItem[] = [];
+  private i = 0;
+  constructor(private readonly it: AsyncIterator<SourceItem[]>) {}
+  /** The next item, or null at the end. */
+  async next(): Promise<SourceItem | null> {
+    while (this.i >= this.batch.length) {
+      const r = await this.it.next();
+      if (r.done) return null;
+      this.batch = r.value;
+      this.i = 0;
+    }
+    return this.batch[this.i++] as SourceItem;
+  }
+}
+
+const BATCH = 2048;
+
 /**
- * Merges several time-ordered sources into one, by event time (k-way merge on each source's next event).
+ * Merges several time-ordered sources into one by event time (k-way merge on each source's next event).
  * Errors pass through as soon as they are read. Each source is assumed roughly ordered; the pipeline's
  * reorder buffer absorbs local disorder.
  */
-export async function* mergeByTime(sources: AsyncIterator<SourceItem>[]): AsyncGenerator<SourceItem> {
+export async function* mergeByTime(sources: AsyncIterator<SourceItem[]>[]): AsyncGenerator<SourceItem[]> {
   if (sources.length === 1) {
-    const only = sources[0] as AsyncIterator<SourceItem>;
+    const only = sources[0] as AsyncIterator<SourceItem[]>;
     for (let r = await only.next(); !r.done; r = await only.next()) yield r.value;
     return;
   }
-  type Head = { it: AsyncIterator<SourceItem>; item: Extract<SourceItem, { event: unknown }> };
-  const heads: Head[] = [];
-  const advance = async function* (it: AsyncIterator<SourceItem>): AsyncGenerator<SourceItem, Head | null> {
-    for (let r = await it.next(); !r.done; r = await it.next()) {
-      if ('error' in r.value) yield r.value;
-      else return { it, item: r.value };
+  type Head = { cursor: Cursor; item: Extract<SourceItem, { event: unknown }> };
+  let out: SourceItem[] = [];
+  /** Advances a cursor to its next event, passing errors straight to the output. */
+  const advance = async (cursor: Cursor): Promise<Head | null> => {
+    for (let item = await cursor.next(); item !== null; item = await cursor.next()) {
+      if ('error' in item) out.push(item);
+      else return { cursor, item };
     }
     return null;
   };
+  const heads: Head[] = [];
   for (const it of sources) {
-    const h = yield* advance(it);
+    const h = await advance(new Cursor(it));
     if (h) heads.push(h);
   }
   while (heads.length > 0) {
     let min = 0;
     for (let i = 1; i < heads.length; i++) if ((heads[i] as Head).item.timeMs < (heads[min] as Head).item.timeMs) min = i;
     const head = heads[min] as Head;
-    yield head.item;
-    const next = yield* advance(head.it);
+    out.push(head.item);
+    const next = await advance(head.cursor);
     if (next) heads[min] = next;
     else heads.splice(min, 1);
+    if (out.length >= BATCH) {
+      yield out;
+      out = [];
+    }
   }
+  if (out.length > 0) yield out;
 }

@@ -1,0 +1,218 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { CATEGORIES, type Category } from '@agentwatch/schemas';
+import { stringify } from 'yaml';
+import { type AttackLabel, type PlannedAttack, planAttacks } from './attacks.ts';
+import { BehaviorGen, DAY_MS } from './behavior.ts';
+import { Emitter, type Entry } from './emit.ts';
+import { buildFleet, registryDocument } from './fleet.ts';
+import { dayCtx } from './resource.ts';
+import { Rng } from './rng.ts';
+
+/** Options of {@link simulateFleet}. */
+export interface SimulateOptions {
+  /** Registered agents (retired, suspended and dormant ones included). */
+  agents: number;
+  /** Simulated UTC days. */
+  days: number;
+  /** Everything is a pure function of the options: same seed, byte-identical files. */
+  seed: number | string;
+  /** Directory to write registry.yaml, events.ndjson, labels.ndjson and summary.json into (created). */
+  outDir: string;
+  /** First simulated day (RFC 3339; truncated to UTC midnight). Default 2026-10-05T00:00:00Z, a Monday. */
+  start?: string;
+  /** Mean events per registered agent per day over the run (weekends included). Default 250. */
+  eventsPerAgentDay?: number;
+  /** Called after each simulated day is written. */
+  onProgress?: (p: { day: number; days: number; events: number }) => void;
+}
+
+/** Contents of summary.json. */
+export interface SimulationSummary {
+  generator: string;
+  seed: string;
+  start: string;
+  end: string;
+  days: number;
+  events_per_agent_day: number;
+  agents: { registered: number; active: number; suspended: number; retired: number; owner_departed: number; acting_unregistered: number };
+  people: { active: number; departed: number };
+  events: number;
+  events_by_kind: Record<string, number>;
+  injected_events: number;
+  attacks: number;
+  attacks_by_category: Record<Category, number>;
+  attacks_by_technique: Record<string, number>;
+  /** Registry conditions that are findings by themselves (not attacks, not in labels.ndjson). */
+  registry_findings: Array<{ agent_id: string; finding: 'review_overdue'; reviewed: string }>;
+}
+
+export interface SimulateResult {
+  summary: SimulationSummary;
+  labels: AttackLabel[];
+  files: { registry: string; events: string; labels: string; summary: string };
+}
+
+export const DEFAULT_START = '2026-10-05T00:00:00Z';
+export const DEFAULT_EVENTS_PER_AGENT_DAY = 250;
+const CHUNK_CHARS = 1 << 20;
+
+/** Buffered NDJSON writer that respects backpressure. */
+class ChunkWriter {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly out: Writable) {}
+
+  async line(s: string): Promise<void> {
+    this.parts.push(s);
+    this.size += s.length + 1;
+    if (this.size >= CHUNK_CHARS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const text = `${this.parts.join('\n')}\n`;
+    this.parts = [];
+    this.size = 0;
+    if (!this.out.write(text)) await once(this.out, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve, reject) => {
+      this.out.once('error', reject);
+      this.out.end(() => resolve());
+    });
+  }
+}
+
+/**
+ * Simulates an agent fleet: writes `registry.yaml`, `events.ndjson` (canonical events sorted by time,
+ * streamed day by day), `labels.ndjson` (one line per injected attack) and `summary.json` to `outDir`.
+ */
+export async function simulateFleet(options: SimulateOptions): Promise<SimulateResult> {
+  const n = options.agents;
+  const days = options.days;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`agents must be a positive integer, got ${n}`);
+  if (!Number.isInteger(days) || days < 1) throw new RangeError(`days must be a positive integer, got ${days}`);
+  const epad = options.eventsPerAgentDay ?? DEFAULT_EVENTS_PER_AGENT_DAY;
+  if (!(epad > 0) || !Number.isFinite(epad)) throw new RangeError(`eventsPerAgentDay must be a positive number, got ${epad}`);
+  const parsedStart = Date.parse(options.start ?? DEFAULT_START);
+  if (Number.isNaN(parsedStart)) throw new RangeError(`start is not an RFC 3339 timestamp: ${options.start}`);
+  const startMs = Math.floor(parsedStart / DAY_MS) * DAY_MS;
+  const seed = String(options.seed);
+
+  const fleet = buildFleet(n, seed, startMs, days, epad);
+  const plans = planAttacks(fleet, seed, days, new Date(startMs).getUTCDay());
+  const byDay = new Map<number, PlannedAttack[]>();
+  for (const p of plans) byDay.set(p.day, [...(byDay.get(p.day) ?? []), p]);
+
+  mkdirSync(options.outDir, { recursive: true });
+  const files = {
+    registry: join(options.outDir, 'registry.yaml'),
+    events: join(options.outDir, 'events.ndjson'),
+    labels: join(options.outDir, 'labels.ndjson'),
+    summary: join(options.outDir, 'summary.json'),
+  };
+  const header = `# agentwatch simulated agent registry (registry.md v1)\n# seed ${seed}, ${n} agents, generated by @agentwatch/simulator\n`;
+  writeFileSync(files.registry, header + stringify(registryDocument(fleet), { lineWidth: 0 }));
+
+  const em = new Emitter(`sim-${seed}-`, fleet.agents.length);
+  const gen = new BehaviorGen(fleet, em);
+  const writer = new ChunkWriter(createWriteStream(files.events, { highWaterMark: 8 << 20 }));
+  const labels: AttackLabel[] = [];
+  const unregistered = new Set<string>();
+  let carry: Entry[] = [];
+  let lastWritten = Number.NEGATIVE_INFINITY;
+  let written = 0;
+
+  const flushUntil = async (entries: Entry[], limit: number): Promise<Entry[]> => {
+    entries.sort((x, y) => x.t - y.t);
+    let i = 0;
+    for (; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      if (e.t >= limit) break;
+      if (e.t < lastWritten) throw new Error(`simulator bug: event at ${new Date(e.t).toISOString()} after ${new Date(lastWritten).toISOString()} was written`);
+      lastWritten = e.t;
+      await writer.line(e.s);
+    }
+    written += i;
+    return entries.slice(i);
+  };
+
+  try {
+    for (let d = 0; d < days; d++) {
+      const dayStart = startMs + d * DAY_MS;
+      const ctx = dayCtx(dayStart, fleet.users);
+      em.buf = carry;
+      for (const a of fleet.agents) gen.agentDay(a, d, dayStart, new Rng(seed, 'day', d, a.idx), ctx);
+      for (const p of byDay.get(d) ?? []) {
+        const out = p.run({ gen, em, fleet, rng: new Rng(seed, 'attack', p.id), dayStart, day: ctx });
+        if (!out || out.cap.ids.length === 0) continue;
+        if (out.cap.min < dayStart) throw new Error(`simulator bug: attack ${p.id} injected events before its day`);
+        if (!fleet.agents.some((a) => a.id === out.agentId)) unregistered.add(out.agentId);
+        labels.push({
+          attack_id: p.id,
+          category: p.category,
+          technique: p.technique,
+          agent_id: out.agentId,
+          event_ids: out.cap.ids,
+          start: new Date(out.cap.min).toISOString(),
+          end: new Date(out.cap.max).toISOString(),
+          description: out.description,
+        });
+      }
+      carry = await flushUntil(em.buf, dayStart + DAY_MS);
+      em.buf = [];
+      for (const st of em.stats) st.fold(dayStart + DAY_MS);
+      options.onProgress?.({ day: d + 1, days, events: written });
+    }
+    carry = await flushUntil(carry, Number.POSITIVE_INFINITY);
+  } finally {
+    await writer.close();
+  }
+
+  labels.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : x.attack_id < y.attack_id ? -1 : 1));
+  writeFileSync(files.labels, labels.map((l) => `${JSON.stringify(l)}\n`).join(''));
+
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+  const byTechnique: Record<string, number> = {};
+  for (const l of labels) {
+    byCategory[l.category]++;
+    byTechnique[l.technique] = (byTechnique[l.technique] ?? 0) + 1;
+  }
+  const endMs = startMs + days * DAY_MS;
+  const reviewLimit = endMs - 90 * DAY_MS;
+  const departed = new Set(fleet.people.filter((p) => p.status === 'departed').map((p) => p.id));
+  const summary: SimulationSummary = {
+    generator: '@agentwatch/simulator',
+    seed,
+    start: new Date(startMs).toISOString(),
+    end: new Date(endMs).toISOString(),
+    days,
+    events_per_agent_day: epad,
+    agents: {
+      registered: fleet.agents.length,
+      active: fleet.agents.filter((a) => a.entry.status === 'active').length,
+      suspended: fleet.agents.filter((a) => a.entry.status === 'suspended').length,
+      retired: fleet.agents.filter((a) => a.entry.status === 'retired').length,
+      owner_departed: fleet.agents.filter((a) => departed.has(a.entry.owner)).length,
+      acting_unregistered: unregistered.size,
+    },
+    people: { active: fleet.people.length - departed.size, departed: departed.size },
+    events: written,
+    events_by_kind: { ...em.countsByKind },
+    injected_events: labels.reduce((s, l) => s + l.event_ids.length, 0),
+    attacks: labels.length,
+    attacks_by_category: byCategory,
+    attacks_by_technique: byTechnique,
+    registry_findings: fleet.registryAgentsOrder
+      .map((i) => fleet.agents[i]?.entry)
+      .filter((e) => e !== undefined && Date.parse(e.last_reviewed ?? e.registered_at) < reviewLimit)
+      .map((e) => ({ agent_id: e!.id, finding: 'review_overdue' as const, reviewed: e!.last_reviewed ?? e!.registered_at })),
+  };
+  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  return { summary, labels, files };
+}

@@ -1,0 +1,20 @@
+export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
+export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
+export { mergeAlert } from './rows.ts';
+export {
+  type AgentHour,
+  type AlertFilters,
+  type AlertPage,
+  type AlertStatusChange,
+  createStore,
+  type EventFilters,
+  type InsertAlertsResult,
+  type InsertEventsResult,
+  InvalidCursorError,
+  type MigrateResult,
+  type RegistryVersion,
+  type Store,
+  type StoreConfig,
+  type StoreLogger,
+  type TokenRecord,
+} from './store.ts';

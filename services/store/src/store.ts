@@ -1,0 +1,591 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import {
+  ALERT_STATUSES,
+  type Alert,
+  Alert as AlertSchema,
+  type AlertStatus,
+  type CanonicalEvent,
+  type Category,
+  type EventKind,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+} from '@agentwatch/schemas';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { loadMigrations, renderStatement } from './migrations.ts';
+import {
+  ALERT_SELECT,
+  type AlertReadRow,
+  type AlertRow,
+  alertFingerprint,
+  alertToRow,
+  chTime,
+  type EventRow,
+  eventToRow,
+  mergeAlert,
+  readAlertRow,
+  type StoredAlert,
+  toMs,
+} from './rows.ts';
+
+/** Minimal structured logger; a pino logger fits. */
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface StoreConfig {
+  /** A ClickHouse server (`http://user:pass@host:8123`). Unset: embedded ClickHouse (chdb) in `dataDir`. */
+  clickhouseUrl?: string;
+  /** chdb data folder (created if missing). chdb binds ONE data folder per process: every store in a process must use the same. */
+  dataDir: string;
+  /** Database holding every table; created by migrate(). Letters, digits and `_`. */
+  database: string;
+  /** Events older than this many days (event time) are dropped. Unset or 0: kept forever. Applied by migrate(). */
+  eventsTtlDays?: number;
+  logger?: StoreLogger;
+  /** Where the `NNN_name.sql` files are; default infra/clickhouse/migrations of this repository. */
+  migrationsDir?: string;
+  /** Largest number of events sent in one INSERT (default 100,000). */
+  insertChunkSize?: number;
+}
+
+/** Alert list filters; every one optional. Times are RFC 3339 text, Date or epoch ms. */
+export interface AlertFilters {
+  /** Alerts active at or after this time (last_seen >= since). */
+  since?: string | number | Date;
+  /** Alerts that started before this time (first_seen < until). */
+  until?: string | number | Date;
+  /** Minimum severity: `high` gives high and critical. */
+  severity?: Severity;
+  category?: Category | Category[];
+  rule_id?: string | string[];
+  agent_id?: string | string[];
+  status?: AlertStatus | AlertStatus[];
+  /** Page size, 1..1000, default 100. */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string | null;
+}
+
+/** A page of alerts, newest first (first_seen desc, then alert_id desc). `next_cursor` is null on the last page. */
+export interface AlertPage {
+  alerts: Alert[];
+  next_cursor: string | null;
+}
+
+export interface AlertStatusChange {
+  alert_id: string;
+  at: string;
+  from_status: AlertStatus;
+  status: AlertStatus;
+  comment: string;
+  actor: string;
+}
+
+export interface EventFilters {
+  agent_id?: string;
+  kind?: EventKind;
+  since?: string | number | Date;
+  until?: string | number | Date;
+  /** 1..10000, default 1000. */
+  limit?: number;
+}
+
+/** One hour of one agent's activity, from the agent_hourly baseline table. */
+export interface AgentHour {
+  agent_id: string;
+  hour: string;
+  events: number;
+  tool_calls: number;
+  bytes_out: number;
+  records: number;
+  denied: number;
+  failures: number;
+  distinct_tools: number;
+  distinct_resources: number;
+}
+
+export interface TokenRecord {
+  token_id: string;
+  agent_id: string;
+  issuer: string;
+  scopes: string[];
+  audience: string[];
+  issued_at: string;
+  expires_at: string;
+  grant_type: string | null;
+  parent_token_id: string | null;
+  task_id: string | null;
+  on_behalf_of: string | null;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+}
+
+export interface RegistryVersion {
+  loaded_at: string;
+  sha256: string;
+  agent_count: number;
+  source: string;
+  content: string;
+}
+
+export interface MigrateResult {
+  /** `NNN_name` of each migration applied by this call, in order. */
+  applied: string[];
+  /** Migrations already recorded in schema_migrations. */
+  alreadyApplied: number;
+}
+
+export interface InsertEventsResult {
+  rows: number;
+  /** Deduplication token of each INSERT sent (one per chunk). */
+  tokens: string[];
+}
+
+export interface InsertAlertsResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface Store {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  readonly engine: 'chdb' | 'server';
+  migrate(): Promise<MigrateResult>;
+  /**
+   * Appends events. Idempotent: the same batch again (same `dedupToken`, or without one the same set of event ids)
+   * is dropped by insert deduplication, and any re-inserted event_id collapses to one row in every read.
+   */
+  insertEvents(events: CanonicalEvent[], dedupToken?: string): Promise<InsertEventsResult>;
+  /** Upserts alerts by alert_id (see {@link mergeAlert}); triage status is kept. */
+  insertAlerts(alerts: Alert[]): Promise<InsertAlertsResult>;
+  /** Records a triage change and returns the alert as it now stands; null when no such alert. */
+  updateAlertStatus(alertId: string, status: AlertStatus, comment: string, actor: string, atMs: number): Promise<Alert | null>;
+  queryAlerts(filters?: AlertFilters): Promise<AlertPage>;
+  getAlert(alertId: string): Promise<Alert | null>;
+  getAlertHistory(alertId: string): Promise<AlertStatusChange[]>;
+  countEvents(): Promise<number>;
+  queryEvents(filters?: EventFilters): Promise<CanonicalEvent[]>;
+  agentHourly(agentId: string, range?: { since?: string | number | Date; until?: string | number | Date }): Promise<AgentHour[]>;
+  getToken(tokenId: string): Promise<TokenRecord | null>;
+  recordRegistryVersion(v: { sha256: string; content: string; agentCount: number; source: string; loadedAtMs: number }): Promise<void>;
+  latestRegistryVersion(): Promise<RegistryVersion | null>;
+  close(): Promise<void>;
+}
+
+/** A `cursor` that this store did not produce. */
+export class InvalidCursorError extends Error {
+  constructor(cursor: string) {
+    super(`invalid cursor: ${JSON.stringify(cursor.length > 64 ? `${cursor.slice(0, 64)}...` : cursor)}`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DEFAULT_CHUNK = 100_000;
+const ID_CHUNK = 1_000;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const asArray = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+const isoOrNull = (ms: string | number): string => new Date(Number(ms)).toISOString();
+const emptyToNull = (s: string): string | null => (s === '' ? null : s);
+const clampInt = (v: number | undefined, dflt: number, min: number, max: number): number =>
+  v === undefined || !Number.isFinite(v) ? dflt : Math.min(max, Math.max(min, Math.floor(v)));
+
+function encodeCursor(firstSeenMs: number, alertId: string): string {
+  return Buffer.from(JSON.stringify([firstSeenMs, alertId]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { ms: number; id: string } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') return { ms: v[0] as number, id: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError(cursor);
+}
+
+type ChdbModule = typeof import('chdb/connection');
+const requireCjs = createRequire(import.meta.url);
+
+/**
+ * Opens the store. Without `clickhouseUrl` the engine is chdb (embedded ClickHouse, loaded only then) on `dataDir`;
+ * with it, a ClickHouse server. Either way every statement goes through the same `@clickhouse/client`.
+ */
+export function createStore(config: StoreConfig): Store {
+  if (!IDENT.test(config.database)) throw new Error(`database name ${JSON.stringify(config.database)}: expected letters, digits and _`);
+  const db = config.database;
+  const log = config.logger;
+  const chunkSize = Math.max(1, config.insertChunkSize ?? DEFAULT_CHUNK);
+  let client: ClickHouseClient;
+  let engine: 'chdb' | 'server';
+  if (config.clickhouseUrl) {
+    engine = 'server';
+    client = createClient({ url: config.clickhouseUrl, application: 'agentwatch', request_timeout: 300_000 });
+  } else {
+    engine = 'chdb';
+    const dir = resolve(config.dataDir);
+    mkdirSync(dir, { recursive: true });
+    const { createChdbConnection } = requireCjs('chdb/connection') as ChdbModule;
+    // chdb types its connection against @clickhouse/client-common, which @clickhouse/client >= 1.23.1 inlines; the
+    // runtime contract is the same, the two copies of the settings type differ by a few keys.
+    type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+    client = createClient({ connection: createChdbConnection({ path: dir }) as unknown as ClientConnection });
+  }
+
+  const q = async <T>(query: string, params?: Record<string, unknown>): Promise<T[]> => {
+    const rs = await client.query({ query, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+    return rs.json<T>();
+  };
+  const command = async (query: string, params?: Record<string, unknown>): Promise<void> => {
+    await client.command({ query, ...(params ? { query_params: params } : {}) });
+  };
+  /**
+   * Every INSERT carries an explicit insert_deduplication_token. Besides idempotency this is required on chdb: its
+   * connection applies per-query settings as session-wide `SET`s, so a token left over from an earlier insert would
+   * otherwise silently drop the next, unrelated, insert.
+   */
+  const insert = async (table: string, values: object[], token: string): Promise<void> => {
+    if (values.length === 0) return;
+    await client.insert({
+      table: `${db}.${table}`,
+      values,
+      format: 'JSONEachRow',
+      // Explicit so older servers (where the view default was 0) also drop a replayed block in materialized views.
+      clickhouse_settings: { insert_deduplicate: 1, deduplicate_blocks_in_dependent_materialized_views: 1, insert_deduplication_token: token },
+    });
+  };
+
+  // Read-modify-write of alerts is serialised within this process.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  let lastVersion = 0;
+  const nextVersion = (prev: number): number => {
+    lastVersion = Math.max(Date.now() * 1000, lastVersion + 1, prev + 1);
+    return lastVersion;
+  };
+
+  const fetchAlerts = async (ids: string[]): Promise<Map<string, StoredAlert>> => {
+    const out = new Map<string, StoredAlert>();
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      const rows = await q<AlertReadRow>(`SELECT ${ALERT_SELECT} FROM ${db}.alerts FINAL WHERE alert_id IN {ids:Array(String)}`, {
+        ids: ids.slice(i, i + ID_CHUNK),
+      });
+      for (const r of rows) out.set(r.alert_id, readAlertRow(r));
+    }
+    return out;
+  };
+
+  const applyEventsTtl = async (): Promise<void> => {
+    const days = config.eventsTtlDays ?? 0;
+    if (!Number.isInteger(days) || days < 0) throw new Error(`eventsTtlDays: expected a whole number of days >= 0, got ${days}`);
+    const rows = await q<{ engine_full: string }>(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db });
+    const full = rows[0]?.engine_full ?? '';
+    const current = /\bTTL\b.*?toIntervalDay\((\d+)\)/.exec(full);
+    if (days > 0 && current?.[1] !== String(days)) {
+      await command(`ALTER TABLE ${db}.events MODIFY TTL toDateTime(time) + toIntervalDay(${days})`);
+      log?.info({ database: db, eventsTtlDays: days }, 'events TTL set');
+    } else if (days === 0 && /\bTTL\b/.test(full)) {
+      await command(`ALTER TABLE ${db}.events REMOVE TTL`);
+      log?.info({ database: db }, 'events TTL removed');
+    }
+  };
+
+  const store: Store = {
+    client,
+    database: db,
+    engine,
+
+    async migrate() {
+      const started = performance.now();
+      const migrations = loadMigrations(config.migrationsDir);
+      await command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+      await command(
+        `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC'))
+         ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
+      );
+      const done = new Map(
+        (await q<{ version: number; name: string; checksum: string }>(`SELECT version, name, checksum FROM ${db}.schema_migrations FINAL`)).map((r) => [
+          Number(r.version),
+          r,
+        ]),
+      );
+      const applied: string[] = [];
+      for (const m of migrations) {
+        const prior = done.get(m.version);
+        if (prior) {
+          if (prior.checksum !== m.checksum) {
+            log?.warn({ database: db, migration: `${m.version}_${m.name}` }, 'migration file changed after it was applied; not re-applied');
+          }
+          continue;
+        }
+        for (const stmt of m.statements) await command(renderStatement(stmt, db));
+        const id = `${String(m.version).padStart(3, '0')}_${m.name}`;
+        await insert('schema_migrations', [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: chTime(Date.now()) }], `migration:${id}`);
+        applied.push(id);
+        log?.info({ database: db, migration: id }, 'migration applied');
+      }
+      await applyEventsTtl();
+      log?.info({ database: db, engine, applied: applied.length, ms: Math.round(performance.now() - started) }, 'store ready');
+      return { applied, alreadyApplied: migrations.length - applied.length };
+    },
+
+    async insertEvents(events, dedupToken) {
+      const tokens: string[] = [];
+      const ingestedAt = chTime(Date.now());
+      const chunks = Math.ceil(events.length / chunkSize);
+      for (let c = 0; c < chunks; c++) {
+        const slice = events.slice(c * chunkSize, (c + 1) * chunkSize);
+        const rows: EventRow[] = slice.map((e) => eventToRow(e, ingestedAt));
+        const base = dedupToken ?? `events:${sha256(slice.map((e) => e.event_id).join('\n'))}`;
+        const token = chunks === 1 ? base : `${base}#${c}`;
+        await insert('events', rows, token);
+        tokens.push(token);
+      }
+      return { rows: events.length, tokens };
+    },
+
+    insertAlerts(alerts) {
+      return serial(async () => {
+        const incoming = new Map<string, Alert>();
+        for (const a of alerts) {
+          const parsed = AlertSchema.parse(a);
+          const prev = incoming.get(parsed.alert_id);
+          incoming.set(parsed.alert_id, prev ? mergeAlert(prev, parsed) : parsed);
+        }
+        const stored = await fetchAlerts([...incoming.keys()]);
+        const now = Date.now();
+        const rows: AlertRow[] = [];
+        const result: InsertAlertsResult = { inserted: 0, updated: 0, unchanged: 0 };
+        for (const [id, a] of incoming) {
+          const ex = stored.get(id);
+          if (!ex) {
+            rows.push(alertToRow({ alert: a, statusChangedAtMs: 0, createdAtMs: now, version: nextVersion(0) }, now));
+            result.inserted++;
+            continue;
+          }
+          const merged = mergeAlert(ex.alert, a);
+          if (alertFingerprint(merged) === alertFingerprint(ex.alert)) {
+            result.unchanged++;
+            continue;
+          }
+          rows.push(alertToRow({ ...ex, alert: merged, version: nextVersion(ex.version) }, now));
+          result.updated++;
+        }
+        await insert('alerts', rows, `alerts:${sha256(JSON.stringify(rows))}`);
+        return result;
+      });
+    },
+
+    updateAlertStatus(alertId, status, comment, actor, atMs) {
+      if (!(ALERT_STATUSES as readonly string[]).includes(status)) throw new Error(`status: expected one of ${ALERT_STATUSES.join(', ')}, got ${status}`);
+      return serial(async () => {
+        const cur = (await fetchAlerts([alertId])).get(alertId);
+        if (!cur) return null;
+        const changeId = sha256(JSON.stringify([alertId, status, comment, actor, atMs]));
+        const seen = await q<{ n: string }>(`SELECT count() AS n FROM ${db}.alert_status_history WHERE alert_id = {id:String} AND change_id = {c:String}`, {
+          id: alertId,
+          c: changeId,
+        });
+        if (Number(seen[0]?.n ?? 0) > 0) return cur.alert; // the same change replayed
+        await insert(
+          'alert_status_history',
+          [{ alert_id: alertId, at: chTime(atMs), change_id: changeId, from_status: cur.alert.status, status, comment, actor }],
+          `history:${changeId}`,
+        );
+        // The alert shows the latest change by time: an older change arriving late is kept in history only.
+        if (atMs < cur.statusChangedAtMs) return cur.alert;
+        const next: StoredAlert = { ...cur, alert: { ...cur.alert, status }, statusChangedAtMs: atMs, version: nextVersion(cur.version) };
+        const row = alertToRow(next, Date.now());
+        await insert('alerts', [row], `alerts:${sha256(JSON.stringify(row))}`);
+        return next.alert;
+      });
+    },
+
+    async queryAlerts(filters = {}) {
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (filters.since !== undefined) {
+        where.push(`last_seen >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`);
+        params['since'] = toMs(filters.since);
+      }
+      if (filters.until !== undefined) {
+        where.push(`first_seen < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
+        params['until'] = toMs(filters.until);
+      }
+      if (filters.severity !== undefined) {
+        if (!(SEVERITIES as readonly string[]).includes(filters.severity)) throw new Error(`severity: expected one of ${SEVERITIES.join(', ')}`);
+        where.push('severity_rank >= {sev:UInt8}');
+        params['sev'] = severityRank(filters.severity);
+      }
+      const inList = (column: string, values: string[] | undefined): void => {
+        if (values === undefined) return;
+        where.push(`${column} IN {${column}:Array(String)}`);
+        params[column] = values;
+      };
+      inList('category', asArray(filters.category));
+      inList('rule_id', asArray(filters.rule_id));
+      inList('agent_id', asArray(filters.agent_id));
+      inList('status', asArray(filters.status));
+      if (filters.cursor) {
+        const c = decodeCursor(filters.cursor);
+        where.push(`(first_seen, alert_id) < (fromUnixTimestamp64Milli({c_ms:Int64}, 'UTC'), {c_id:String})`);
+        params['c_ms'] = c.ms;
+        params['c_id'] = c.id;
+      }
+      const limit = clampInt(filters.limit, 100, 1, 1000);
+      params['lim'] = limit + 1;
+      const rows = await q<AlertReadRow>(
+        `SELECT ${ALERT_SELECT} FROM ${db}.alerts FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY first_seen DESC, alert_id DESC LIMIT {lim:UInt32}`,
+        params,
+      );
+      const page = rows.slice(0, limit).map((r) => readAlertRow(r).alert);
+      const last = rows.length > limit ? rows[limit - 1] : undefined;
+      return { alerts: page, next_cursor: last ? encodeCursor(Number(last.first_seen_ms), last.alert_id) : null };
+    },
+
+    async getAlert(alertId) {
+      return (await fetchAlerts([alertId])).get(alertId)?.alert ?? null;
+    },
+
+    async getAlertHistory(alertId) {
+      const rows = await q<{ alert_id: string; at_ms: string; from_status: string; status: string; comment: string; actor: string }>(
+        `SELECT alert_id, toUnixTimestamp64Milli(at) AS at_ms, from_status, status, comment, actor
+         FROM ${db}.alert_status_history FINAL WHERE alert_id = {id:String} ORDER BY at, change_id`,
+        { id: alertId },
+      );
+      return rows.map((r) => ({
+        alert_id: r.alert_id,
+        at: isoOrNull(r.at_ms),
+        from_status: r.from_status as AlertStatus,
+        status: r.status as AlertStatus,
+        comment: r.comment,
+        actor: r.actor,
+      }));
+    },
+
+    async countEvents() {
+      const rows = await q<{ n: string }>(`SELECT count() AS n FROM ${db}.events FINAL`);
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async queryEvents(filters = {}) {
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (filters.agent_id !== undefined) {
+        where.push('agent_id = {agent:String}');
+        params['agent'] = filters.agent_id;
+      }
+      if (filters.kind !== undefined) {
+        where.push('kind = {kind:String}');
+        params['kind'] = filters.kind;
+      }
+      if (filters.since !== undefined) {
+        where.push(`time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`);
+        params['since'] = toMs(filters.since);
+      }
+      if (filters.until !== undefined) {
+        where.push(`time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
+        params['until'] = toMs(filters.until);
+      }
+      params['lim'] = clampInt(filters.limit, 1000, 1, 10_000);
+      const rows = await q<{ raw: string }>(
+        `SELECT raw FROM ${db}.events FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, event_id LIMIT {lim:UInt32}`,
+        params,
+      );
+      return rows.map((r) => JSON.parse(r.raw) as CanonicalEvent);
+    },
+
+    async agentHourly(agentId, range = {}) {
+      const where = ['agent_id = {agent:String}'];
+      const params: Record<string, unknown> = { agent: agentId };
+      if (range.since !== undefined) {
+        where.push(`hour >= toStartOfHour(fromUnixTimestamp64Milli({since:Int64}, 'UTC'))`);
+        params['since'] = toMs(range.since);
+      }
+      if (range.until !== undefined) {
+        where.push(`hour < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
+        params['until'] = toMs(range.until);
+      }
+      const rows = await q<Record<string, string | number>>(
+        `SELECT agent_id, toUnixTimestamp(hour) AS hour_s, sum(events) AS events, sum(tool_calls) AS tool_calls, sum(bytes_out) AS bytes_out,
+                sum(records) AS records, sum(denied) AS denied, sum(failures) AS failures,
+                uniqMerge(tools) AS distinct_tools, uniqMerge(resources) AS distinct_resources
+         FROM ${db}.agent_hourly WHERE ${where.join(' AND ')} GROUP BY agent_id, hour ORDER BY hour`,
+        params,
+      );
+      return rows.map((r) => ({
+        agent_id: String(r['agent_id']),
+        hour: new Date(Number(r['hour_s']) * 1000).toISOString(),
+        events: Number(r['events']),
+        tool_calls: Number(r['tool_calls']),
+        bytes_out: Number(r['bytes_out']),
+        records: Number(r['records']),
+        denied: Number(r['denied']),
+        failures: Number(r['failures']),
+        distinct_tools: Number(r['distinct_tools']),
+        distinct_resources: Number(r['distinct_resources']),
+      }));
+    },
+
+    async getToken(tokenId) {
+      const [issued] = await q<Record<string, string | string[]>>(
+        `SELECT token_id, agent_id, issuer, scopes, audience, toUnixTimestamp64Milli(issued_at) AS issued_ms, toUnixTimestamp64Milli(expires_at) AS expires_ms,
+                grant_type, parent_token_id, task_id, on_behalf_of
+         FROM ${db}.tokens FINAL WHERE token_id = {id:String}`,
+        { id: tokenId },
+      );
+      if (!issued) return null;
+      const [revoked] = await q<{ revoked_ms: string; reason: string }>(
+        `SELECT toUnixTimestamp64Milli(revoked_at) AS revoked_ms, reason FROM ${db}.token_revocations FINAL WHERE token_id = {id:String}`,
+        { id: tokenId },
+      );
+      const s = (k: string): string => String(issued[k] ?? '');
+      return {
+        token_id: s('token_id'),
+        agent_id: s('agent_id'),
+        issuer: s('issuer'),
+        scopes: (issued['scopes'] as string[]) ?? [],
+        audience: (issued['audience'] as string[]) ?? [],
+        issued_at: isoOrNull(s('issued_ms')),
+        expires_at: isoOrNull(s('expires_ms')),
+        grant_type: emptyToNull(s('grant_type')),
+        parent_token_id: emptyToNull(s('parent_token_id')),
+        task_id: emptyToNull(s('task_id')),
+        on_behalf_of: emptyToNull(s('on_behalf_of')),
+        revoked_at: revoked ? isoOrNull(revoked.revoked_ms) : null,
+        revoke_reason: revoked ? emptyToNull(revoked.reason) : null,
+      };
+    },
+
+    async recordRegistryVersion(v) {
+      const row = { loaded_at: chTime(v.loadedAtMs), sha256: v.sha256, agent_count: v.agentCount, source: v.source, content: v.content };
+      await insert('registry_versions', [row], `registry:${v.loadedAtMs}:${v.sha256}`);
+    },
+
+    async latestRegistryVersion() {
+      const [r] = await q<{ loaded_ms: string; sha256: string; agent_count: number; source: string; content: string }>(
+        `SELECT toUnixTimestamp64Milli(loaded_at) AS loaded_ms, sha256, agent_count, source, content
+         FROM ${db}.registry_versions FINAL ORDER BY loaded_at DESC, sha256 DESC LIMIT 1`,
+      );
+      return r ? { loaded_at: isoOrNull(r.loaded_ms), sha256: r.sha256, agent_count: Number(r.agent_count), source: r.source, content: r.content } : null;
+    },
+
+    async close() {
+      await chain.catch(() => undefined);
+      await client.close();
+    },
+  };
+  return store;
+}
