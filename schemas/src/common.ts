@@ -15,7 +15,10 @@ export function durationToMs(text: string): number {
   return Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
 }
 
-/** Formats milliseconds back into the shortest exact {@link Duration}-style text, for alert summaries. */
+/**
+ * Formats milliseconds for people: the exact unit when it divides evenly (`2h`, `90s`), otherwise the two
+ * largest units (`1h54m`, `3d4h`), for alert summaries.
+ */
 export function formatDuration(ms: number): string {
   const units: Array<[string, number]> = [
     ['d', 86_400_000],
@@ -24,7 +27,12 @@ export function formatDuration(ms: number): string {
     ['s', 1_000],
   ];
   for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)}h`;
-  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)}m`;
-  return `${Math.round(ms / 1000)}s`;
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  const i = units.findIndex(([, size]) => ms >= size);
+  const [u1, s1] = units[i] as [string, number];
+  const first = Math.floor(ms / s1);
+  const next = units[i + 1];
+  if (!next) return `${first}${u1}`;
+  const second = Math.floor((ms - first * s1) / next[1]);
+  return second > 0 ? `${first}${u1}${second}${next[0]}` : `${first}${u1}`;
 }

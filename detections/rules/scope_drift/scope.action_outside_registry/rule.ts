@@ -21,6 +21,8 @@ export default defineRule({
     if (event.kind !== 'tool_call' || event.action === undefined) return null;
     const allowed = ctx.agent?.actions;
     if (!allowed || allowed.has(event.action)) return null;
+    const action = event.action;
+    const article = /^[aeiou]/.test(action) ? 'an' : 'a';
     const denied = event.outcome === 'denied';
     const destructive = DESTRUCTIVE.has(event.action);
     return {
@@ -28,7 +30,7 @@ export default defineRule({
       severity: denied ? 'low' : destructive ? 'high' : 'medium',
       riskScore: denied ? 35 : destructive ? 75 : 55,
       describe: () => ({
-        title: `${shortName(event.agent_id)} performed a ${event.action} action (${event.tool}), outside its declared actions ${list([...allowed])}`,
+        title: `${shortName(event.agent_id)} performed ${article} ${action} action (${event.tool}), outside its declared actions ${list([...allowed])}`,
         summary: `${ctx.agent!.entry.name} (${event.agent_id}) is allowed ${list([...allowed])} actions only. It called ${event.tool}${event.resource ? ` on ${event.resource}` : ''} as a ${event.action} (outcome ${event.outcome}).`,
         evidence: { action: event.action, declared_actions: [...allowed], tool: event.tool, resource: event.resource ?? null },
       }),

@@ -11,7 +11,7 @@ export interface SimulateOptions {
 
 /** `agentwatch simulate`: writes registry.yaml, events.ndjson, labels.ndjson and summary.json to `out`. */
 export async function simulate(opts: SimulateOptions, log: (l: string) => void): Promise<void> {
-  const summary = await simulateFleet({
+  const result = await simulateFleet({
     agents: opts.agents,
     days: opts.days,
     seed: opts.seed,
@@ -19,5 +19,12 @@ export async function simulate(opts: SimulateOptions, log: (l: string) => void):
     ...(opts.start ? { start: opts.start } : {}),
     ...(opts.scale ? { eventsPerAgentDay: opts.scale } : {}),
   });
-  log(`simulate: wrote ${opts.out}: ${JSON.stringify(summary)}`);
+  const s = result.summary;
+  log(
+    `simulate: wrote ${opts.out}: ${s.agents.registered} registered agents, ${s.events} events, ${s.attacks} injected attacks (${Object.entries(
+      s.attacks_by_category,
+    )
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ')}); labels in labels.ndjson`,
+  );
 }
