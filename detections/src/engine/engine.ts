@@ -2,7 +2,7 @@ import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledRegistry } from '../registry/compiled-registry.ts';
 import { alertId } from './alert-id.ts';
-import { TokenTable } from './token-table.ts';
+import { type TokenFact, TokenTable } from './token-table.ts';
 import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
 
 /** At most this many event ids are kept as evidence per alert; `count` still counts every match. */
@@ -30,6 +30,17 @@ interface OpenAlert {
   alert: Alert;
   windowEndMs: number;
   firstSeenMs: number;
+}
+
+/** Serialisable engine state ({@link DetectionEngine.snapshot}). */
+export interface EngineSnapshot {
+  version: 1;
+  watermarkMs: number;
+  agents: Record<string, { baseline: AgentBaseline; slices: Record<string, unknown> }>;
+  shared: Record<string, Record<string, unknown>>;
+  tokens: Array<[string, TokenFact]>;
+  open: Array<[string, { alert: Alert; windowEndMs: number; firstSeenMs: number }]>;
+  stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number> };
 }
 
 export interface EngineOptions {
@@ -67,6 +78,8 @@ export class DetectionEngine {
   private readonly agents = new Map<string, AgentState>();
   private readonly open = new Map<string, OpenAlert>();
   private readonly closed: Alert[] = [];
+  /** Keys of open alerts opened or updated since the last {@link takeChanged}. */
+  private readonly changed = new Set<string>();
   private readonly onRuleError: EngineOptions['onRuleError'];
   private readonly ctx: Mutable<RuleContext<unknown>>;
   private watermarkMs = Number.NEGATIVE_INFINITY;
@@ -166,9 +179,82 @@ export class DetectionEngine {
     return this.takeClosed();
   }
 
+  /**
+   * Open alerts opened or updated since the last call (copies), for the live pipeline, which shows alerts
+   * as they open and upserts them by id as they grow; replay only writes them once closed.
+   */
+  takeChanged(): Alert[] {
+    const out: Alert[] = [];
+    for (const key of this.changed) {
+      const o = this.open.get(key);
+      if (o) out.push(structuredClone(o.alert));
+    }
+    this.changed.clear();
+    return out;
+  }
+
   /** Alerts still open (their window has not closed), e.g. for a live view. */
   openAlerts(): Alert[] {
     return [...this.open.values()].map((o) => o.alert);
+  }
+
+  /**
+   * All detection state as plain JSON data: per-agent baselines and rule slices (by rule id), rule shared
+   * state, the token table, open alerts, the watermark. With the source offsets it reflects, this is a
+   * checkpoint: {@link restore} on a fresh engine continues exactly where this one stopped.
+   */
+  snapshot(): EngineSnapshot {
+    const agents: EngineSnapshot['agents'] = {};
+    for (const [id, s] of this.agents) {
+      const slices: Record<string, unknown> = {};
+      s.slices.forEach((slice, i) => {
+        if (slice !== undefined) slices[this.ruleIds[i] as string] = slice;
+      });
+      agents[id] = { baseline: s.baseline, slices };
+    }
+    const shared: Record<string, Record<string, unknown>> = {};
+    for (const list of Object.values(this.rulesByKind)) for (const r of list) shared[r.rule.id] = r.shared;
+    return structuredClone({
+      version: 1,
+      watermarkMs: this.watermarkMs,
+      agents,
+      shared,
+      tokens: this.tokens.snapshot(),
+      open: [...this.open.entries()],
+      stats: this.stats,
+    });
+  }
+
+  /** Loads a {@link snapshot} into this (fresh) engine. State of rules no longer active is dropped. */
+  restore(snap: EngineSnapshot): void {
+    if (snap.version !== 1) throw new Error(`unsupported engine snapshot version ${String(snap.version)}`);
+    const s = structuredClone(snap);
+    // JSON turns -Infinity into null.
+    this.watermarkMs = typeof s.watermarkMs === 'number' ? s.watermarkMs : Number.NEGATIVE_INFINITY;
+    this.nextCloseCheckMs = Number.NEGATIVE_INFINITY;
+    this.agents.clear();
+    for (const [id, a] of Object.entries(s.agents)) {
+      const slices: unknown[] = [];
+      this.ruleIds.forEach((ruleId, i) => {
+        if (a.slices[ruleId] !== undefined) slices[i] = a.slices[ruleId];
+      });
+      // First-seen sets are prototype-less so any tool name is a plain key; JSON and clones lose that.
+      a.baseline.tools = Object.assign(Object.create(null) as Record<string, number>, a.baseline.tools);
+      a.baseline.resources = Object.assign(Object.create(null) as Record<string, number>, a.baseline.resources);
+      this.agents.set(id, { baseline: a.baseline, slices });
+    }
+    for (const list of Object.values(this.rulesByKind))
+      for (const r of list) {
+        const saved = s.shared[r.rule.id];
+        if (saved) {
+          for (const k of Object.keys(r.shared)) delete r.shared[k];
+          Object.assign(r.shared, saved);
+        }
+      }
+    this.tokens.restore(s.tokens);
+    this.open.clear();
+    for (const [k, o] of s.open) this.open.set(k, o);
+    Object.assign(this.stats, s.stats);
   }
 
   getStats(): EngineStats {
@@ -204,6 +290,7 @@ export class DetectionEngine {
       a.last_seen = new Date(nowMs).toISOString();
       const ids = a.evidence.event_ids;
       if (ids.length < MAX_EVIDENCE_EVENTS && !ids.includes(event.event_id)) ids.push(event.event_id);
+      this.changed.add(key);
       return;
     }
     this.stats.alertsOpened++;
@@ -229,6 +316,7 @@ export class DetectionEngine {
       status: 'new',
     };
     this.open.set(key, { alert, windowEndMs: windowStartMs + rule.dedupWindowMs, firstSeenMs: nowMs });
+    this.changed.add(key);
   }
 
   /** Runs at most once a minute of event time: closes finished windows, drops expired tokens and (hourly) idle agents. */
@@ -249,6 +337,7 @@ export class DetectionEngine {
       if (o.windowEndMs <= nowMs) {
         done.push(o);
         this.open.delete(key);
+        this.changed.delete(key);
       }
     }
     done.sort(compareClosed);
