@@ -1,6 +1,6 @@
 import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from '@agentwatch/schemas';
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
-import type { CompiledRegistry } from '../registry/compiled-registry.ts';
+import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import { alertId } from './alert-id.ts';
 import { type TokenFact, TokenTable } from './token-table.ts';
 import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
@@ -12,6 +12,9 @@ const AGENT_IDLE_MS = 30 * 86_400_000;
 
 interface AgentState {
   baseline: AgentBaseline;
+  /** The rules that apply to this agent, per event kind, for registry {@link rulesForVersion}. */
+  rulesFor: Record<EventKind, ActiveRule[]> | null;
+  rulesForVersion: string;
   /** Per-rule state slices, indexed like the engine's rule list (ids in {@link DetectionEngine.ruleIds}). */
   slices: unknown[];
 }
@@ -131,7 +134,7 @@ export class DetectionEngine {
 
     let agentState = this.agents.get(event.agent_id);
     if (!agentState) {
-      agentState = { baseline: newBaseline(nowMs), slices: [] };
+      agentState = { baseline: newBaseline(nowMs), slices: [], rulesFor: null, rulesForVersion: '' };
       this.agents.set(event.agent_id, agentState);
     }
     const agent = this.registry.agent(event.agent_id);
@@ -142,7 +145,11 @@ export class DetectionEngine {
     ctx.agent = agent;
     ctx.nowMs = nowMs;
     ctx.baseline = agentState.baseline;
-    const rules = this.rulesByKind[event.kind];
+    if (agentState.rulesFor === null || agentState.rulesForVersion !== this.registry.version) {
+      agentState.rulesFor = this.rulesApplyingTo(agent);
+      agentState.rulesForVersion = this.registry.version;
+    }
+    const rules = agentState.rulesFor[event.kind];
     for (let i = 0; i < rules.length; i++) {
       const { rule, shared, index } = rules[i] as ActiveRule;
       let slice = agentState.slices[index];
@@ -241,7 +248,7 @@ export class DetectionEngine {
       // First-seen sets are prototype-less so any tool name is a plain key; JSON and clones lose that.
       a.baseline.tools = Object.assign(Object.create(null) as Record<string, number>, a.baseline.tools);
       a.baseline.resources = Object.assign(Object.create(null) as Record<string, number>, a.baseline.resources);
-      this.agents.set(id, { baseline: a.baseline, slices });
+      this.agents.set(id, { baseline: a.baseline, slices, rulesFor: null, rulesForVersion: '' });
     }
     for (const list of Object.values(this.rulesByKind))
       for (const r of list) {
@@ -259,6 +266,16 @@ export class DetectionEngine {
 
   getStats(): EngineStats {
     return { ...this.stats, ruleErrors: { ...this.stats.ruleErrors }, agents: this.agents.size, tokens: this.tokens.size, openAlerts: this.open.size };
+  }
+
+  private rulesApplyingTo(agent: CompiledAgent | undefined): Record<EventKind, ActiveRule[]> {
+    const pick = (list: ActiveRule[]) => list.filter((r) => !r.rule.appliesTo || r.rule.appliesTo(agent));
+    return {
+      tool_call: pick(this.rulesByKind.tool_call),
+      token_issued: pick(this.rulesByKind.token_issued),
+      token_revoked: pick(this.rulesByKind.token_revoked),
+      policy_decision: pick(this.rulesByKind.policy_decision),
+    };
   }
 
   private updateTokens(event: CanonicalEvent, nowMs: number): void {

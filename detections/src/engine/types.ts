@@ -95,6 +95,12 @@ export function detectionLimits(c: DetectionConfig): DetectionLimits {
 export interface Rule<S = unknown> extends RuleMeta {
   /** Fresh per-agent state; omit for stateless rules. */
   initState?(): S;
+  /**
+   * Whether the rule can fire at all for this agent's registry entry (undefined = unregistered). Asked
+   * once per agent and registry version; a rule that answers false is not called for that agent, so
+   * e.g. scope rules cost nothing for agents without that restriction. Must depend on the entry only.
+   */
+  appliesTo?(agent: CompiledAgent | undefined): boolean;
   evaluate(event: CanonicalEvent, ctx: RuleContext<S>): Finding | readonly Finding[] | null | undefined;
 }
 

@@ -13,6 +13,7 @@ export default defineRule({
     "A credential was issued with a lifetime (expires_at - time) longer than the agent's declared max_token_ttl. Long-lived agent credentials outlive their task and widen the window for theft and reuse.",
   tags: ['owasp-nhi:NHI7', 'owasp-agentic:ASI03', 'mitre-attack:T1528'],
   kinds: ['token_issued'],
+  appliesTo: (agent) => agent?.maxTokenTtlMs != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['Issuers that round TTLs up (a few seconds over are tolerated by the configured clock skew)'],
   knownGaps: ['Agents without max_token_ttl are not checked'],

@@ -13,6 +13,7 @@ export default defineRule({
     'An agent whose registry status is retired or suspended is still calling tools or receiving credentials: its deprovisioning failed, or someone is using its identity.',
   tags: ['owasp-nhi:NHI1', 'owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
+  appliesTo: (agent) => agent?.entry.status === 'retired' || agent?.entry.status === 'suspended',
   dedupWindowMs: 86_400_000,
   falsePositives: ['Registry updated before a planned shutdown completed'],
   knownGaps: ['Revocation events of a retired agent are not findings (cleaning up is what should happen)'],

@@ -12,6 +12,7 @@ export default defineRule({
   description: 'The person accountable for an active agent has departed. Nobody answers for what it does, reviews its scope or notices misuse.',
   tags: ['owasp-nhi:NHI1', 'owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
+  appliesTo: (agent) => agent?.ownerDeparted === true && agent.entry.status === 'active',
   dedupWindowMs: 86_400_000,
   falsePositives: ['Ownership transfer agreed but not yet recorded in the registry'],
   knownGaps: ['An owner missing from `people` is not assumed departed'],

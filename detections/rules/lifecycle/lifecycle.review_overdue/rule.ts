@@ -15,6 +15,7 @@ export default defineRule({
     'An active agent has not been reviewed within the review interval (default 90 days; never reviewed counts from registration). Raised when the agent acts, at most once per 30 days.',
   tags: ['owasp-nhi:NHI1', 'owasp-nhi:NHI5'],
   kinds: ['tool_call', 'token_issued'],
+  appliesTo: (agent) => agent?.entry.status === 'active',
   dedupWindowMs: 30 * DAY_MS,
   falsePositives: ['Reviews done but not recorded in last_reviewed'],
   knownGaps: ['Agents that never act are not reported (no event carries the time)'],

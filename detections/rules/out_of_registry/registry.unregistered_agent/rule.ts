@@ -27,6 +27,7 @@ export default defineRule({
     'An agent id that the registry does not list is acting or being issued credentials. Unknown actors are shadow agents, leftovers or intruders until someone claims them.',
   tags: ['owasp-nhi:NHI1', 'owasp-agentic:ASI10', 'mitre-attack:T1078'],
   kinds: ['tool_call', 'token_issued', 'token_revoked', 'policy_decision'],
+  appliesTo: (agent) => agent === undefined,
   dedupWindowMs: 86_400_000,
   falsePositives: ['A new agent deployed before its registry entry was merged', 'An agent renamed in telemetry but not in the registry'],
   knownGaps: ['An attacker reusing a registered agent id is not out of registry; credential and behaviour rules cover that'],

@@ -12,6 +12,7 @@ export default defineRule({
     'An agent called one of its declared high_consequence_tools without a recorded human approval. These calls (payments, deletions, permission changes) must have a human in the loop.',
   tags: ['owasp-agentic:ASI02', 'owasp-agentic:ASI09', 'mitre-atlas:AML.T0053'],
   kinds: ['tool_call'],
+  appliesTo: (agent) => agent?.highConsequenceTools != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['Approvals recorded in a system that does not feed agentwatch'],
   knownGaps: ['Only tools the registry lists as high-consequence are checked; see runtime.untrusted_context_high_consequence for action-based checks'],

@@ -14,6 +14,7 @@ export default defineRule({
     'An agent performed a kind of action (read, write, delete, transfer, admin...) its registry entry does not allow. Destructive actions (delete, transfer, admin) are high.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI02', 'owasp-agentic:ASI03'],
   kinds: ['tool_call'],
+  appliesTo: (agent) => agent?.actions != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['Tools that report a broader action than they perform'],
   knownGaps: ['Calls without an action field cannot be checked'],

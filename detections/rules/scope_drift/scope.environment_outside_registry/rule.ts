@@ -12,6 +12,7 @@ export default defineRule({
     'An agent acted in an environment (prod, staging...) its registry entry does not list: a staging agent reaching production, or production credentials used from elsewhere.',
   tags: ['owasp-nhi:NHI8', 'owasp-agentic:ASI03'],
   kinds: ['tool_call', 'token_issued', 'policy_decision'],
+  appliesTo: (agent) => agent?.environments != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['Environments named inconsistently across telemetry sources (prod vs production)'],
   knownGaps: ['Events without an environment field cannot be checked'],

@@ -13,6 +13,7 @@ export default defineRule({
     'An agent touched a resource outside its declared resources (globs; `*` within a path segment, `**` across). Folded per resource family (scheme and first segment) so a sweep over many records is one alert.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI02', 'owasp-agentic:ASI03', 'mitre-attack:T1530'],
   kinds: ['tool_call'],
+  appliesTo: (agent) => agent?.resources != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['New storage locations not yet added to the registry'],
   knownGaps: ['Calls without a resource field cannot be checked'],

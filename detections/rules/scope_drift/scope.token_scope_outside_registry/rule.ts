@@ -12,6 +12,7 @@ export default defineRule({
     'A credential was issued to an agent with scopes (OAuth scopes, Vault policies, IAM permissions) beyond its declared token_scopes: the issuer grants more than the registry says the agent needs.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI03', 'mitre-attack:T1098'],
   kinds: ['token_issued'],
+  appliesTo: (agent) => agent?.tokenScopes != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['Default scopes an IdP always adds (e.g. openid) when not declared'],
   knownGaps: ['Scope implication (admin implies read) is not modelled; scopes match by glob only'],

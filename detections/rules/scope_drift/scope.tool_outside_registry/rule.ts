@@ -12,6 +12,7 @@ export default defineRule({
     'An agent called a tool that its registry entry does not allow (scope.tools is an allow-list of globs). Either the agent was manipulated into a new capability, or its declared scope is out of date.',
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI02', 'owasp-agentic:ASI03', 'mitre-atlas:AML.T0053'],
   kinds: ['tool_call'],
+  appliesTo: (agent) => agent?.tools != null,
   dedupWindowMs: 3_600_000,
   falsePositives: ['A legitimate new feature shipped before the registry scope was updated'],
   knownGaps: ['Agents without a tools list are unrestricted and never match'],
