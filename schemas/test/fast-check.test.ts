@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { CanonicalEvent } from '../src/event.ts';
+import { isCertainlyCanonicalEvent } from '../src/fast-check.ts';
+import { normalizeEvent } from '../src/normalize.ts';
+
+const base = { event_id: 'e-1', time: '2026-11-02T09:00:00.000Z', agent_id: 'spiffe://corp.example/agents/a' };
+const TEMPLATES: Record<string, unknown>[] = [
+  {
+    kind: 'tool_call',
+    ...base,
+    tool: 'erp.invoice.read',
+    action: 'read',
+    resource: 'erp://invoices/1',
+    outcome: 'success',
+    token_id: 't',
+    bytes_in: 1,
+    bytes_out: 2,
+    records: 3,
+    duration_ms: 1.5,
+    approval: { by: 'alice', at: '2026-11-02T09:00:00Z' },
+    context_trust: 'untrusted',
+    source: 'otel',
+    environment: 'prod',
+    session_id: 's',
+    task_id: 'k',
+    on_behalf_of: 'alice',
+    delegation_chain: ['user:alice', 'spiffe://corp.example/agents/a'],
+    source_ip: '10.1.2.3',
+    attributes: { x: 'y' },
+  },
+  {
+    kind: 'token_issued',
+    ...base,
+    token_id: 't',
+    issuer: 'idp',
+    scopes: ['a'],
+    audience: ['b'],
+    expires_at: '2026-11-02T10:00:00+01:00',
+    grant_type: 'g',
+    parent_token_id: 'p',
+  },
+  { kind: 'token_revoked', ...base, token_id: 't', reason: 'r' },
+  { kind: 'policy_decision', ...base, decision: 'deny', policy: 'p', tool: 't', resource: 'r', action: 'admin', token_id: 'x' },
+];
+
+/** Deterministic PRNG (mulberry32), so a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WEIRD: unknown[] = [
+  '',
+  'x',
+  'x'.repeat(129),
+  'x'.repeat(257),
+  -1,
+  0,
+  1.5,
+  2 ** 60,
+  Number.NaN,
+  true,
+  null,
+  [],
+  ['a'],
+  [''],
+  [1],
+  {},
+  { by: '' },
+  { by: 'a', extra: 1 },
+  '2026-02-30T00:00:00Z',
+  '2026-11-02T24:00:00Z',
+  '2026-11-02T09:00:00',
+  '2026-11-02T09:00:00+25:00',
+  '2026-11-02 09:00:00Z',
+  '::1',
+  '999.1.1.1',
+  'success',
+  'denied',
+  'deny',
+  'admin',
+  'untrusted',
+  'tool_call',
+  'token_issued',
+];
+
+function mutate(template: Record<string, unknown>, r: () => number): Record<string, unknown> {
+  const e: Record<string, unknown> = structuredClone(template);
+  const keys = [...Object.keys(e), 'colour', 'tool', 'scopes', 'outcome', 'decision', 'approval', 'attributes'];
+  const n = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) {
+    const k = keys[Math.floor(r() * keys.length)] as string;
+    const roll = r();
+    if (roll < 0.25) delete e[k];
+    else if (roll < 0.9) e[k] = structuredClone(WEIRD[Math.floor(r() * WEIRD.length)]);
+    else if (k === 'attributes') e[k] = { a: 1 };
+    else e[k] = structuredClone(template[k] ?? 'x');
+  }
+  return e;
+}
+
+describe('fast validation pre-check', () => {
+  it('vouches for the valid templates (so the fast path is really used)', () => {
+    for (const t of TEMPLATES) {
+      expect(CanonicalEvent.safeParse(t).success).toBe(true);
+      expect(isCertainlyCanonicalEvent(t)).toBe(true);
+    }
+  });
+
+  it('never accepts what the zod schema rejects (differential fuzz, 40,000 mutants)', () => {
+    const r = rng(20261124);
+    let vouched = 0;
+    for (let i = 0; i < 40_000; i++) {
+      const m = mutate(TEMPLATES[i % TEMPLATES.length] as Record<string, unknown>, r);
+      if (isCertainlyCanonicalEvent(m)) {
+        vouched++;
+        const z = CanonicalEvent.safeParse(m);
+        if (!z.success) throw new Error(`pre-check accepted an invalid event: ${JSON.stringify(m)}\n${z.error.message}`);
+      }
+    }
+    expect(vouched).toBeGreaterThan(1000);
+  });
+
+  it('normalisation keeps the JSON form and gives each kind one shape', () => {
+    for (const t of TEMPLATES) {
+      const parsed = CanonicalEvent.parse(t);
+      const n = normalizeEvent(parsed);
+      expect(JSON.parse(JSON.stringify(n))).toEqual(JSON.parse(JSON.stringify(parsed)));
+      const minimal = normalizeEvent(
+        CanonicalEvent.parse({
+          ...Object.fromEntries(
+            Object.entries(t).filter(([k]) =>
+              ['kind', 'event_id', 'time', 'agent_id', 'tool', 'outcome', 'token_id', 'issuer', 'scopes', 'expires_at', 'decision'].includes(k),
+            ),
+          ),
+        }),
+      );
+      expect(Object.keys(minimal)).toEqual(Object.keys(n));
+    }
+  });
+});
