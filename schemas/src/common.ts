@@ -16,8 +16,8 @@ export function durationToMs(text: string): number {
 }
 
 /**
- * Formats milliseconds for people: the exact unit when it divides evenly (`2h`, `90s`), otherwise the two
- * largest units (`1h54m`, `3d4h`), for alert summaries.
+ * Formats milliseconds for people: the largest unit when it divides evenly (`2h`, `30s`), otherwise the
+ * two largest units (`1h54m`, `3d4h`, `1m30s`), for alert summaries.
  */
 export function formatDuration(ms: number): string {
   const units: Array<[string, number]> = [
@@ -26,13 +26,12 @@ export function formatDuration(ms: number): string {
     ['m', 60_000],
     ['s', 1_000],
   ];
-  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
   const i = units.findIndex(([, size]) => ms >= size);
+  if (i < 0) return `${Math.round(ms)}ms`;
   const [u1, s1] = units[i] as [string, number];
   const first = Math.floor(ms / s1);
   const next = units[i + 1];
-  if (!next) return `${first}${u1}`;
+  if (ms % s1 === 0 || !next) return `${first}${u1}`;
   const second = Math.floor((ms - first * s1) / next[1]);
   return second > 0 ? `${first}${u1}${second}${next[0]}` : `${first}${u1}`;
 }

@@ -60,7 +60,9 @@ describe('durations', () => {
     expect(durationToMs('1d')).toBe(86_400_000);
     expect(() => durationToMs('1 hour')).toThrow(/not a duration/);
     expect(formatDuration(7_200_000)).toBe('2h');
-    expect(formatDuration(90_000)).toBe('90s');
+    expect(formatDuration(90_000)).toBe('1m30s');
+    expect(formatDuration(6_821_000)).toBe('1h53m');
+    expect(formatDuration(30_000)).toBe('30s');
   });
 });
 

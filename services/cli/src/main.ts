@@ -2,7 +2,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { replay } from './commands/replay.ts';
 import { rulesTest, rulesValidate } from './commands/rules.ts';
 import { simulate } from './commands/simulate.ts';
-import { up } from './commands/up.ts';
 import { CliError } from './load.ts';
 import { INPUT_FORMATS } from './sources/event-file-source.ts';
 
@@ -76,14 +75,29 @@ program
 
 program
   .command('up')
-  .description('run the whole pipeline in one process (this version: --demo replays a simulated fleet)')
-  .option('--demo', 'simulate a fleet with injected attacks and show the alerts')
-  .option('--config <file>', 'config file')
-  .option('--registry <file>', 'agent registry')
-  .option('--data <dir>', 'data directory', './data')
-  .option('--listen <host:port>', 'HTTP listen address')
-  .action(async (o: { demo?: boolean; data: string; registry?: string }) => {
-    process.exitCode = await up({ demo: o.demo === true, data: o.data, ...(o.registry ? { registry: o.registry } : {}) }, log);
+  .description('run the whole pipeline in one process: HTTP API, store, detections (Kafka when KAFKA_BROKERS is set)')
+  .option('--demo', 'also stream a simulated fleet with injected attacks, time-accelerated, and show alerts as they appear')
+  .option('--config <file>', 'config file (YAML or JSON)')
+  .option('--registry <file>', 'agent registry (hot-reloaded on change)')
+  .option('--data <dir>', 'data directory (default ./data)')
+  .option('--listen <host:port>', 'HTTP listen address (default 127.0.0.1:7070)')
+  .option('--rules <dir>', 'extra Sigma rules')
+  .action(async (o: { demo?: boolean; config?: string; registry?: string; data?: string; listen?: string; rules?: string }) => {
+    const { up } = await import('./commands/up.ts');
+    process.exitCode = await up({ demo: o.demo === true, ...o });
+  });
+
+program
+  .command('token')
+  .description('API tokens (api.md)')
+  .command('create')
+  .description('create an API token and print it once')
+  .addOption(new Option('--role <role>', 'role').choices(['viewer', 'analyst', 'engineer', 'admin']).makeOptionMandatory())
+  .option('--config <file>', 'config file (YAML or JSON)')
+  .option('--data <dir>', 'data directory (default ./data)')
+  .action(async (o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; config?: string; data?: string }) => {
+    const { tokenCreate } = await import('./commands/token.ts');
+    process.exitCode = await tokenCreate(o);
   });
 
 try {

@@ -1,49 +1,232 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
+import { CheckpointStore, KafkaCollector, LivePipeline } from '@agentwatch/collector';
+import { DetectionEngine, type SourceItem } from '@agentwatch/detections';
 import { type Alert, severityRank } from '@agentwatch/schemas';
-import { CliError } from '../load.ts';
-import { replay } from './replay.ts';
+import { createStore } from '@agentwatch/store';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { loadConfig } from '../config.ts';
+import { CliError, loadRules } from '../load.ts';
+import { RegistryWatcher } from '../registry-watcher.ts';
+import { canonicalFileSource } from '../sources/event-file-source.ts';
 import { simulate } from './simulate.ts';
 
 export interface UpOptions {
   demo: boolean;
-  data: string;
+  config?: string;
   registry?: string;
+  data?: string;
+  listen?: string;
+  rules?: string;
+  /** Demo: how many seconds the simulated weeks are squeezed into. */
+  demoSeconds?: number;
 }
 
 const COLOURS: Record<string, string> = { critical: '\x1b[35m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[37m' };
+const IN_PROCESS_GROUP = 'agentwatch-in-process';
+const IN_PROCESS_TOPIC = 'http';
 
 /**
- * `agentwatch up`. This version has the detection core only: `--demo` simulates a fleet with injected
- * attacks and replays it through the same engine the live pipeline will use, printing what an analyst
- * would see. The Kafka/HTTP pipeline is the next milestone; without `--demo` this says so and exits 2.
+ * `agentwatch up` (cli.md): the whole pipeline in one process. HTTP API on --listen; events in over
+ * `POST /v1/events`; stored in ClickHouse (embedded chdb under --data, or CLICKHOUSE_URL); detections
+ * through the same engine as replay; alerts upserted as they open and grow. With KAFKA_BROKERS the HTTP
+ * endpoint produces to the events topic and a Kafka consumer group feeds the pipeline. `--demo` streams
+ * a simulated fleet with injected attacks, time-accelerated, and prints alerts as they appear.
+ * Runs until SIGTERM/SIGINT, then finishes the batch, checkpoints and closes.
  */
-export async function up(opts: UpOptions, log: (l: string) => void): Promise<number> {
-  if (!opts.demo) {
-    throw new CliError(
-      'agentwatch up: the live pipeline (Kafka/HTTP -> ClickHouse) is not built yet; run `agentwatch up --demo` for the replay demo, or `agentwatch replay`',
-      2,
-    );
+export async function up(opts: UpOptions): Promise<number> {
+  const config = loadConfig({
+    ...(opts.config ? { file: opts.config } : {}),
+    env: process.env,
+    flags: {
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      ...(opts.data ? { data_dir: opts.data } : {}),
+      ...(opts.listen ? { listen: opts.listen } : {}),
+    },
+  });
+  const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', redact: ['bootstrap_token', 'req.headers.authorization'] }, pino.destination(2));
+  const log = logger.child({ component: 'up' });
+  const dataDir = resolve(config.data_dir);
+  mkdirSync(dataDir, { recursive: true });
+
+  let demoEvents: string | null = null;
+  let registryPath = config.registry;
+  if (opts.demo) {
+    const demoDir = join(dataDir, 'demo');
+    await simulate({ agents: 40, days: 16, seed: 7, out: demoDir }, (l) => log.info(l));
+    demoEvents = join(demoDir, 'events.ndjson');
+    registryPath ??= join(demoDir, 'registry.yaml');
   }
-  const dir = resolve(opts.data, 'demo');
-  mkdirSync(dir, { recursive: true });
-  log(`demo: simulating 40 agents over 16 days with injected attacks into ${dir} ...`);
-  await simulate({ agents: 40, days: 16, seed: 7, out: dir }, log);
-  const alertsFile = join(dir, 'alerts.ndjson');
-  await replay({ registry: opts.registry ?? join(dir, 'registry.yaml'), inputFormat: 'canonical', files: [join(dir, 'events.ndjson')], out: alertsFile, log });
-  const alerts = readFileSync(alertsFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Alert)
-    .filter((a) => severityRank(a.severity) >= severityRank('medium'))
-    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.first_seen.localeCompare(b.first_seen));
+  if (!registryPath) throw new CliError('agentwatch up needs a registry: --registry FILE (or `registry:` in the config file), or --demo', 2);
+
+  let engine: DetectionEngine | null = null;
+  const watcher = new RegistryWatcher(registryPath, {
+    onLoaded: (r) => {
+      engine?.setRegistry(r);
+      log.info({ version: r.version, agents: r.agentCount }, 'registry reloaded');
+    },
+    onRejected: (problems) => log.error({ problems }, 'registry change refused; the previous registry stays in force'),
+  }).start();
+  const rules = await loadRules(opts.rules ?? config.rules_dir);
+  engine = new DetectionEngine({
+    registry: watcher.registry,
+    rules,
+    config: config.detection,
+    onRuleError: (ruleId, error, event) => log.error({ ruleId, eventId: event.event_id, err: error }, 'rule failed'),
+  });
+
+  const store = createStore({
+    ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
+    dataDir: join(dataDir, 'clickhouse'),
+    database: 'agentwatch',
+    logger: logger.child({ component: 'store' }),
+  });
+  await store.migrate();
+  const metrics = createApiMetrics();
+  const shown = new Set<string>();
   const tty = process.stdout.isTTY;
-  process.stdout.write(`\n${alerts.length} alerts of medium severity or above (all alerts in ${alertsFile}):\n\n`);
-  for (const a of alerts) {
-    const sev = a.severity.toUpperCase().padEnd(8);
-    process.stdout.write(
-      `${tty ? `${COLOURS[a.severity] ?? ''}${sev}\x1b[0m` : sev} ${a.first_seen.slice(0, 16).replace('T', ' ')}  [${a.category}] ${a.title}${a.count > 1 ? ` (x${a.count})` : ''}\n`,
-    );
+  const pipeline = new LivePipeline({
+    engine,
+    store,
+    logger: logger.child({ component: 'pipeline' }),
+    onAlerts: (alerts: Alert[]) => {
+      metrics.alertsEmitted.inc(alerts.length);
+      if (!opts.demo) return;
+      for (const a of alerts) {
+        if (shown.has(a.alert_id) || severityRank(a.severity) < severityRank('medium')) continue;
+        shown.add(a.alert_id);
+        const sev = a.severity.toUpperCase().padEnd(8);
+        process.stdout.write(
+          `${tty ? `${COLOURS[a.severity] ?? ''}${sev}\x1b[0m` : sev} ${a.first_seen.slice(0, 16).replace('T', ' ')}  [${a.category}] ${a.title}\n`,
+        );
+      }
+    },
+  });
+  const checkpoints = new CheckpointStore(store);
+
+  // Sources: Kafka consumer group when brokers are configured, else in-process from HTTP.
+  let collector: KafkaCollector | null = null;
+  let ingest: (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }> }>;
+  let producerClose: (() => Promise<void>) | null = null;
+  if (config.kafka_brokers && config.kafka_brokers.length > 0) {
+    const kafka = new Kafka({ clientId: 'agentwatch', brokers: config.kafka_brokers, logLevel: logLevel.WARN });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    producerClose = () => producer.disconnect();
+    collector = new KafkaCollector({
+      kafka,
+      pipeline,
+      logger: logger.child({ component: 'collector' }),
+      topic: config.events_topic,
+      checkpoints,
+      // The engine saw a batch that was not acknowledged: only a restart (restore from checkpoint) is safe.
+      onFatal: (err) => {
+        log.fatal({ err }, 'collector stopped; exiting so a supervisor restarts from the checkpoint');
+        process.exit(1);
+      },
+    });
+    await collector.start();
+    ingest = async (items) => {
+      const valid = items.filter((i): i is Extract<SourceItem, { event: unknown }> => 'event' in i);
+      await producer.send({ topic: config.events_topic, messages: valid.map((i) => ({ key: i.event.agent_id, value: JSON.stringify(i.event) })) });
+      return { accepted: valid.length, rejected: [] };
+    };
+    log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
+  } else {
+    const saved = await checkpoints.load(IN_PROCESS_GROUP, IN_PROCESS_TOPIC);
+    if (saved) {
+      await pipeline.restore(saved.snapshot);
+      log.info({ savedAt: saved }, 'engine restored from checkpoint');
+    }
+    ingest = async (items) => {
+      const ids = items.map((i) => ('event' in i ? i.event.event_id : '')).join('\n');
+      const r = await pipeline.ingest(items, { dedupToken: createHash('sha256').update(ids).digest('hex') });
+      return { accepted: r.accepted, rejected: [] };
+    };
   }
+  const saveInProcessCheckpoint = async (): Promise<void> => {
+    if (collector) return;
+    await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: {}, snapshot: await pipeline.checkpoint() });
+  };
+
+  let bootstrapToken = config.bootstrap_token;
+  if (opts.demo && !bootstrapToken) bootstrapToken = `aw_demo_${randomBytes(16).toString('hex')}`;
+  const server = buildServer({
+    store,
+    ingest,
+    tokens: createTokenStore(store),
+    bootstrapToken,
+    registry: () => watcher.registry.source,
+    logger: logger.child({ component: 'api' }),
+    metrics,
+    ready: async () => {
+      try {
+        await store.client.query({ query: 'SELECT 1' }).then((r) => r.text());
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
+  const address = await server.listen({ host, port: Number(portText) });
+  log.info({ address }, 'agentwatch listening');
+  process.stdout.write(`agentwatch listening on ${address}\n`);
+  if (opts.demo) {
+    process.stdout.write(`demo API token (admin, this run only): ${bootstrapToken}\n`);
+    process.stdout.write(`  curl -s -H 'Authorization: Bearer ${bootstrapToken}' '${address}/v1/alerts?severity=high'\n\n`);
+  }
+
+  let stopping = false;
+  const demo = demoEvents ? streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log) : Promise.resolve();
+  const checkpointTimer = setInterval(() => {
+    saveInProcessCheckpoint().catch((err: unknown) => log.error({ err }, 'checkpoint failed'));
+  }, 10_000);
+
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      done();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  clearInterval(checkpointTimer);
+  await demo.catch(() => undefined);
+  await server.close();
+  if (collector) await collector.stop();
+  if (producerClose) await producerClose();
+  await saveInProcessCheckpoint();
+  watcher.stop();
+  await store.close();
+  log.info('stopped');
   return 0;
+}
+
+/** Feeds the simulated fleet's events to ingest in batches, paced so the whole recording takes `seconds`. */
+async function streamDemo(
+  file: string,
+  ingest: (items: SourceItem[]) => Promise<unknown>,
+  seconds: number,
+  stopped: () => boolean,
+  log: pino.Logger,
+): Promise<void> {
+  // The reader yields one batch per ~1 MiB read, so the file size tells how many batches to pace.
+  const batches = Math.max(1, Math.ceil(statSync(file).size / (1 << 20)));
+  const pause = (seconds * 1000) / batches;
+  log.info({ batches, seconds }, 'demo: streaming the simulated fleet');
+  for await (const batch of canonicalFileSource(file)) {
+    if (stopped()) return;
+    const t0 = performance.now();
+    await ingest(batch);
+    const left = pause - (performance.now() - t0);
+    if (left > 0) await sleep(left);
+  }
+  log.info('demo: all simulated events sent; the API keeps serving until you stop it (Ctrl-C)');
 }

@@ -1,0 +1,159 @@
+import type { DetectionEngine, EngineSnapshot, Origin, SourceItem } from '@agentwatch/detections';
+import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
+import type { Store } from '@agentwatch/store';
+import type { Logger } from 'pino';
+
+export interface RejectedItem {
+  error: string;
+  origin: Origin;
+  raw?: string;
+}
+
+export interface LivePipelineOptions {
+  engine: DetectionEngine;
+  store: Store;
+  logger?: Logger;
+  /** Alerts opened, grown or closed by a batch (after they are in the store). Awaited. */
+  onAlerts?: (alerts: Alert[]) => void | Promise<void>;
+  /** Items that were rejected before they reached the pipeline (validation errors). Awaited. */
+  onRejected?: (item: RejectedItem) => void | Promise<void>;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  /** Alerts upserted by this batch: open alerts opened/updated, then alerts whose window closed. */
+  alerts: Alert[];
+}
+
+/**
+ * The in-process core of live ingestion, shared by the Kafka collector and HTTP ingest. One `ingest` call is one
+ * unit: its events are stored (with the caller's dedup token), run through the engine in event-time order, and
+ * the alerts they opened, grew or closed are upserted into the store (by alert_id, so re-running a batch is
+ * harmless) and handed to `onAlerts`.
+ *
+ * Ordering choice: each batch is sorted by event time (stable, so ties keep arrival order) and processed at once;
+ * there is no reorder buffer held *across* batches. That keeps the engine state after a batch a complete function
+ * of the events acknowledged so far, which is what makes `checkpoint()` + source offsets a correct restart point.
+ * An event older than the engine's watermark is still processed (never dropped); it is only "late" for rules that
+ * look at the window the watermark has already closed. With Kafka, events are keyed by agent_id, so each agent's
+ * events arrive in order within a partition; only cross-partition interleaving can be out of order.
+ *
+ * Calls are serialised: concurrent callers (Kafka + HTTP) never interleave inside the engine.
+ */
+export class LivePipeline {
+  readonly engine: DetectionEngine;
+  readonly store: Store;
+  private readonly log: Logger | undefined;
+  private readonly onAlerts: LivePipelineOptions['onAlerts'];
+  private readonly onRejected: LivePipelineOptions['onRejected'];
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly totals = { accepted: 0, rejected: 0, alerts: 0, batches: 0 };
+  /** Set when a batch failed after the engine had seen its events: the in-memory state is ahead of what was acknowledged. */
+  private broken: Error | null = null;
+
+  constructor(opts: LivePipelineOptions) {
+    this.engine = opts.engine;
+    this.store = opts.store;
+    this.log = opts.logger;
+    this.onAlerts = opts.onAlerts;
+    this.onRejected = opts.onRejected;
+  }
+
+  /** Runs `fn` after every earlier call has finished (one batch at a time through the engine). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  ingest(items: readonly SourceItem[], meta: { dedupToken: string }): Promise<IngestResult> {
+    return this.serial(async () => {
+      if (this.broken) throw new PipelineBrokenError(this.broken);
+      const valid: Array<{ event: CanonicalEvent; timeMs: number }> = [];
+      let rejected = 0;
+      for (const item of items) {
+        if ('error' in item) {
+          rejected++;
+          if (this.onRejected) await this.onRejected(item);
+          else this.log?.warn({ origin: item.origin, error: item.error }, 'event rejected');
+          continue;
+        }
+        valid.push(item);
+      }
+      if (valid.length > 0) {
+        // Stored first: an alert never cites an event that is not in the store.
+        await this.store.insertEvents(
+          valid.map((v) => v.event),
+          meta.dedupToken,
+        );
+        // Stable sort by event time.
+        valid.sort((a, b) => a.timeMs - b.timeMs);
+      }
+      let alerts: Alert[];
+      try {
+        for (const v of valid) this.engine.process(v.event, v.timeMs);
+        alerts = [...this.engine.takeChanged(), ...this.engine.takeClosed()];
+        await this.emit(alerts);
+      } catch (e) {
+        // Retrying the batch would feed the engine its events twice: restart from a checkpoint instead.
+        this.broken = e instanceof Error ? e : new Error(String(e));
+        throw e;
+      }
+      this.totals.accepted += valid.length;
+      this.totals.rejected += rejected;
+      this.totals.batches++;
+      return { accepted: valid.length, rejected, alerts };
+    });
+  }
+
+  /** End of a finite stream (tests, one-shot loads): closes every open alert and upserts them. Not used by the long-running collector. */
+  flush(): Promise<Alert[]> {
+    return this.serial(async () => {
+      const alerts = [...this.engine.takeChanged(), ...this.engine.flush()];
+      await this.emit(alerts);
+      return alerts;
+    });
+  }
+
+  /** The engine snapshot as JSON: together with the source offsets of the batches ingested so far, a restart point. */
+  checkpoint(): Promise<string> {
+    return this.serial(async () => JSON.stringify(this.engine.snapshot()));
+  }
+
+  /** Loads a {@link checkpoint} into the (fresh) engine; also clears a {@link PipelineBrokenError} state. */
+  restore(snapshotJson: string): Promise<void> {
+    return this.serial(async () => {
+      this.engine.restore(JSON.parse(snapshotJson) as EngineSnapshot);
+      this.broken = null;
+    });
+  }
+
+  /** True after a batch failed past the engine step (see {@link PipelineBrokenError}). */
+  get isBroken(): boolean {
+    return this.broken !== null;
+  }
+
+  stats(): { accepted: number; rejected: number; alerts: number; batches: number } {
+    return { ...this.totals };
+  }
+
+  private async emit(alerts: Alert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    await this.store.insertAlerts(alerts);
+    this.totals.alerts += alerts.length;
+    if (this.onAlerts) await this.onAlerts(alerts);
+  }
+}
+
+/**
+ * A batch failed after the engine had processed its events (e.g. the alert upsert failed). The engine is now ahead
+ * of what the source acknowledged, so the pipeline refuses further batches until {@link LivePipeline.restore} from a
+ * checkpoint (or a process restart, which does that).
+ */
+export class PipelineBrokenError extends Error {
+  override name = 'PipelineBrokenError';
+  constructor(override readonly cause: Error) {
+    super(`live pipeline stopped after a failed batch (${cause.message}); restore from a checkpoint`);
+  }
+}
