@@ -27,6 +27,8 @@ export type DetectionConfig = z.infer<typeof DetectionConfig>;
 export const AgentwatchConfig = z.strictObject({
   kafka_brokers: z.array(z.string().min(1)).optional(),
   events_topic: z.string().min(1).default('agentwatch.events'),
+  /** Kafka consumer group of the collector; collectors sharing it split the partitions. */
+  consumer_group: z.string().min(1).default('agentwatch-collector'),
   clickhouse_url: z.url().optional(),
   bootstrap_token: z.string().min(16).optional(),
   listen: z

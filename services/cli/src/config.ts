@@ -33,6 +33,7 @@ export function loadConfig(opts: {
       .map((s) => s.trim())
       .filter(Boolean);
   if (env['AGENTWATCH_EVENTS_TOPIC']) fromEnv['events_topic'] = env['AGENTWATCH_EVENTS_TOPIC'];
+  if (env['AGENTWATCH_GROUP_ID']) fromEnv['consumer_group'] = env['AGENTWATCH_GROUP_ID'];
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
   if (env['AGENTWATCH_BOOTSTRAP_TOKEN']) fromEnv['bootstrap_token'] = env['AGENTWATCH_BOOTSTRAP_TOKEN'];
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];

@@ -236,7 +236,8 @@ export class KafkaCollector {
       if (this.opts.checkpoints && this.batchesSinceCheckpoint >= this.opts.checkpointEveryBatches) await this.saveCheckpoint();
 
       resolveOffset(last.offset);
-      await commitOffsetsIfNecessary();
+      // autoCommit is off, so commitOffsetsIfNecessary() without arguments would be a no-op: commit explicitly.
+      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition, offset: this.offsets[String(partition)] as string }] }] });
     } catch (e) {
       throw this.fail(e);
     }

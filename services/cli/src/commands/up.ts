@@ -7,7 +7,7 @@ import { CheckpointStore, KafkaCollector, LivePipeline } from '@agentwatch/colle
 import { DetectionEngine, type SourceItem } from '@agentwatch/detections';
 import { type Alert, severityRank } from '@agentwatch/schemas';
 import { createStore } from '@agentwatch/store';
-import { Kafka, logLevel } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { CliError, loadRules } from '../load.ts';
@@ -122,6 +122,7 @@ export async function up(opts: UpOptions): Promise<number> {
       pipeline,
       logger: logger.child({ component: 'collector' }),
       topic: config.events_topic,
+      groupId: config.consumer_group,
       checkpoints,
       // The engine saw a batch that was not acknowledged: only a restart (restore from checkpoint) is safe.
       onFatal: (err) => {
@@ -131,9 +132,27 @@ export async function up(opts: UpOptions): Promise<number> {
     });
     await collector.start();
     ingest = async (items) => {
-      const valid = items.filter((i): i is Extract<SourceItem, { event: unknown }> => 'event' in i);
-      await producer.send({ topic: config.events_topic, messages: valid.map((i) => ({ key: i.event.agent_id, value: JSON.stringify(i.event) })) });
-      return { accepted: valid.length, rejected: [] };
+      // Sent in gzip-compressed chunks of at most ~512 KiB, so no partition's share of one HTTP body can exceed
+      // the broker's message.max.bytes (1 MiB by default), whatever the API's body limit.
+      let chunk: Message[] = [];
+      let bytes = 0;
+      const send = async () => {
+        if (chunk.length === 0) return;
+        await producer.send({ topic: config.events_topic, compression: CompressionTypes.GZIP, messages: chunk });
+        chunk = [];
+        bytes = 0;
+      };
+      let accepted = 0;
+      for (const item of items) {
+        if (!('event' in item)) continue;
+        const value = JSON.stringify(item.event);
+        if (bytes + value.length > 512 * 1024) await send();
+        chunk.push({ key: item.event.agent_id, value });
+        bytes += value.length;
+        accepted++;
+      }
+      await send();
+      return { accepted, rejected: [] };
     };
     log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
   } else {
