@@ -1,11 +1,22 @@
+interface Node<T> {
+  t: number;
+  seq: number;
+  item: T;
+}
+
 /**
- * Bounded event-time reorder buffer (a min-heap on time, ties broken by arrival order). Items are held
- * until the newest time seen is `latenessMs` past them, then released in time order. Memory is bounded
- * by how many items arrive within the lateness window, not by the stream's length. An item older than
- * what was already released is "late": released at once and counted, never dropped.
+ * Bounded event-time reorder buffer. Items are held until the newest time seen is `latenessMs` past
+ * them, then released in time order (ties in arrival order). Memory is bounded by how many items arrive
+ * within the lateness window, not by the stream's length. An item older than what was already released
+ * is "late": released at once and counted, never dropped.
+ *
+ * Most streams arrive in order, so in-order items go to a FIFO (no heap work); only items that arrive
+ * earlier than their predecessor go to a min-heap, and release merges the two.
  */
 export class ReorderBuffer<T> {
-  private readonly heap: Array<{ t: number; seq: number; item: T }> = [];
+  private readonly fifo: Array<Node<T>> = [];
+  private fifoHead = 0;
+  private readonly heap: Array<Node<T>> = [];
   private seq = 0;
   private maxSeenMs = Number.NEGATIVE_INFINITY;
   private releasedUpToMs = Number.NEGATIVE_INFINITY;
@@ -13,29 +24,53 @@ export class ReorderBuffer<T> {
 
   constructor(private readonly latenessMs: number) {}
 
-  /** Adds an item; returns the items now ready, in order (late items are returned immediately). */
+  /** Adds an item; appends the items now ready to `out`, in order (late items immediately). */
   push(t: number, item: T, out: T[]): void {
     if (t < this.releasedUpToMs) {
       this.late++;
       out.push(item);
       return;
     }
-    this.insert({ t, seq: this.seq++, item });
-    if (t > this.maxSeenMs) this.maxSeenMs = t;
-    const horizon = this.maxSeenMs - this.latenessMs;
-    while (this.heap.length > 0 && (this.heap[0] as { t: number }).t <= horizon) out.push(this.pop());
+    const node = { t, seq: this.seq++, item };
+    if (t >= this.maxSeenMs) {
+      this.fifo.push(node);
+      this.maxSeenMs = t;
+    } else {
+      this.heapPush(node);
+    }
+    this.release(this.maxSeenMs - this.latenessMs, out);
   }
 
   /** Releases everything left, in order. */
   drain(out: T[]): void {
-    while (this.heap.length > 0) out.push(this.pop());
+    this.release(Number.POSITIVE_INFINITY, out);
   }
 
   get size(): number {
-    return this.heap.length;
+    return this.fifo.length - this.fifoHead + this.heap.length;
   }
 
-  private insert(node: { t: number; seq: number; item: T }): void {
+  private release(horizon: number, out: T[]): void {
+    for (;;) {
+      const f = this.fifoHead < this.fifo.length ? (this.fifo[this.fifoHead] as Node<T>) : undefined;
+      const h = this.heap[0];
+      let next: Node<T> | undefined;
+      if (f && (!h || less(f, h))) next = f;
+      else next = h;
+      if (!next || next.t > horizon) break;
+      if (next === f) this.fifoHead++;
+      else this.heapPop();
+      if (next.t > this.releasedUpToMs) this.releasedUpToMs = next.t;
+      out.push(next.item);
+    }
+    // Compact the FIFO now and then so released nodes do not pile up.
+    if (this.fifoHead > 4096 && this.fifoHead * 2 > this.fifo.length) {
+      this.fifo.splice(0, this.fifoHead);
+      this.fifoHead = 0;
+    }
+  }
+
+  private heapPush(node: Node<T>): void {
     const h = this.heap;
     h.push(node);
     let i = h.length - 1;
@@ -47,27 +82,23 @@ export class ReorderBuffer<T> {
     }
   }
 
-  private pop(): T {
+  private heapPop(): void {
     const h = this.heap;
-    const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && less(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
     }
-    if (top.t > this.releasedUpToMs) this.releasedUpToMs = top.t;
-    return top.item;
   }
 }
 
-const less = (a: { t: number; seq: number }, b: { t: number; seq: number }): boolean => a.t < b.t || (a.t === b.t && a.seq < b.seq);
+const less = <T>(a: Node<T>, b: Node<T>): boolean => a.t < b.t || (a.t === b.t && a.seq < b.seq);
