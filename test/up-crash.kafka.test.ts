@@ -25,7 +25,7 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
  * the collector (it needs partitions paused/resumed to advance together by event time), not of crash recovery.
  */
 const PARTITIONS = 1;
-/** The consumer group of `agentwatch up` (KafkaCollector's default; up has no setting for it). */
+/** A consumer group of its own (AGENTWATCH_GROUP_ID), so no other run's collector shares it. */
 const GROUP = `agentwatch-crash-${randomUUID()}`;
 
 if (brokers.length === 0 && kafkaRequired()) {
