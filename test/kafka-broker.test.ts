@@ -4,10 +4,9 @@ import { randomUUID } from 'node:crypto';
 // kafkajs is loaded in beforeAll, so this file still loads (and skips) on a checkout whose node_modules lacks it.
 import type { Admin, Consumer, logCreator, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kafkaRequired } from './support/kafka.ts';
+import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
 
-const brokers: string[] = inject('kafkaBrokers') ?? [];
-const unavailable = inject('kafkaUnavailable') ?? 'test/support/kafka-global-setup.ts is not in vitest globalSetup';
+const brokers = kafkaBrokersOrFail('kafka broker');
 
 // kafkajs logs the retriable errors of a fresh broker (the offsets topic is created on the first group join) at
 // ERROR level; they are retried and are not failures. Everything else is printed.
@@ -19,15 +18,6 @@ const quietLogs: logCreator = () => (entry) => {
 const PARTITIONS = 6;
 const MESSAGES = 1000;
 const KEYS = 37;
-
-if (brokers.length === 0 && kafkaRequired()) {
-  // Under CI a missing broker is a failure, never a skip.
-  describe('kafka broker', () => {
-    it('is available', () => {
-      throw new Error(`no Kafka broker for the integration tests: ${unavailable}`);
-    });
-  });
-}
 
 describe.skipIf(brokers.length === 0)(`kafka broker (${inject('kafkaHow') || 'none'}: ${brokers.join(',')})`, () => {
   const topic = `aw-smoke-${randomUUID()}`;

@@ -10,13 +10,12 @@ import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { createStore } from '@agentwatch/store';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
-import { kafkaRequired } from './support/kafka.ts';
+import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
 import { lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
-const brokers: string[] = inject('kafkaBrokers') ?? [];
-const unavailable = inject('kafkaUnavailable') ?? 'test/support/kafka-global-setup.ts is not in vitest globalSetup';
+const brokers = kafkaBrokersOrFail('agentwatch up crash (Kafka)');
 const TOKEN = 'aw_test_bootstrap_token_crash_0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 /**
@@ -27,14 +26,6 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 const PARTITIONS = 1;
 /** A consumer group of its own (AGENTWATCH_GROUP_ID), so no other run's collector shares it. */
 const GROUP = `agentwatch-crash-${randomUUID()}`;
-
-if (brokers.length === 0 && kafkaRequired()) {
-  describe('agentwatch up crash (Kafka)', () => {
-    it('has a broker', () => {
-      throw new Error(`no Kafka broker for the integration tests: ${unavailable}`);
-    });
-  });
-}
 
 describe.skipIf(brokers.length === 0)('agentwatch up (Kafka): SIGKILL mid-stream and restart', () => {
   const run = randomUUID().slice(0, 8);

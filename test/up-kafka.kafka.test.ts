@@ -8,25 +8,16 @@ import { join } from 'node:path';
 import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
-import { kafkaRequired } from './support/kafka.ts';
+import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
 import { lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
-const brokers: string[] = inject('kafkaBrokers') ?? [];
-const unavailable = inject('kafkaUnavailable') ?? 'test/support/kafka-global-setup.ts is not in vitest globalSetup';
+const brokers = kafkaBrokersOrFail('agentwatch up (Kafka)');
 const TOKEN = 'aw_test_bootstrap_token_kafka_0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const PARTITIONS = 3;
 const CHUNK = 1000;
-
-if (brokers.length === 0 && kafkaRequired()) {
-  describe('agentwatch up (Kafka)', () => {
-    it('has a broker', () => {
-      throw new Error(`no Kafka broker for the integration tests: ${unavailable}`);
-    });
-  });
-}
 
 describe.skipIf(brokers.length === 0)('agentwatch up (Kafka, embedded ClickHouse)', () => {
   const run = randomUUID().slice(0, 8);

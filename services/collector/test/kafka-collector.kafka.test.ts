@@ -9,15 +9,14 @@ import { simulateFleet } from '@agentwatch/simulator';
 import { createStore, type Store } from '@agentwatch/store';
 import type { Admin, Kafka, logCreator, Producer } from 'kafkajs';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kafkaRequired } from '../../../test/support/kafka.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaBrokersOrFail } from '../../../test/support/kafka-suite.ts';
 import { replay } from '../../cli/src/commands/replay.ts';
 import { CheckpointStore } from '../src/checkpoint-store.ts';
 import { CollectorFatalError, KafkaCollector } from '../src/kafka-collector.ts';
 import { LivePipeline } from '../src/live-pipeline.ts';
 
-const brokers: string[] = inject('kafkaBrokers') ?? [];
-const unavailable = inject('kafkaUnavailable') ?? 'test/support/kafka-global-setup.ts is not in vitest globalSetup';
+const brokers = kafkaBrokersOrFail('KafkaCollector');
 
 const RETRIED =
   /coordinator is not available|There is no leader for this topic-partition|leader is not available|rebalanc|not the correct coordinator|coordinator is loading|does not host this topic-partition/i;
@@ -37,14 +36,6 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-if (brokers.length === 0 && kafkaRequired()) {
-  describe('KafkaCollector', () => {
-    it('has a broker', () => {
-      throw new Error(`no Kafka broker for the integration tests: ${unavailable}`);
-    });
-  });
 }
 
 describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
