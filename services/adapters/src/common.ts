@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { type CanonicalEvent, parseEvent, problemsToString } from '@agentwatch/schemas';
+import type { AdapterReject, AdapterResult } from './types.ts';
+
+/** An empty result to fill in. */
+export function emptyResult(): AdapterResult {
+  return { events: [], rejects: [], skipped: 0 };
+}
+
+/** Adds `b` into `a` (for adapters whose records contain sub-records). */
+export function mergeInto(a: AdapterResult, b: AdapterResult): AdapterResult {
+  for (const e of b.events) a.events.push(e);
+  for (const r of b.rejects) a.rejects.push(r);
+  if (b.skipped > 0) {
+    a.skipped += b.skipped;
+    a.skipReason ??= b.skipReason;
+  }
+  return a;
+}
+
+export function rejected(reason: string, path?: string): AdapterResult {
+  const reject: AdapterReject = path === undefined ? { reason } : { reason, path };
+  return { events: [], rejects: [reject], skipped: 0 };
+}
+
+export function skipped(reason: string): AdapterResult {
+  return { events: [], rejects: [], skipped: 1, skipReason: reason };
+}
+
+const MAX_EVENT_ID = 128;
+
+/**
+ * A stable event_id from the source's own id, so the same record ingested twice is one event.
+ * Short ids are kept readable (`vault:<request id>:issued`); anything longer than events.md allows is
+ * hashed (`<source>:sha256:<hex>`), which is still stable.
+ */
+export function stableEventId(source: string, ...parts: (string | number)[]): string {
+  const id = `${source}:${parts.join(':')}`;
+  if (id.length <= MAX_EVENT_ID) return id;
+  return `${source}:sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
+
+/**
+ * Validates a candidate event with the canonical schema. Adapters build plain objects and end here, so a
+ * mapping bug or a hostile source value is a reject with the schema's reason, never an invalid event.
+ */
+export function finishEvent(candidate: Record<string, unknown>, path?: string): AdapterResult {
+  const r = parseEvent(stripUndefined(candidate));
+  if (r.ok) return { events: [r.value as CanonicalEvent], rejects: [], skipped: 0 };
+  return rejected(`mapped event is not canonical: ${problemsToString(r.problems)}`, path);
+}
+
+/** Drops keys whose value is undefined (optional fields the source did not have). */
+export function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+const MAX_ATTRIBUTE_CHARS = 4096;
+
+/**
+ * Flattens whatever did not map into `attributes` (string -> string, events.md): nested objects become
+ * dotted keys, arrays and other values JSON text. Long values are cut with a marker so one huge field
+ * cannot bloat every stored event.
+ */
+export function flattenAttributes(value: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  for (const [k, v] of Object.entries(value)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'object' && !Array.isArray(v)) flattenAttributes(v as Record<string, unknown>, key, out);
+    else out[key] = clip(typeof v === 'string' ? v : JSON.stringify(v));
+  }
+  return out;
+}
+
+function clip(s: string): string {
+  return s.length <= MAX_ATTRIBUTE_CHARS ? s : `${s.slice(0, MAX_ATTRIBUTE_CHARS)}…[${s.length} chars]`;
+}
+
+/** A plain object (not null, not an array), for narrowing `unknown` records. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The value at a dotted path (`auth.metadata.role_name`); keys containing dots can be quoted with [""]. */
+export function getPath(record: unknown, path: string): unknown {
+  let cur: unknown = record;
+  for (const key of splitPath(path)) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+/** `a.b["c.d"].e` -> ['a', 'b', 'c.d', 'e']. */
+export function splitPath(path: string): string[] {
+  const out: string[] = [];
+  const re = /\[\"((?:[^"\\]|\\.)*)\"\]|([^.[\]]+)/g;
+  for (let m = re.exec(path); m !== null; m = re.exec(path)) out.push(m[1] !== undefined ? m[1] : (m[2] as string));
+  return out;
+}
+
+/** The first non-empty string among the given paths (configurable identity precedence). */
+export function firstString(record: unknown, paths: readonly string[]): string | undefined {
+  for (const p of paths) {
+    const v = getPath(record, p);
+    if (typeof v === 'string' && v.length > 0) return v;
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  }
+  return undefined;
+}
+
+/** Parses a source timestamp into RFC 3339 (ms, UTC), or undefined when it is not a time. */
+export function toRfc3339(value: unknown): string | undefined {
+  let ms: number;
+  if (typeof value === 'string') ms = Date.parse(value);
+  else if (typeof value === 'number') ms = value;
+  else return undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
