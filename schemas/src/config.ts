@@ -12,6 +12,11 @@ export const DetectionConfig = z.strictObject({
   clock_skew: Duration.default('30s'),
   /** Token facts are dropped this long after the token expired or was revoked. */
   token_grace: Duration.default('1d'),
+  /**
+   * A use of a token the engine does not know yet is kept this long (event time) in case the token's
+   * issuance arrives later (another partition, collector or source), then checked again.
+   */
+  token_fact_wait: Duration.default('1h'),
   /** Behaviour baselines stay quiet until the agent has been observed this long... */
   learning_period: Duration.default('7d'),
   /** ...and on at least this many distinct days. */

@@ -2,13 +2,21 @@ import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import { alertId } from './alert-id.ts';
-import { type TokenFact, TokenTable } from './token-table.ts';
+import { type TokenFact, type TokenLookup, TokenTable } from './token-table.ts';
 import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
 
 /** At most this many event ids are kept as evidence per alert; `count` still counts every match. */
 export const MAX_EVIDENCE_EVENTS = 25;
 /** Agent state idle this long (event time) is dropped, bounding memory under churning agent ids. */
 const AGENT_IDLE_MS = 30 * 86_400_000;
+/** Uses of not-yet-known tokens kept for a late fact; beyond this the oldest are let go (and counted). */
+export const MAX_PARKED_USES = 20_000;
+
+/** An event that referred to a token nobody had reported yet, kept for {@link EngineOptions} `token_fact_wait`. */
+interface ParkedUse {
+  event: CanonicalEvent;
+  nowMs: number;
+}
 
 interface AgentState {
   baseline: AgentBaseline;
@@ -43,7 +51,9 @@ export interface EngineSnapshot {
   shared: Record<string, Record<string, unknown>>;
   tokens: Array<[string, TokenFact]>;
   open: Array<[string, { alert: Alert; windowEndMs: number; firstSeenMs: number }]>;
-  stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number> };
+  /** Uses of tokens not known yet, by token id (absent in snapshots from before late token facts). */
+  parked?: Array<[string, ParkedUse[]]>;
+  stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number>; parkedExpired?: number };
 }
 
 export interface EngineOptions {
@@ -52,6 +62,11 @@ export interface EngineOptions {
   config?: Partial<DetectionConfig>;
   /** Called when a rule throws; the engine carries on with the other rules. */
   onRuleError?: (ruleId: string, error: unknown, event: CanonicalEvent) => void;
+  /**
+   * Credential facts learned elsewhere (other partitions of this collector, other collectors through the
+   * tokens topic). Consulted when this engine's own table does not know a token; not part of its snapshot.
+   */
+  sharedTokens?: TokenLookup;
 }
 
 export interface EngineStats {
@@ -62,6 +77,10 @@ export interface EngineStats {
   agents: number;
   tokens: number;
   openAlerts: number;
+  /** Token uses waiting for their token's fact. */
+  parkedUses: number;
+  /** Parked uses whose token never showed up within `token_fact_wait` (or beyond {@link MAX_PARKED_USES}). */
+  parkedExpired: number;
 }
 
 /**
@@ -78,6 +97,16 @@ export class DetectionEngine {
   readonly ruleIds: string[] = [];
   private readonly rulesByKind: Record<EventKind, ActiveRule[]>;
   private readonly tokens: TokenTable;
+  private readonly sharedTokens: TokenLookup | undefined;
+  /** Own table first, then the shared view: what rules see as `ctx.tokens`. */
+  private readonly tokenLookup: TokenLookup;
+  /** Kinds some tokenDependent rule looks at: only their events are parked. */
+  private readonly parkKinds = new Set<EventKind>();
+  private readonly parked = new Map<string, ParkedUse[]>();
+  /** Parked uses in arrival order (token id + time), so expiry pops from the front instead of scanning. */
+  private parkedQueue: Array<{ tokenId: string; use: ParkedUse }> = [];
+  private parkedHead = 0;
+  private parkedCount = 0;
   private readonly agents = new Map<string, AgentState>();
   private readonly open = new Map<string, OpenAlert>();
   private readonly closed: Alert[] = [];
@@ -88,13 +117,17 @@ export class DetectionEngine {
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private nextCloseCheckMs = Number.NEGATIVE_INFINITY;
   private nextAgentSweepMs = Number.NEGATIVE_INFINITY;
-  private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number> };
+  private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number>, parkedExpired: 0 };
 
   constructor(opts: EngineOptions) {
     this.config = DetectionConfig.parse(opts.config ?? {});
     this.limits = detectionLimits(this.config);
     this.registry = opts.registry;
     this.tokens = new TokenTable(this.limits.tokenGraceMs);
+    this.sharedTokens = opts.sharedTokens;
+    const own = this.tokens;
+    const shared = this.sharedTokens;
+    this.tokenLookup = shared ? { get: (id) => own.get(id) ?? shared.get(id) } : own;
     this.onRuleError = opts.onRuleError;
     this.ctx = {
       registry: this.registry,
@@ -102,7 +135,7 @@ export class DetectionEngine {
       config: this.config,
       limits: this.limits,
       nowMs: 0,
-      tokens: this.tokens,
+      tokens: this.tokenLookup,
       baseline: newBaseline(0),
       state: undefined,
       shared: {},
@@ -116,7 +149,10 @@ export class DetectionEngine {
       if (disabled.has(rule.id)) continue;
       const active: ActiveRule = { rule, index: this.ruleIds.length, shared: {} };
       this.ruleIds.push(rule.id);
-      for (const kind of rule.kinds) this.rulesByKind[kind].push(active);
+      for (const kind of rule.kinds) {
+        this.rulesByKind[kind].push(active);
+        if (rule.tokenDependent) this.parkKinds.add(kind);
+      }
     }
   }
 
@@ -149,9 +185,21 @@ export class DetectionEngine {
       agentState.rulesFor = this.rulesApplyingTo(agent);
       agentState.rulesForVersion = this.registry.version;
     }
-    const rules = agentState.rulesFor[event.kind];
+    this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, false);
+    if (this.parkKinds.has(event.kind)) {
+      const ref = tokenReference(event);
+      if (ref !== undefined && this.tokenLookup.get(ref) === undefined) this.park(ref, event, nowMs);
+    }
+    this.updateTokens(event, nowMs);
+    observe(agentState.baseline, event, nowMs);
+  }
+
+  /** Evaluates `rules` for one event of the agent in `ctx` (filled by the caller); `onlyTokenRules` for late token facts. */
+  private runRules(rules: readonly ActiveRule[], agentState: AgentState, event: CanonicalEvent, nowMs: number, onlyTokenRules: boolean): void {
+    const ctx = this.ctx;
     for (let i = 0; i < rules.length; i++) {
       const { rule, shared, index } = rules[i] as ActiveRule;
+      if (onlyTokenRules && !rule.tokenDependent) continue;
       let slice = agentState.slices[index];
       if (slice === undefined && rule.initState) {
         slice = rule.initState();
@@ -171,8 +219,67 @@ export class DetectionEngine {
       if (Array.isArray(result)) for (const f of result) this.fold(rule, f, event, nowMs);
       else this.fold(rule, result as Finding, event, nowMs);
     }
-    this.updateTokens(event, nowMs);
-    observe(agentState.baseline, event, nowMs);
+  }
+
+  /** Keeps a use of an unknown token until its fact arrives ({@link tokenFactArrived}) or `token_fact_wait` passes. */
+  private park(tokenId: string, event: CanonicalEvent, nowMs: number): void {
+    const use: ParkedUse = { event, nowMs };
+    const list = this.parked.get(tokenId);
+    if (list) list.push(use);
+    else this.parked.set(tokenId, [use]);
+    this.parkedQueue.push({ tokenId, use });
+    this.parkedCount++;
+    if (this.parkedCount > MAX_PARKED_USES) this.expireParked(Number.POSITIVE_INFINITY, this.parkedCount - MAX_PARKED_USES);
+  }
+
+  /** Lets go of parked uses older than `beforeMs` (at most `limit`, oldest first): their token was never reported in time. */
+  private expireParked(beforeMs: number, limit = Number.POSITIVE_INFINITY): void {
+    const q = this.parkedQueue;
+    let dropped = 0;
+    while (this.parkedHead < q.length && dropped < limit) {
+      const head = q[this.parkedHead] as { tokenId: string; use: ParkedUse };
+      if (head.use.nowMs >= beforeMs) break;
+      this.parkedHead++;
+      const list = this.parked.get(head.tokenId);
+      const at = list ? list.indexOf(head.use) : -1;
+      if (!list || at < 0) continue; // already resolved
+      list.splice(at, 1);
+      if (list.length === 0) this.parked.delete(head.tokenId);
+      this.parkedCount--;
+      this.stats.parkedExpired++;
+      dropped++;
+    }
+    if (this.parkedHead > 4096 && this.parkedHead * 2 > q.length) {
+      this.parkedQueue = q.slice(this.parkedHead);
+      this.parkedHead = 0;
+    }
+  }
+
+  /**
+   * A token's fact became known after uses of it were processed (it arrived in the shared view, or its
+   * issuance came later in this stream): re-runs the token-dependent rules on those uses, at their own
+   * event time, so the alerts are the ones an in-order stream would have raised.
+   */
+  tokenFactArrived(tokenId: string): void {
+    const uses = this.parked.get(tokenId);
+    if (!uses || this.tokenLookup.get(tokenId) === undefined) return;
+    this.parked.delete(tokenId);
+    this.parkedCount -= uses.length;
+    const ctx = this.ctx;
+    for (const { event, nowMs } of uses) {
+      const agentState = this.agents.get(event.agent_id);
+      if (!agentState) continue;
+      const agent = this.registry.agent(event.agent_id);
+      ctx.registry = this.registry;
+      ctx.agent = agent;
+      ctx.nowMs = nowMs;
+      ctx.baseline = agentState.baseline;
+      if (agentState.rulesFor === null || agentState.rulesForVersion !== this.registry.version) {
+        agentState.rulesFor = this.rulesApplyingTo(agent);
+        agentState.rulesForVersion = this.registry.version;
+      }
+      this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, true);
+    }
   }
 
   /** Alerts whose dedup window closed (by event time) since the last call, in closing order. */
@@ -228,6 +335,7 @@ export class DetectionEngine {
       shared,
       tokens: this.tokens.snapshot(),
       open: [...this.open.entries()],
+      parked: [...this.parked.entries()],
       stats: this.stats,
     });
   }
@@ -261,11 +369,29 @@ export class DetectionEngine {
     this.tokens.restore(s.tokens);
     this.open.clear();
     for (const [k, o] of s.open) this.open.set(k, o);
+    this.parked.clear();
+    this.parkedQueue = [];
+    this.parkedHead = 0;
+    this.parkedCount = 0;
+    for (const [tokenId, uses] of s.parked ?? []) {
+      this.parked.set(tokenId, uses);
+      this.parkedCount += uses.length;
+      for (const use of uses) this.parkedQueue.push({ tokenId, use });
+    }
+    this.parkedQueue.sort((a, b) => a.use.nowMs - b.use.nowMs);
     Object.assign(this.stats, s.stats);
+    this.stats.parkedExpired ??= 0;
   }
 
   getStats(): EngineStats {
-    return { ...this.stats, ruleErrors: { ...this.stats.ruleErrors }, agents: this.agents.size, tokens: this.tokens.size, openAlerts: this.open.size };
+    return {
+      ...this.stats,
+      ruleErrors: { ...this.stats.ruleErrors },
+      agents: this.agents.size,
+      tokens: this.tokens.size,
+      openAlerts: this.open.size,
+      parkedUses: this.parkedCount,
+    };
   }
 
   private rulesApplyingTo(agent: CompiledAgent | undefined): Record<EventKind, ActiveRule[]> {
@@ -290,6 +416,7 @@ export class DetectionEngine {
         parentTokenId: event.parent_token_id ?? null,
         eventId: event.event_id,
       });
+      if (this.parked.has(event.token_id)) this.tokenFactArrived(event.token_id);
     } else if (event.kind === 'token_revoked') {
       this.tokens.revoke(event.token_id, nowMs);
     }
@@ -342,6 +469,7 @@ export class DetectionEngine {
     this.nextCloseCheckMs = Math.floor(now / 60_000) * 60_000 + 60_000;
     this.closeUntil(now);
     this.tokens.sweep(now);
+    this.expireParked(now - this.limits.tokenFactWaitMs);
     if (now >= this.nextAgentSweepMs) {
       this.nextAgentSweepMs = now + 3_600_000;
       for (const [id, s] of this.agents) if (now - s.baseline.lastSeenMs > AGENT_IDLE_MS) this.agents.delete(id);
@@ -360,6 +488,13 @@ export class DetectionEngine {
     done.sort(compareClosed);
     for (const o of done) this.closed.push(o.alert);
   }
+}
+
+/** The token an event refers to, for late-fact parking: the credential used, or the parent of an exchanged token. */
+function tokenReference(event: CanonicalEvent): string | undefined {
+  if (event.kind === 'tool_call' || event.kind === 'policy_decision') return event.token_id;
+  if (event.kind === 'token_issued') return event.parent_token_id;
+  return undefined;
 }
 
 /** Deterministic output order: by window end, then first match time, then id. */

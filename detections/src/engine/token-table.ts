@@ -12,6 +12,11 @@ export interface TokenFact {
   eventId: string;
 }
 
+/** Read access to credential facts, which is all a rule gets. */
+export interface TokenLookup {
+  get(tokenId: string): TokenFact | undefined;
+}
+
 const BUCKET_MS = 600_000;
 
 /**
@@ -20,7 +25,7 @@ const BUCKET_MS = 600_000;
  * indistinguishable from an unknown token; the grace period sets how late "use after expiry" is seen.
  * Expiry is driven by 10-minute buckets of due times, so a sweep touches only tokens that are due.
  */
-export class TokenTable {
+export class TokenTable implements TokenLookup {
   private readonly tokens = new Map<string, TokenFact>();
   /** Bucket start (ms) -> token ids that may be due then. */
   private readonly due = new Map<number, string[]>();

@@ -1,7 +1,7 @@
 import { type CanonicalEvent, type Category, type DetectionConfig, durationToMs, type EventKind, type Severity } from '@agentwatch/schemas';
 import type { AgentBaseline } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
-import type { TokenTable } from './token-table.ts';
+import type { TokenLookup } from './token-table.ts';
 
 /** Declared metadata of a rule: what an analyst and a detection engineer read without opening the logic. */
 export interface RuleMeta {
@@ -23,6 +23,13 @@ export interface RuleMeta {
   readonly dedupWindowMs: number;
   readonly falsePositives: readonly string[];
   readonly knownGaps: readonly string[];
+  /**
+   * The rule's finding depends only on the event and the token it refers to (`token_id`, or a token_issued's
+   * `parent_token_id`), and it finds nothing while that token is unknown. The engine then re-runs it when the
+   * token's fact arrives after the event (another partition, another collector or another source was
+   * slower), so the alert does not depend on which stream was read first.
+   */
+  readonly tokenDependent?: boolean;
 }
 
 /** The words and context of an alert: what happened and against what. */
@@ -62,7 +69,8 @@ export interface RuleContext<S> {
   readonly limits: DetectionLimits;
   /** Event time in epoch ms (the only clock a rule has). */
   readonly nowMs: number;
-  readonly tokens: TokenTable;
+  /** Credentials seen so far: this engine's own, then the instance-wide shared view (live scale-out). */
+  readonly tokens: TokenLookup;
   /** The acting agent's learned baseline, as it was before this event. */
   readonly baseline: AgentBaseline;
   /** This rule's own per-agent state; plain JSON data, bounded by the rule. */
@@ -78,6 +86,7 @@ export interface DetectionLimits {
   readonly learningPeriodMs: number;
   readonly tokenGraceMs: number;
   readonly allowedLatenessMs: number;
+  readonly tokenFactWaitMs: number;
 }
 
 /** Parses the durations of a config. */
@@ -88,6 +97,7 @@ export function detectionLimits(c: DetectionConfig): DetectionLimits {
     learningPeriodMs: durationToMs(c.learning_period),
     tokenGraceMs: durationToMs(c.token_grace),
     allowedLatenessMs: durationToMs(c.allowed_lateness),
+    tokenFactWaitMs: durationToMs(c.token_fact_wait),
   };
 }
 

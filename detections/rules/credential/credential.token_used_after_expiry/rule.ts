@@ -15,6 +15,7 @@ export default defineRule({
   tags: ['owasp-nhi:NHI7', 'owasp-agentic:ASI03', 'mitre-attack:T1550.001'],
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,
+  tokenDependent: true,
   falsePositives: ['Clock skew larger than the configured allowance between issuer and the reporting system'],
   knownGaps: ['Uses later than the token grace period after expiry are no longer recognised (the token is forgotten)'],
   evaluate(event, ctx) {

@@ -13,6 +13,7 @@ export default defineRule({
   tags: ['owasp-nhi:NHI2', 'owasp-agentic:ASI03', 'mitre-attack:T1550.001'],
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,
+  tokenDependent: true,
   falsePositives: ['Calls in flight at the moment of revocation (a use in the same second as the revocation is tolerated)'],
   knownGaps: ['Revocations of tokens never seen issued are not tracked'],
   evaluate(event, ctx) {

@@ -14,6 +14,7 @@ export default defineRule({
   tags: ['owasp-nhi:NHI2', 'owasp-nhi:NHI9', 'owasp-agentic:ASI03', 'mitre-attack:T1550.001', 'mitre-attack:T1528'],
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,
+  tokenDependent: true,
   falsePositives: ['Telemetry that attributes calls to the wrong agent id (check the source mapping)'],
   knownGaps: ['Tokens issued before the stream began, or forgotten after their grace period, are unknown and not checked'],
   evaluate(event, ctx) {

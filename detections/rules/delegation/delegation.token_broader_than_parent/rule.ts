@@ -15,6 +15,7 @@ export default defineRule({
   tags: ['owasp-nhi:NHI5', 'owasp-agentic:ASI03', 'mitre-attack:T1134', 'mitre-attack:T1550.001'],
   kinds: ['token_issued'],
   dedupWindowMs: 3_600_000,
+  tokenDependent: true,
   falsePositives: ['Issuers that add default scopes (openid, offline_access) on exchange'],
   knownGaps: ['Parents issued before the stream began are unknown and not compared'],
   evaluate(event, ctx) {

@@ -1,0 +1,92 @@
+import type { CanonicalEvent } from '@agentwatch/schemas';
+import { describe, expect, it } from 'vitest';
+import { DetectionEngine } from '../src/engine/engine.ts';
+import { TokenTable } from '../src/engine/token-table.ts';
+import { BUILTIN_RULES } from '../src/index.ts';
+import { loadRegistryOrThrow } from '../src/registry/load-registry.ts';
+import { FIXTURE_REGISTRY } from '../src/testing/fixture-registry.ts';
+import { materialise } from '../src/testing/fixtures.ts';
+
+const registry = loadRegistryOrThrow(FIXTURE_REGISTRY, 'fixture');
+const INVOICE = 'spiffe://corp.example/agents/invoice-bot';
+const PAYMENTS = 'spiffe://corp.example/agents/payments-bot';
+
+/** Token tok-1 issued to the invoice bot at +1m, then presented by the payments bot at +2m. */
+const [issued, stolenUse] = materialise([
+  {
+    at: '+1m',
+    kind: 'token_issued',
+    agent_id: INVOICE,
+    token_id: 'tok-1',
+    issuer: 'https://idp.corp.example',
+    scopes: ['erp.read'],
+    expires_at: '2026-11-02T00:10:00.000Z',
+  },
+  { at: '+2m', kind: 'tool_call', agent_id: PAYMENTS, tool: 'payments.status', outcome: 'success', token_id: 'tok-1' },
+]) as [CanonicalEvent, CanonicalEvent];
+
+const run = (engine: DetectionEngine, events: CanonicalEvent[]) => {
+  for (const e of events) engine.process(e);
+  return engine.flush().filter((a) => a.rule_id === 'credential.token_used_by_other_agent');
+};
+
+describe('late token facts', () => {
+  it('a use read before its token fact raises the same alert as in-order input (same id, count, time)', () => {
+    const inOrder = run(new DetectionEngine({ registry, rules: BUILTIN_RULES }), [issued, stolenUse]);
+    expect(inOrder).toHaveLength(1);
+    // Another stream delivered the issuance later (as a slower partition would).
+    const late = run(new DetectionEngine({ registry, rules: BUILTIN_RULES }), [stolenUse, issued]);
+    expect(late.map((a) => [a.alert_id, a.count, a.first_seen])).toEqual(inOrder.map((a) => [a.alert_id, a.count, a.first_seen]));
+  });
+
+  it('a fact arriving in the shared view resolves the parked use (tokenFactArrived)', () => {
+    const shared = new TokenTable(86_400_000);
+    const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: shared });
+    engine.process(stolenUse);
+    expect(engine.getStats().parkedUses).toBe(1);
+    shared.issue('tok-1', {
+      agentId: INVOICE,
+      issuer: 'https://idp.corp.example',
+      scopes: ['erp.read'],
+      issuedMs: Date.parse(issued.time),
+      expiresMs: Date.parse('2026-11-02T00:10:00.000Z'),
+      revokedMs: null,
+      parentTokenId: null,
+      eventId: issued.event_id,
+    });
+    engine.tokenFactArrived('tok-1');
+    expect(engine.getStats().parkedUses).toBe(0);
+    const alerts = engine.flush().filter((a) => a.rule_id === 'credential.token_used_by_other_agent');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.evidence.event_ids).toContain(issued.event_id);
+  });
+
+  it('parked uses survive a snapshot and expire after token_fact_wait', () => {
+    const a = new DetectionEngine({ registry, rules: BUILTIN_RULES, config: { token_fact_wait: '10m' } });
+    a.process(stolenUse);
+    const b = new DetectionEngine({ registry, rules: BUILTIN_RULES, config: { token_fact_wait: '10m' } });
+    b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    expect(b.getStats().parkedUses).toBe(1);
+    // Event time moves 30 minutes on without the token showing up: the use is let go and counted.
+    const [later] = materialise([{ at: '+32m', kind: 'tool_call', agent_id: INVOICE, tool: 'erp.invoice.read', outcome: 'success' }]);
+    b.process(later as CanonicalEvent);
+    expect(b.getStats()).toMatchObject({ parkedUses: 0, parkedExpired: 1 });
+    b.process(issued);
+    expect(b.flush().filter((x) => x.rule_id === 'credential.token_used_by_other_agent')).toEqual([]);
+  });
+
+  it('a use of a token that is never issued parks and re-checks nothing else (no double counting)', () => {
+    const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES });
+    const [u1, u2] = materialise([
+      { at: '+1m', kind: 'tool_call', agent_id: PAYMENTS, tool: 'crm.export', outcome: 'success', token_id: 'tok-x' },
+      { at: '+2m', kind: 'tool_call', agent_id: PAYMENTS, tool: 'crm.export', outcome: 'success', token_id: 'tok-x' },
+    ]) as [CanonicalEvent, CanonicalEvent];
+    engine.process(u1);
+    engine.process(u2);
+    const before = engine.openAlerts().map((a) => [a.rule_id, a.count]);
+    engine.process({ ...issued, agent_id: PAYMENTS, token_id: 'tok-x', event_id: 'iss-x' });
+    // The owner issued its own token late: token rules find nothing, and scope alerts are not counted again.
+    expect(engine.openAlerts().map((a) => [a.rule_id, a.count])).toEqual(expect.arrayContaining(before));
+    expect(engine.flush().some((a) => a.rule_id.startsWith('credential.'))).toBe(false);
+  });
+});
