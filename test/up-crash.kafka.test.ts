@@ -19,11 +19,11 @@ const brokers = kafkaBrokersOrFail('agentwatch up crash (Kafka)');
 const TOKEN = 'aw_test_bootstrap_token_crash_0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 /**
- * One partition: with several, a backlog is consumed partition by partition out of event-time order, and the
- * cross-agent rules (a token issued on one partition, used on another) can miss alerts. That is a known gap of
- * the collector (it needs partitions paused/resumed to advance together by event time), not of crash recovery.
+ * Several partitions: the collector keeps them within a minute of event time of each other (PartitionPacer) and
+ * engines re-check token uses whose issuance another partition delivers later, so cross-agent token rules see
+ * what replay sees.
  */
-const PARTITIONS = 1;
+const PARTITIONS = 3;
 /** A consumer group of its own (AGENTWATCH_GROUP_ID), so no other run's collector shares it. */
 const GROUP = `agentwatch-crash-${randomUUID()}`;
 

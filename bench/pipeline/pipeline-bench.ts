@@ -28,7 +28,6 @@ import { simulateFleet } from '@agentwatch/simulator';
 import { createStore, type Store } from '@agentwatch/store';
 import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { pino } from 'pino';
-import { CheckpointStore } from '../../services/collector/src/checkpoint-store.ts';
 import { KafkaCollector } from '../../services/collector/src/kafka-collector.ts';
 import { LivePipeline } from '../../services/collector/src/live-pipeline.ts';
 import { measureRawInsert } from '../../services/store/src/bench-insert.ts';
@@ -199,28 +198,31 @@ try {
   say('sustained: collector over the whole topic');
   const sustained = await (async () => {
     const store = await newStore('sustained');
-    const pipeline = new LivePipeline({ engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES }), store, logger });
-    const orig = pipeline.ingest.bind(pipeline);
     let first = 0;
     let ingestMs = 0;
-    pipeline.ingest = async (items, meta) => {
-      const a = performance.now();
-      if (first === 0) first = a;
-      try {
-        return await orig(items, meta);
-      } finally {
-        ingestMs += performance.now() - a;
-      }
-    };
     const collector = new KafkaCollector({
       kafka,
-      pipeline,
+      newPipeline: (_partition, sharedTokens) => {
+        const pipeline = new LivePipeline({ engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }), store, logger });
+        const orig = pipeline.ingest.bind(pipeline);
+        pipeline.ingest = async (items, meta) => {
+          const a = performance.now();
+          if (first === 0) first = a;
+          try {
+            return await orig(items, meta);
+          } finally {
+            ingestMs += performance.now() - a;
+          }
+        };
+        return pipeline;
+      },
       logger,
       groupId: `aw-bench-collector-${run}`,
       topic,
       alertsTopic,
       dlqTopic,
-      checkpoints: new CheckpointStore(store),
+      checkpointsTopic: `aw-bench-checkpoints-${run}`,
+      tokensTopic: `aw-bench-tokens-${run}`,
     });
     const started = performance.now();
     await collector.start();
@@ -268,45 +270,49 @@ try {
     const toProcessed: number[] = [];
     let measuring = false;
     let alertsDelivered = 0;
-    const pipeline = new LivePipeline({
-      engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES }),
-      store,
-      logger,
-      onAlerts: (alerts: Alert[]) => {
-        const now = performance.now();
-        alertsDelivered += alerts.length;
-        for (const a of alerts) {
-          for (const id of a.evidence.event_ids) {
-            if (alertSeen.has(id)) continue;
-            alertSeen.add(id);
-            const t = producedAt.get(id);
-            if (t !== undefined && measuring) toAlert.push(now - t);
-          }
-        }
-      },
-    });
-    const orig = pipeline.ingest.bind(pipeline);
-    pipeline.ingest = async (items: readonly SourceItem[], meta) => {
-      const r = await orig(items, meta);
+    const onAlerts = (alerts: Alert[]) => {
       const now = performance.now();
-      if (measuring) {
-        for (const it of items) {
-          if (!('event' in it)) continue;
-          const t = producedAt.get(it.event.event_id);
-          if (t !== undefined) toProcessed.push(now - t);
+      alertsDelivered += alerts.length;
+      for (const a of alerts) {
+        for (const id of a.evidence.event_ids) {
+          if (alertSeen.has(id)) continue;
+          alertSeen.add(id);
+          const t = producedAt.get(id);
+          if (t !== undefined && measuring) toAlert.push(now - t);
         }
       }
-      return r;
     };
     const collector = new KafkaCollector({
       kafka,
-      pipeline,
+      newPipeline: (_partition, sharedTokens) => {
+        const pipeline = new LivePipeline({
+          engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }),
+          store,
+          logger,
+          onAlerts,
+        });
+        const orig = pipeline.ingest.bind(pipeline);
+        pipeline.ingest = async (items: readonly SourceItem[], meta) => {
+          const r = await orig(items, meta);
+          const now = performance.now();
+          if (measuring) {
+            for (const it of items) {
+              if (!('event' in it)) continue;
+              const t = producedAt.get(it.event.event_id);
+              if (t !== undefined) toProcessed.push(now - t);
+            }
+          }
+          return r;
+        };
+        return pipeline;
+      },
       logger,
       groupId: `aw-bench-steady-${run}`,
       topic: steadyTopic,
       alertsTopic,
       dlqTopic,
-      checkpoints: new CheckpointStore(store),
+      checkpointsTopic: `aw-bench-checkpoints-${run}`,
+      tokensTopic: `aw-bench-tokens-${run}`,
     });
     await collector.start();
     try {

@@ -34,6 +34,8 @@ export const AgentwatchConfig = z.strictObject({
   events_topic: z.string().min(1).default('agentwatch.events'),
   /** Kafka consumer group of the collector; collectors sharing it split the partitions. */
   consumer_group: z.string().min(1).default('agentwatch-collector'),
+  /** How long the group waits for a silent collector before handing its partitions to the others. */
+  kafka_session_timeout: Duration.default('30s'),
   clickhouse_url: z.url().optional(),
   bootstrap_token: z.string().min(16).optional(),
   listen: z

@@ -255,6 +255,16 @@ export class DetectionEngine {
     }
   }
 
+  /** Re-checks every parked use whose token is known by now (after a restore, facts may have arrived meanwhile). */
+  recheckParked(): void {
+    for (const tokenId of [...this.parked.keys()]) this.tokenFactArrived(tokenId);
+  }
+
+  /** Whether uses of this token are parked, waiting for its fact. */
+  waitsForToken(tokenId: string): boolean {
+    return this.parked.has(tokenId);
+  }
+
   /**
    * A token's fact became known after uses of it were processed (it arrived in the shared view, or its
    * issuance came later in this stream): re-runs the token-dependent rules on those uses, at their own

@@ -96,7 +96,7 @@ export function getPath(record: unknown, path: string): unknown {
 /** `a.b["c.d"].e` -> ['a', 'b', 'c.d', 'e']. */
 export function splitPath(path: string): string[] {
   const out: string[] = [];
-  const re = /\[\"((?:[^"\\]|\\.)*)\"\]|([^.[\]]+)/g;
+  const re = /\["((?:[^"\\]|\\.)*)"\]|([^.[\]]+)/g;
   for (let m = re.exec(path); m !== null; m = re.exec(path)) out.push(m[1] !== undefined ? m[1] : (m[2] as string));
   return out;
 }

@@ -34,6 +34,7 @@ export function loadConfig(opts: {
       .filter(Boolean);
   if (env['AGENTWATCH_EVENTS_TOPIC']) fromEnv['events_topic'] = env['AGENTWATCH_EVENTS_TOPIC'];
   if (env['AGENTWATCH_GROUP_ID']) fromEnv['consumer_group'] = env['AGENTWATCH_GROUP_ID'];
+  if (env['AGENTWATCH_KAFKA_SESSION_TIMEOUT']) fromEnv['kafka_session_timeout'] = env['AGENTWATCH_KAFKA_SESSION_TIMEOUT'];
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
   if (env['AGENTWATCH_BOOTSTRAP_TOKEN']) fromEnv['bootstrap_token'] = env['AGENTWATCH_BOOTSTRAP_TOKEN'];
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];

@@ -1,6 +1,6 @@
 export { type Checkpoint, CheckpointStore, type PartitionOffsets } from './checkpoint-store.ts';
+export { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
 export {
-  CollectorFatalError,
   type CollectorStats,
   DEFAULT_ALERTS_TOPIC,
   DEFAULT_DLQ_TOPIC,
@@ -10,3 +10,6 @@ export {
   type KafkaCollectorOptions,
 } from './kafka-collector.ts';
 export { type IngestResult, LivePipeline, type LivePipelineOptions, PipelineBrokenError, type RejectedItem } from './live-pipeline.ts';
+export { DEFAULT_CHECKPOINTS_TOPIC, KafkaCheckpointStore, type PartitionCheckpoint, type PartitionCheckpointStore } from './partition-checkpoints.ts';
+export { PartitionPacer } from './partition-pacer.ts';
+export { DEFAULT_TOKENS_TOPIC, TokenFacts } from './token-facts.ts';

@@ -1,9 +1,11 @@
-import type { SourceItem } from '@agentwatch/detections';
-import { MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
-import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { TokenLookup } from '@agentwatch/detections';
+import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CheckpointStore, PartitionOffsets } from './checkpoint-store.ts';
 import type { LivePipeline } from './live-pipeline.ts';
+import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
+import { PartitionPacer } from './partition-pacer.ts';
+import { TokenFacts } from './token-facts.ts';
 
 export const DEFAULT_EVENTS_TOPIC = 'agentwatch.events';
 export const DEFAULT_ALERTS_TOPIC = 'agentwatch.alerts';
@@ -15,36 +17,35 @@ const DLQ_MAX_VALUE_BYTES = 64 * 1024;
 export interface KafkaCollectorOptions {
   /** A kafkajs client (the caller owns its brokers, SASL/TLS and log settings). */
   kafka: Kafka;
-  pipeline: LivePipeline;
+  /**
+   * A fresh pipeline with a fresh engine for one partition. The engine must be built with
+   * `sharedTokens` (EngineOptions) so it sees credentials issued on other partitions and by other collectors.
+   */
+  newPipeline: (partition: number, sharedTokens: TokenLookup) => LivePipeline;
   logger: Logger;
   groupId?: string;
   topic?: string;
   alertsTopic?: string;
   dlqTopic?: string;
-  /** Engine checkpoints with their offsets; without it a restart starts the engine empty at the group's offsets. */
-  checkpoints?: CheckpointStore;
-  /** Save a checkpoint after every N committed batches (default 1). */
+  /** Compacted topic of token facts shared by all collectors (default agentwatch.tokens). */
+  tokensTopic?: string;
+  /** Where partition checkpoints live; default a compacted Kafka topic (agentwatch.checkpoints). */
+  checkpoints?: PartitionCheckpointStore;
+  checkpointsTopic?: string;
+  /** Checkpoint (and commit) a partition after this many batches (default 1)... */
   checkpointEveryBatches?: number;
+  /** ...or once this long has passed since its last checkpoint, whichever comes first (default 5 s). */
+  checkpointIntervalMs?: number;
+  /** Partitions are kept within this much event time of the slowest one with a backlog (default 60 s). */
+  maxPartitionSkewMs?: number;
+  /** How long shared token facts outlive their token (the engines' token_grace; default 1 day). */
+  tokenGraceMs?: number;
   /** Largest message value accepted (default MAX_EVENT_BYTES, 1 MiB). */
   maxMessageBytes?: number;
-  /**
-   * Called once when the collector cannot go on in this process (a batch failed after the engine had seen it, so
-   * redelivery would double-count): the consumer is stopped; restart with a fresh engine, which restores the
-   * checkpoint. Default: log only (check {@link KafkaCollector.error}).
-   */
+  /** Called once when consumption stopped for good (kafkajs gave up restarting). Default: log only. */
   onFatal?: (error: Error) => void;
   /** Extra kafkajs consumer settings (maxBytesPerPartition, sessionTimeout, ...); groupId and retry are the collector's. */
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId' | 'retry'>>;
-  /** How long start() waits for the group to be empty before moving it to the checkpoint's offsets (default 60 s). */
-  groupEmptyTimeoutMs?: number;
-}
-
-/** A batch failed after the engine processed it; the collector stops instead of redelivering (see onFatal). */
-export class CollectorFatalError extends Error {
-  override name = 'CollectorFatalError';
-  constructor(override readonly cause: Error) {
-    super(`collector stopped: a batch failed after the engine processed it (${cause.message}); restart from the checkpoint`);
-  }
 }
 
 export interface CollectorStats {
@@ -54,6 +55,10 @@ export interface CollectorStats {
   dlq: number;
   alerts: number;
   checkpoints: number;
+  /** Messages at or before a restored checkpoint's offset, already reflected in its state. */
+  skipped: number;
+  /** Partition states dropped after a failed batch (rebuilt from their checkpoint). */
+  reloads: number;
   /** Wall time spent inside batches (decode, store, engine, produce, checkpoint, commit). */
   busyMs: number;
 }
@@ -63,33 +68,54 @@ interface DlqEntry {
   reason: string;
 }
 
+/** One assigned partition: its own engine (inside its pipeline) and how far it got. */
+interface PartitionShard {
+  partition: number;
+  pipeline: LivePipeline;
+  /** Next offset to process; everything before it is in the engine. */
+  nextOffset: bigint;
+  /** Offset of the last checkpoint (= the committed offset). */
+  checkpointOffset: bigint;
+  batchesSinceCheckpoint: number;
+  lastCheckpointMs: number;
+}
+
 /**
- * Consumes canonical events from Kafka (a consumer group, messages keyed by agent_id) into the {@link LivePipeline}.
- * Per batch (one partition's messages): decode; invalid or oversized -> DLQ with the reason in headers; valid ->
- * `pipeline.ingest` (store + engine + alerts) with dedup token `topic:partition:first-last`; alerts -> alerts topic;
- * then the checkpoint (engine snapshot + next offsets) and only then the offsets are resolved and committed.
- * A failure anywhere before the commit leaves the batch uncommitted: it is redelivered, never dropped.
+ * Consumes canonical events from Kafka (a consumer group, messages keyed by agent_id) with one detection engine per
+ * partition, so partitions, with their agents' state, can move between collectors.
  *
- * Restart: the checkpoint's offsets win over the group's committed offsets (the group is moved to them before
- * joining, with admin.setOffsets), so the restored engine sees exactly the events after its snapshot. Partitions the
- * checkpoint does not know keep the group's offsets. Single collector only; see README for rebalance.
+ * Per batch (one partition's messages): decode; invalid or oversized -> DLQ with the reason in headers; valid ->
+ * the partition's `pipeline.ingest` (store + engine + alerts) with dedup token `topic:partition:first-last`; the
+ * batch's token facts -> the shared tokens topic; alerts -> alerts topic; then, every N batches or T seconds, the
+ * partition checkpoint (engine snapshot + next offset) and only then the offset commit.
+ *
+ * Assignment and rebalance: a partition's engine is created on its first batch from that partition's checkpoint,
+ * and messages before the checkpoint's offset are skipped (they are in its state), so it does not matter whether the
+ * group's committed offset lags the checkpoint. When the group takes a partition away its engine is dropped; the
+ * next owner resumes from the checkpoint and re-reads only what came after. A batch that fails after its engine
+ * step drops that partition's engine and seeks back to its checkpoint: redelivery never counts an event twice.
  */
 export class KafkaCollector {
-  private readonly opts: Required<Omit<KafkaCollectorOptions, 'checkpoints' | 'onFatal' | 'consumerConfig'>> & {
-    consumerConfig: KafkaCollectorOptions['consumerConfig'];
-    checkpoints: CheckpointStore | undefined;
-    onFatal: ((error: Error) => void) | undefined;
+  private readonly opts: KafkaCollectorOptions & {
+    groupId: string;
+    topic: string;
+    alertsTopic: string;
+    dlqTopic: string;
+    checkpointEveryBatches: number;
+    checkpointIntervalMs: number;
+    maxMessageBytes: number;
   };
   private readonly log: Logger;
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
-  /** Next offset to read per partition, for everything the engine has seen (what a checkpoint reflects). */
-  private readonly offsets: PartitionOffsets = {};
-  private batchesSinceCheckpoint = 0;
-  private readonly counters: CollectorStats = { batches: 0, messages: 0, accepted: 0, dlq: 0, alerts: 0, checkpoints: 0, busyMs: 0 };
+  private readonly checkpoints: PartitionCheckpointStore;
+  private readonly ownCheckpointStore: KafkaCheckpointStore | null;
+  private readonly tokens: TokenFacts;
+  private readonly shards = new Map<number, PartitionShard>();
+  private readonly pacer: PartitionPacer;
+  private readonly counters: CollectorStats = { batches: 0, messages: 0, accepted: 0, dlq: 0, alerts: 0, checkpoints: 0, skipped: 0, reloads: 0, busyMs: 0 };
   private crashed: Error | null = null;
-  /** Set when a batch failed after the engine processed it. */
-  private fatal: CollectorFatalError | null = null;
+  private stopping = false;
 
   constructor(opts: KafkaCollectorOptions) {
     this.opts = {
@@ -98,54 +124,67 @@ export class KafkaCollector {
       alertsTopic: DEFAULT_ALERTS_TOPIC,
       dlqTopic: DEFAULT_DLQ_TOPIC,
       checkpointEveryBatches: 1,
+      checkpointIntervalMs: 5_000,
       maxMessageBytes: MAX_EVENT_BYTES,
-      groupEmptyTimeoutMs: 60_000,
       ...opts,
-      checkpoints: opts.checkpoints,
-      onFatal: opts.onFatal,
-      consumerConfig: opts.consumerConfig,
     };
     this.log = opts.logger.child({ component: 'collector' });
+    this.pacer = new PartitionPacer(opts.maxPartitionSkewMs ?? 60_000);
+    this.ownCheckpointStore = opts.checkpoints
+      ? null
+      : new KafkaCheckpointStore({ kafka: opts.kafka, logger: this.log, ...(opts.checkpointsTopic ? { topic: opts.checkpointsTopic } : {}) });
+    this.checkpoints = opts.checkpoints ?? (this.ownCheckpointStore as KafkaCheckpointStore);
+    this.tokens = new TokenFacts({
+      kafka: opts.kafka,
+      logger: this.log,
+      graceMs: opts.tokenGraceMs ?? 86_400_000,
+      ...(opts.tokensTopic ? { topic: opts.tokensTopic } : {}),
+      onFact: (tokenId) => this.tokenFactArrived(tokenId),
+    });
   }
 
-  stats(): CollectorStats {
-    return { ...this.counters };
+  stats(): CollectorStats & { partitions: number[]; paused: number[] } {
+    return { ...this.counters, partitions: [...this.shards.keys()].sort((a, b) => a - b), paused: this.pacer.paused() };
   }
 
-  /** The error that stopped consumption, if any (kafkajs gave up restarting, or the pipeline broke). */
+  /** The error that stopped consumption, if any (kafkajs gave up restarting). */
   get error(): Error | null {
     return this.crashed;
   }
 
-  /** Restores the checkpoint (if any), moves the group to its offsets, and starts consuming. */
+  /** Every partition pipeline now held (e.g. to swap in a reloaded registry). */
+  pipelines(): LivePipeline[] {
+    return [...this.shards.values()].map((s) => s.pipeline);
+  }
+
+  /** Reads the shared token facts and checkpoints, joins the group and starts consuming. */
   async start(): Promise<void> {
-    const { kafka, groupId, topic, checkpoints } = this.opts;
-    if (checkpoints) {
-      const cp = await checkpoints.load(groupId, topic);
-      if (cp) {
-        await this.opts.pipeline.restore(cp.snapshot);
-        Object.assign(this.offsets, cp.offsets);
-        await this.moveGroupTo(cp.offsets);
-        this.log.info({ groupId, topic, offsets: cp.offsets, seq: cp.seq }, 'engine restored from checkpoint');
-      }
-    }
+    const { kafka, groupId, topic } = this.opts;
+    await this.ownCheckpointStore?.start();
+    await this.tokens.start();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    const consumer = kafka.consumer({
-      allowAutoTopicCreation: false,
-      ...this.opts.consumerConfig,
-      groupId,
-      // A fatal batch must not be redelivered to this (advanced) engine; anything else restarts as usual.
-      retry: { restartOnFailure: async (e) => !(e instanceof CollectorFatalError || this.fatal) },
-    });
+    const consumer = kafka.consumer({ allowAutoTopicCreation: false, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
       this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart && !this.fatal) {
+      if (!e.payload.restart) {
         this.crashed = err;
         this.opts.onFatal?.(err);
       }
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const assigned = e.payload.memberAssignment[topic] ?? [];
+      for (const p of [...this.shards.keys()]) {
+        if (!assigned.includes(p)) {
+          // Its next owner resumes from the partition's checkpoint.
+          this.shards.delete(p);
+          this.log.info({ partition: p }, 'partition revoked; its engine is dropped');
+        }
+      }
+      this.pacer.assign(assigned);
+      this.log.info({ groupId, topic, partitions: assigned }, 'partitions assigned');
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -158,92 +197,135 @@ export class KafkaCollector {
     this.log.info({ groupId, topic }, 'collector started');
   }
 
-  /** Graceful stop: the batch in flight finishes and commits, then the clients disconnect. */
+  /** Graceful stop: the batch in flight finishes (checkpointed and committed), then every partition is checkpointed. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const consumer = this.consumer;
     this.consumer = null;
-    if (consumer) {
-      await consumer.stop();
-      await consumer.disconnect();
+    if (consumer) await consumer.stop();
+    for (const shard of this.shards.values()) {
+      if (shard.nextOffset > shard.checkpointOffset && !shard.pipeline.isBroken) await this.saveCheckpoint(shard);
     }
-    // The last batches since the previous checkpoint (every N batches) get one now.
-    if (this.opts.checkpoints && this.batchesSinceCheckpoint > 0 && !this.fatal && !this.opts.pipeline.isBroken) await this.saveCheckpoint();
+    if (consumer) await consumer.disconnect();
+    await this.tokens.stop();
+    await this.ownCheckpointStore?.stop();
     const producer = this.producer;
     this.producer = null;
     if (producer) await producer.disconnect();
     this.log.info(this.counters, 'collector stopped');
   }
 
-  private async moveGroupTo(offsets: PartitionOffsets): Promise<void> {
-    const partitions = Object.entries(offsets).map(([p, offset]) => ({ partition: Number(p), offset }));
-    if (partitions.length === 0) return;
-    const admin: Admin = this.opts.kafka.admin();
-    await admin.connect();
-    try {
-      // setOffsets needs an empty group: after a crash the dead member stays until its session times out.
-      const until = Date.now() + this.opts.groupEmptyTimeoutMs;
-      for (;;) {
-        try {
-          await admin.setOffsets({ groupId: this.opts.groupId, topic: this.opts.topic, partitions });
-          return;
-        } catch (e) {
-          if (!/no running instances/i.test((e as Error).message) || Date.now() > until) throw e;
-          this.log.info({ groupId: this.opts.groupId }, 'waiting for the consumer group to be empty before restoring offsets');
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
-    } finally {
-      await admin.disconnect();
+  /** The partition's engine, restored from its checkpoint the first time the partition is seen here. */
+  private async shardFor(partition: number): Promise<PartitionShard> {
+    const existing = this.shards.get(partition);
+    if (existing) return existing;
+    const pipeline = this.opts.newPipeline(partition, this.tokens.table);
+    const cp = await this.checkpoints.load(this.opts.groupId, this.opts.topic, partition);
+    let offset = -1n;
+    if (cp) {
+      await pipeline.restore(cp.snapshot);
+      offset = BigInt(cp.offset);
+      // Facts that arrived while nobody held this partition resolve the uses its engine had parked.
+      await this.sendAlerts(await pipeline.resolveToken(null));
+      this.log.info({ partition, offset: cp.offset, savedAt: new Date(cp.createdAtMs).toISOString() }, 'partition engine restored from checkpoint');
     }
+    const shard: PartitionShard = {
+      partition,
+      pipeline,
+      nextOffset: offset,
+      checkpointOffset: offset,
+      batchesSinceCheckpoint: 0,
+      lastCheckpointMs: Date.now(),
+    };
+    this.shards.set(partition, shard);
+    return shard;
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const { topic, partition } = batch;
     const started = performance.now();
-    const items: SourceItem[] = [];
-    const dlq: DlqEntry[] = [];
-    for (const m of batch.messages) {
-      const reason = this.decode(m, topic, partition, items);
-      if (reason) dlq.push({ message: m, reason });
+    const shard = await this.shardFor(partition);
+    // Messages before the shard's offset are already in its (restored) state.
+    const fresh = shard.nextOffset < 0n ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= shard.nextOffset);
+    this.counters.skipped += batch.messages.length - fresh.length;
+    if (fresh.length === 0) {
+      resolveOffset((batch.messages[batch.messages.length - 1] as KafkaMessage).offset);
+      return;
     }
-    const first = batch.messages[0] as KafkaMessage;
-    const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+    if (shard.nextOffset >= 0n && BigInt((fresh[0] as KafkaMessage).offset) > shard.nextOffset) {
+      this.log.warn(
+        { partition, expected: shard.nextOffset.toString(), got: (fresh[0] as KafkaMessage).offset },
+        'offsets missing after the checkpoint (retention?)',
+      );
+    }
+    // Decode everything, then keep the prefix within the pacer's event-time limit (the rest is fetched again later).
+    const decoded: Array<{ message: KafkaMessage; item: { event: CanonicalEvent; timeMs: number } | null; reason: string | null }> = [];
+    for (const m of fresh) {
+      const one: Array<{ event: CanonicalEvent; timeMs: number }> = [];
+      const reason = this.decode(m, topic, partition, one);
+      decoded.push({ message: m, item: one[0] ?? null, reason });
+    }
+    const firstTime = decoded.find((d) => d.item)?.item?.timeMs ?? Number.NEGATIVE_INFINITY;
+    const limit = this.pacer.limitFor(partition, firstTime);
+    let cut = decoded.findIndex((d) => d.item !== null && d.item.timeMs > limit);
+    if (cut < 0) cut = decoded.length;
+    if (cut === 0) {
+      // Nothing may run yet: wait (paused) for the slower partitions.
+      this.pacer.observe(partition, firstTime - 1, true);
+      this.pauseUntilOthersCatchUp(partition);
+      return;
+    }
+    const taken = decoded.slice(0, cut);
+    const items: Array<{ event: CanonicalEvent; timeMs: number }> = [];
+    const dlq: DlqEntry[] = [];
+    for (const d of taken) {
+      if (d.item) items.push(d.item);
+      else dlq.push({ message: d.message, reason: d.reason ?? 'undecodable' });
+    }
+    const first = fresh[0] as KafkaMessage;
+    const last = (taken[taken.length - 1] as (typeof taken)[number]).message;
     const dedupToken = `${topic}:${partition}:${first.offset}-${last.offset}`;
 
-    if (this.fatal) throw this.fatal;
     // DLQ first: a bad message is durable somewhere before its offset can ever be committed.
     if (dlq.length > 0) await this.sendDlq(dlq, topic, partition);
-    // A failure up to here (store down before the engine step) leaves the engine untouched: redelivery is safe.
+    // A failure up to the engine step (e.g. the store is down) leaves the engine untouched: kafkajs redelivers.
     let result: Awaited<ReturnType<LivePipeline['ingest']>>;
     try {
-      result = await this.opts.pipeline.ingest(items, { dedupToken });
+      result = await shard.pipeline.ingest(items, { dedupToken });
     } catch (e) {
-      if (this.opts.pipeline.isBroken) throw this.fail(e);
+      if (shard.pipeline.isBroken) await this.reload(shard, e);
       throw e;
     }
-    // From here on the engine has seen the batch: any failure is fatal (redelivery would count it twice).
-    // A heartbeat error (e.g. a rebalance starting) is not a reason to give up the batch: the commit decides.
-    const beat = () => heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+    // From here on the engine has seen the batch: a failure drops this partition's engine and re-reads from its
+    // checkpoint (redelivery into the advanced engine would count the batch twice).
     try {
-      await beat();
-      if (result.alerts.length > 0) {
-        const messages: Message[] = result.alerts.map((a) => ({ key: a.alert_id, value: JSON.stringify(a) }));
-        await this.requireProducer().send({ topic: this.opts.alertsTopic, acks: -1, messages });
-      }
-      this.offsets[String(partition)] = (BigInt(last.offset) + 1n).toString();
-      this.batchesSinceCheckpoint++;
-      if (this.opts.checkpoints && this.batchesSinceCheckpoint >= this.opts.checkpointEveryBatches) await this.saveCheckpoint();
-
+      await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+      await this.tokens.publish(items.map((i) => i.event));
+      await this.sendAlerts(result.alerts);
+      shard.nextOffset = BigInt(last.offset) + 1n;
+      shard.batchesSinceCheckpoint++;
       resolveOffset(last.offset);
-      // autoCommit is off, so commitOffsetsIfNecessary() without arguments would be a no-op: commit explicitly.
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition, offset: this.offsets[String(partition)] as string }] }] });
+      const due =
+        this.stopping ||
+        shard.batchesSinceCheckpoint >= this.opts.checkpointEveryBatches ||
+        Date.now() - shard.lastCheckpointMs >= this.opts.checkpointIntervalMs;
+      if (due) await this.saveCheckpoint(shard);
     } catch (e) {
-      throw this.fail(e);
+      await this.reload(shard, e);
+      throw e;
     }
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const i of items) if (i.timeMs > newest) newest = i.timeMs;
+    if (newest > Number.NEGATIVE_INFINITY) {
+      this.tokens.sweep(newest);
+      this.pacer.observe(partition, newest, BigInt(batch.highWatermark) > shard.nextOffset);
+    }
+    if (cut < decoded.length) this.pauseUntilOthersCatchUp(partition);
+    else this.resumeReady();
 
     this.counters.batches++;
-    this.counters.messages += batch.messages.length;
+    this.counters.messages += taken.length;
     this.counters.accepted += result.accepted;
     this.counters.dlq += dlq.length;
     this.counters.alerts += result.alerts.length;
@@ -260,46 +342,78 @@ export class KafkaCollector {
         alerts: result.alerts.length,
         ms: Math.round(ms),
       },
-      'batch committed',
+      'batch done',
     );
   }
 
-  /**
-   * Marks the collector fatal and stops consuming at once (not through kafkajs' retry/restart cycle, which would only
-   * redeliver the batch to an engine that has already seen it).
-   */
-  private fail(e: unknown): CollectorFatalError {
-    if (this.fatal) return this.fatal;
-    const fatal = new CollectorFatalError(e instanceof Error ? e : new Error(String(e)));
-    this.fatal = fatal;
-    this.crashed = fatal;
-    this.log.error({ err: fatal.cause }, 'batch failed after the engine step; stopping consumption');
-    const consumer = this.consumer;
-    // Not awaited: stop() waits for this very batch to end.
-    setImmediate(() => {
-      consumer?.stop().catch((err: unknown) => this.log.error({ err }, 'consumer stop failed'));
-      this.opts.onFatal?.(fatal);
+  /** Saves the partition's engine snapshot with its next offset, then commits that offset for the group. */
+  private async saveCheckpoint(shard: PartitionShard): Promise<void> {
+    const snapshot = await shard.pipeline.checkpoint();
+    const offset = shard.nextOffset.toString();
+    await this.checkpoints.save({ groupId: this.opts.groupId, topic: this.opts.topic, partition: shard.partition, offset, snapshot, createdAtMs: Date.now() });
+    shard.checkpointOffset = shard.nextOffset;
+    shard.batchesSinceCheckpoint = 0;
+    shard.lastCheckpointMs = Date.now();
+    this.counters.checkpoints++;
+    // The committed offset is only ever a checkpointed one (lag monitoring, and where kafkajs starts after a rebalance).
+    await this.consumer?.commitOffsets([{ topic: this.opts.topic, partition: shard.partition, offset }]).catch((err: unknown) => {
+      // Not fatal: the checkpoint is the restart point; a later commit (or the next owner) moves the group on.
+      this.log.warn({ err, partition: shard.partition }, 'offset commit failed after checkpoint');
     });
-    return fatal;
   }
 
-  /** Saves engine snapshot + offsets now (also called by {@link handleBatch} every N batches). */
-  async saveCheckpoint(): Promise<void> {
-    const cps = this.opts.checkpoints;
-    if (!cps) return;
-    const snapshot = await this.opts.pipeline.checkpoint();
-    await cps.save({ groupId: this.opts.groupId, topic: this.opts.topic, offsets: { ...this.offsets }, snapshot });
-    this.batchesSinceCheckpoint = 0;
-    this.counters.checkpoints++;
+  /** Drops a partition's engine after a failed batch and seeks back to its checkpoint, where a fresh engine resumes. */
+  private async reload(shard: PartitionShard, cause: unknown): Promise<void> {
+    this.shards.delete(shard.partition);
+    this.counters.reloads++;
+    this.log.error({ err: cause, partition: shard.partition }, 'batch failed after the engine step; reloading the partition from its checkpoint');
+    const offset = shard.checkpointOffset >= 0n ? shard.checkpointOffset.toString() : null;
+    try {
+      if (offset !== null) this.consumer?.seek({ topic: this.opts.topic, partition: shard.partition, offset });
+    } catch (err) {
+      this.log.warn({ err, partition: shard.partition }, 'seek back to the checkpoint failed (partition reassigned?)');
+    }
+  }
+
+  /** The batch was cut at the pacer's limit: pause the partition (unless nothing holds it back after all). */
+  private pauseUntilOthersCatchUp(partition: number): void {
+    this.pacer.pause(partition);
+    this.consumer?.pause([{ topic: this.opts.topic, partitions: [partition] }]);
+    this.log.debug({ partition }, 'partition paused: ahead of a lagging partition in event time');
+    this.resumeReady();
+  }
+
+  private resumeReady(): void {
+    const { resume } = this.pacer.plan();
+    if (resume.length) this.consumer?.resume([{ topic: this.opts.topic, partitions: resume }]);
+  }
+
+  /** A token fact arrived: partitions whose engines parked uses of it re-check them; the alerts go out at once. */
+  private tokenFactArrived(tokenId: string): void {
+    for (const shard of this.shards.values()) {
+      if (!shard.pipeline.engine.waitsForToken(tokenId)) continue;
+      shard.pipeline
+        .resolveToken(tokenId)
+        .then((alerts) => this.sendAlerts(alerts))
+        .catch((err: unknown) => {
+          this.log.error({ err, partition: shard.partition, tokenId }, 'late token fact failed; reloading the partition');
+          void this.reload(shard, err);
+        });
+    }
+  }
+
+  private async sendAlerts(alerts: readonly Alert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    const messages: Message[] = alerts.map((a) => ({ key: a.alert_id, value: JSON.stringify(a) }));
+    await this.requireProducer().send({ topic: this.opts.alertsTopic, acks: -1, messages });
   }
 
   /** Pushes a valid message onto `items`; returns the DLQ reason for an invalid one. */
-  private decode(m: KafkaMessage, topic: string, partition: number, items: SourceItem[]): string | null {
+  private decode(m: KafkaMessage, topic: string, partition: number, items: Array<{ event: CanonicalEvent; timeMs: number }>): string | null {
     const value = m.value;
     if (value === null || value.length === 0) return 'empty message (no value)';
     if (value.length > this.opts.maxMessageBytes) return `message of ${value.length} bytes is larger than ${this.opts.maxMessageBytes} bytes`;
-    const text = value.toString('utf8');
-    const r = parseEventJson(text);
+    const r = parseEventJson(value.toString('utf8'));
     if (!r.ok) {
       return r.problems
         .slice(0, 5)

@@ -107,6 +107,28 @@ export class LivePipeline {
     });
   }
 
+  /**
+   * A token's fact arrived from elsewhere (another partition or collector): the engine re-checks the uses it
+   * parked for it (`null`: every parked use whose token is known by now), and the alerts that opened or grew are
+   * upserted like a batch's. Returns those alerts.
+   */
+  resolveToken(tokenId: string | null): Promise<Alert[]> {
+    return this.serial(async () => {
+      if (this.broken) return [];
+      let alerts: Alert[];
+      try {
+        if (tokenId === null) this.engine.recheckParked();
+        else this.engine.tokenFactArrived(tokenId);
+        alerts = [...this.engine.takeChanged(), ...this.engine.takeClosed()];
+        await this.emit(alerts);
+      } catch (e) {
+        this.broken = e instanceof Error ? e : new Error(String(e));
+        throw e;
+      }
+      return alerts;
+    });
+  }
+
   /** End of a finite stream (tests, one-shot loads): closes every open alert and upserts them. Not used by the long-running collector. */
   flush(): Promise<Alert[]> {
     return this.serial(async () => {

@@ -1,10 +1,12 @@
 import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import type { AdapterOptionsByFormat } from '@agentwatch/adapters';
 import { DetectionEngine, runPipeline, type SourceItem } from '@agentwatch/detections';
 import { type DetectionConfig, durationToMs } from '@agentwatch/schemas';
 import { CliError, loadRules, readRegistryFile } from '../load.ts';
-import { fileSource, type InputFormat, mergeByTime, UnsupportedFormatError } from '../sources/event-file-source.ts';
+import { fileSource, type InputFormat, mergeByTime } from '../sources/event-file-source.ts';
+import type { RecordFileStats } from '../sources/record-file-source.ts';
 
 export interface ReplayOptions {
   registry: string;
@@ -13,6 +15,8 @@ export interface ReplayOptions {
   rules?: string;
   rejects?: string;
   config?: Partial<DetectionConfig>;
+  /** Per-format adapter options (config file `adapters:`). */
+  adapters?: AdapterOptionsByFormat;
   files: string[];
   /** Where the summary and per-line errors go (stderr by default). */
   log?: (line: string) => void;
@@ -27,6 +31,8 @@ export interface ReplaySummary {
   alerts: number;
   alerts_by_rule: Record<string, number>;
   rule_errors: Record<string, number>;
+  /** Per input file: the format read and, for source formats, records read, events made, rejected and skipped. */
+  inputs: RecordFileStats[];
 }
 
 /** Writes to a stream, waiting for it to drain when its buffer is full (flat memory on big outputs). */
@@ -46,13 +52,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   for (const f of opts.files) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new CliError(`cannot read input ${f}: no such file`);
   }
-  let sources: AsyncIterator<SourceItem[]>[];
-  try {
-    sources = opts.files.map((f) => fileSource(f, opts.inputFormat));
-  } catch (e) {
-    if (e instanceof UnsupportedFormatError) throw new CliError(e.message, 2);
-    throw e;
-  }
+  const fileStats: RecordFileStats[] = opts.files.map((f) => ({ file: f, format: null, records: 0, events: 0, rejected: 0, skipped: 0 }));
+  const sources: AsyncIterator<SourceItem[]>[] = opts.files.map((f, i) => fileSource(f, opts.inputFormat, opts.adapters ?? {}, fileStats[i]));
   const engine = new DetectionEngine({
     registry,
     rules,
@@ -88,6 +89,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || err.code === 'Z_DATA_ERROR')
       throw new CliError(`cannot read input: ${err.message}`);
+    // A whole-file document that is not JSON, or adapter options the adapter refused.
+    if (err instanceof Error && !(err instanceof CliError) && /not valid JSON|limit for a whole-file|options|Invalid/i.test(err.message))
+      throw new CliError(err.message);
     throw e;
   } finally {
     if (opts.out) {
@@ -109,10 +113,17 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     alerts: result.alerts,
     alerts_by_rule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
     rule_errors: stats.ruleErrors,
+    inputs: fileStats,
   };
   log(
     `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}; ${summary.alerts} alerts`,
   );
+  for (const f of fileStats) {
+    if (f.format === 'canonical' || f.format === null) continue;
+    log(
+      `  ${f.file}: ${f.format}: ${f.records} records -> ${f.events} events, ${f.rejected} rejected, ${f.skipped} skipped${f.skipReason ? ` (e.g. ${f.skipReason})` : ''}`,
+    );
+  }
   for (const [rule, n] of Object.entries(summary.alerts_by_rule)) log(`  ${rule.padEnd(44)} ${n}`);
   for (const [rule, n] of Object.entries(summary.rule_errors)) log(`  rule ${rule} failed ${n} time(s)`);
   return summary;

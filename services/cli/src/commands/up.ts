@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
 import { CheckpointStore, KafkaCollector, LivePipeline } from '@agentwatch/collector';
-import { DetectionEngine, type SourceItem } from '@agentwatch/detections';
-import { type Alert, severityRank } from '@agentwatch/schemas';
+import { DetectionEngine, type SourceItem, type TokenLookup } from '@agentwatch/detections';
+import { type Alert, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore } from '@agentwatch/store';
 import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
@@ -64,20 +64,25 @@ export async function up(opts: UpOptions): Promise<number> {
   if (!registryPath) throw new CliError('agentwatch up needs a registry: --registry FILE (or `registry:` in the config file), or --demo', 2);
 
   let engine: DetectionEngine | null = null;
+  let collector: KafkaCollector | null = null;
   const watcher = new RegistryWatcher(registryPath, {
     onLoaded: (r) => {
       engine?.setRegistry(r);
+      for (const p of collector?.pipelines() ?? []) p.engine.setRegistry(r);
       log.info({ version: r.version, agents: r.agentCount }, 'registry reloaded');
     },
     onRejected: (problems) => log.error({ problems }, 'registry change refused; the previous registry stays in force'),
   }).start();
   const rules = await loadRules(opts.rules ?? config.rules_dir);
-  engine = new DetectionEngine({
-    registry: watcher.registry,
-    rules,
-    config: config.detection,
-    onRuleError: (ruleId, error, event) => log.error({ ruleId, eventId: event.event_id, err: error }, 'rule failed'),
-  });
+  const newEngine = (sharedTokens?: TokenLookup) =>
+    new DetectionEngine({
+      registry: watcher.registry,
+      rules,
+      config: config.detection,
+      onRuleError: (ruleId, error, event) => log.error({ ruleId, eventId: event.event_id, err: error }, 'rule failed'),
+      ...(sharedTokens ? { sharedTokens } : {}),
+    });
+  engine = newEngine();
 
   const store = createStore({
     ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
@@ -89,27 +94,22 @@ export async function up(opts: UpOptions): Promise<number> {
   const metrics = createApiMetrics();
   const shown = new Set<string>();
   const tty = process.stdout.isTTY;
-  const pipeline = new LivePipeline({
-    engine,
-    store,
-    logger: logger.child({ component: 'pipeline' }),
-    onAlerts: (alerts: Alert[]) => {
-      metrics.alertsEmitted.inc(alerts.length);
-      if (!opts.demo) return;
-      for (const a of alerts) {
-        if (shown.has(a.alert_id) || severityRank(a.severity) < severityRank('medium')) continue;
-        shown.add(a.alert_id);
-        const sev = a.severity.toUpperCase().padEnd(8);
-        process.stdout.write(
-          `${tty ? `${COLOURS[a.severity] ?? ''}${sev}\x1b[0m` : sev} ${a.first_seen.slice(0, 16).replace('T', ' ')}  [${a.category}] ${a.title}\n`,
-        );
-      }
-    },
-  });
+  const onAlerts = (alerts: Alert[]) => {
+    metrics.alertsEmitted.inc(alerts.length);
+    if (!opts.demo) return;
+    for (const a of alerts) {
+      if (shown.has(a.alert_id) || severityRank(a.severity) < severityRank('medium')) continue;
+      shown.add(a.alert_id);
+      const sev = a.severity.toUpperCase().padEnd(8);
+      process.stdout.write(
+        `${tty ? `${COLOURS[a.severity] ?? ''}${sev}\x1b[0m` : sev} ${a.first_seen.slice(0, 16).replace('T', ' ')}  [${a.category}] ${a.title}\n`,
+      );
+    }
+  };
+  const pipeline = new LivePipeline({ engine, store, logger: logger.child({ component: 'pipeline' }), onAlerts });
   const checkpoints = new CheckpointStore(store);
 
   // Sources: Kafka consumer group when brokers are configured, else in-process from HTTP.
-  let collector: KafkaCollector | null = null;
   let ingest: (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }> }>;
   let producerClose: (() => Promise<void>) | null = null;
   if (config.kafka_brokers && config.kafka_brokers.length > 0) {
@@ -117,16 +117,19 @@ export async function up(opts: UpOptions): Promise<number> {
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     producerClose = () => producer.disconnect();
+    // One engine per assigned partition (partitions move between collectors of the group with their state).
     collector = new KafkaCollector({
       kafka,
-      pipeline,
+      newPipeline: (partition, sharedTokens) =>
+        new LivePipeline({ engine: newEngine(sharedTokens), store, logger: logger.child({ component: 'pipeline', partition }), onAlerts }),
       logger: logger.child({ component: 'collector' }),
       topic: config.events_topic,
       groupId: config.consumer_group,
-      checkpoints,
-      // The engine saw a batch that was not acknowledged: only a restart (restore from checkpoint) is safe.
+      tokenGraceMs: durationToMs(config.detection.token_grace),
+      consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
+      // kafkajs gave up reconnecting: exit so a supervisor restarts from the checkpoints.
       onFatal: (err) => {
-        log.fatal({ err }, 'collector stopped; exiting so a supervisor restarts from the checkpoint');
+        log.fatal({ err }, 'collector stopped; exiting so a supervisor restarts from the checkpoints');
         process.exit(1);
       },
     });

@@ -1,13 +1,12 @@
+import type { AdapterOptionsByFormat } from '@agentwatch/adapters';
 import type { SourceItem } from '@agentwatch/detections';
 import { MAX_EVENT_BYTES, parseEventJson, problemsToString } from '@agentwatch/schemas';
 import { readLineBatches } from './line-reader.ts';
+import { adapterFileSource, detectFileFormat, type RecordFileStats, unrecognisedFileSource } from './record-file-source.ts';
 
-/** Input formats `replay --input-format` accepts. Only canonical NDJSON is implemented; adapters come next. */
+/** Input formats `replay --input-format` accepts (cli.md): canonical events, or a source format through its adapter. */
 export const INPUT_FORMATS = ['auto', 'canonical', 'otlp', 'vault', 'cloudtrail', 'okta', 'opa', 'mcp'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
-
-/** Thrown when a format is known but has no adapter yet. */
-export class UnsupportedFormatError extends Error {}
 
 /**
  * Canonical NDJSON events from one file, in batches, each line decoded and validated. Blank lines are
@@ -30,10 +29,29 @@ export async function* canonicalFileSource(path: string): AsyncGenerator<SourceI
   }
 }
 
-/** The source for one file in the requested format (the seam where input adapters plug in). */
-export function fileSource(path: string, format: InputFormat): AsyncGenerator<SourceItem[]> {
-  if (format === 'auto' || format === 'canonical') return canonicalFileSource(path);
-  throw new UnsupportedFormatError(`--input-format ${format} is not supported yet: only canonical NDJSON (auto) is implemented in this version`);
+/**
+ * The source for one file in the requested format: canonical NDJSON directly, anything else through its adapter.
+ * `auto` decides per file from its first record. `stats` gets what the file held.
+ */
+export async function* fileSource(
+  path: string,
+  format: InputFormat,
+  adapters: AdapterOptionsByFormat = {},
+  stats?: RecordFileStats,
+): AsyncGenerator<SourceItem[]> {
+  const st: RecordFileStats = stats ?? { file: path, format: null, records: 0, events: 0, rejected: 0, skipped: 0 };
+  const resolved = format === 'auto' ? await detectFileFormat(path) : format;
+  st.format = resolved;
+  if (resolved === null) {
+    // Nobody recognises the first record: every record is rejected with that reason (nothing read is dropped silently).
+    yield* unrecognisedFileSource(path, st);
+    return;
+  }
+  if (resolved === 'canonical') {
+    yield* canonicalFileSource(path);
+    return;
+  }
+  yield* adapterFileSource(path, resolved, adapters, st);
 }
 
 /** Reads one source item at a time out of a batched source. */

@@ -1,0 +1,89 @@
+import { emptyResult, isObject, mergeInto, rejected, skipped } from '../common.ts';
+import type { AdapterResult, RecordAdapter } from '../types.ts';
+import { mapApiCall } from './api-call.ts';
+import { ISSUING_OPERATIONS, isTemporaryKey, mapIssuance } from './issuance.ts';
+import { CloudTrailOptions } from './options.ts';
+import { readTrailRecord, unwrapEventBridge } from './record.ts';
+import { describe, obj, str } from './values.ts';
+
+export { CloudTrailOptions } from './options.ts';
+
+/** At most this many `Records` entries are mapped from one wrapper object (the CLI normally unwraps them). */
+const MAX_RECORDS = 100_000;
+
+/** Event types that are not API calls made by a principal (service events, console sign-ins, Insights). */
+function eventTypeSkipReason(eventType: unknown): string | undefined {
+  if (eventType === undefined || eventType === 'AwsApiCall') return undefined;
+  return `eventType ${typeof eventType === 'string' ? eventType : describe(eventType)}: not an API call made with agent credentials`;
+}
+
+function mapOne(raw: unknown, opts: CloudTrailOptions): AdapterResult {
+  if (!isObject(raw)) return rejected(`record: expected a CloudTrail record object, got ${describe(raw)}`);
+  const rec = readTrailRecord(unwrapEventBridge(raw));
+  if (!('raw' in rec)) return rec;
+  const typeReason = eventTypeSkipReason(rec.raw['eventType']);
+  if (typeReason !== undefined) return skipped(typeReason);
+
+  if (rec.service === 'sts' && Object.hasOwn(ISSUING_OPERATIONS, rec.eventName)) {
+    const result = emptyResult();
+    // Role chaining: the caller's own key was used for this call, so it is also the caller's tool call.
+    if (isTemporaryKey(str(obj(rec.raw['userIdentity'])?.['accessKeyId']))) mergeInto(result, mapApiCall(rec, opts, 'call'));
+    const issued = mapIssuance(rec, opts);
+    if (issued.skipped > 0 && (result.events.length > 0 || result.rejects.length > 0)) return result;
+    return mergeInto(result, issued);
+  }
+  return mapApiCall(rec, opts);
+}
+
+/**
+ * CloudTrail adapter: STS issuance -> `token_issued`, calls made with temporary credentials -> `tool_call`
+ * (see README.md). One record in is one CloudTrail record (also accepted: an EventBridge delivery, or a
+ * whole `{"Records": [...]}` file object, whose entries are mapped with a `Records[i]` path).
+ */
+export function createCloudTrailAdapter(options: Partial<CloudTrailOptions> = {}): RecordAdapter {
+  const opts = CloudTrailOptions.parse(options);
+  const safeMap = (raw: unknown, path?: string): AdapterResult => {
+    try {
+      const r = mapOne(raw, opts);
+      if (path !== undefined) for (const reject of r.rejects) reject.path ??= path;
+      return r;
+    } catch (e) {
+      return rejected(`record could not be mapped: ${e instanceof Error ? e.message : String(e)}`, path);
+    }
+  };
+  return {
+    format: 'cloudtrail',
+    map(record: unknown): AdapterResult {
+      const records = isObject(record) ? record['Records'] : undefined;
+      if (!Array.isArray(records)) return safeMap(record);
+      const result = emptyResult();
+      records.slice(0, MAX_RECORDS).forEach((r, i) => {
+        mergeInto(result, safeMap(r, `Records[${i}]`));
+      });
+      if (records.length > MAX_RECORDS) result.rejects.push({ reason: `Records: more than ${MAX_RECORDS} entries; the rest were not mapped` });
+      return result;
+    },
+    flush: emptyResult,
+  };
+}
+
+/** A CloudTrail record: `eventSource`, `eventName`, `eventTime` and `eventID` or `userIdentity`. */
+function looksLikeTrailRecord(v: unknown): boolean {
+  if (!isObject(v) || 'kind' in v) return false;
+  return (
+    typeof v['eventSource'] === 'string' &&
+    typeof v['eventName'] === 'string' &&
+    typeof v['eventTime'] === 'string' &&
+    (typeof v['eventID'] === 'string' || isObject(v['userIdentity']))
+  );
+}
+
+/** True for a CloudTrail record, an EventBridge "… via CloudTrail" delivery, or a `{"Records": [...]}` object of them. */
+export function detectCloudTrail(record: unknown): boolean {
+  if (!isObject(record)) return false;
+  if (looksLikeTrailRecord(record)) return true;
+  const detailType = record['detail-type'];
+  if (typeof detailType === 'string' && detailType.endsWith('via CloudTrail') && looksLikeTrailRecord(record['detail'])) return true;
+  const records = record['Records'];
+  return Array.isArray(records) && records.length > 0 && looksLikeTrailRecord(records[0]);
+}

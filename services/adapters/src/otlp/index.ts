@@ -1,0 +1,4 @@
+export { createOtlpAdapter, detectOtlp } from './adapter.ts';
+export { decodeOtlpTraceBody, mapOtlpTraceRequest } from './decode-body.ts';
+export { decodeOtlpTraceProtobuf, OtlpDecodeError } from './decode-protobuf.ts';
+export { OtlpOptions, type OtlpOptionsInput } from './options.ts';

@@ -1,0 +1,122 @@
+import { type TokenFact, TokenTable } from '@agentwatch/detections';
+import type { CanonicalEvent } from '@agentwatch/schemas';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
+
+export const DEFAULT_TOKENS_TOPIC = 'agentwatch.tokens';
+
+/** A token fact as written to the tokens topic: the issuance (with any revocation), or a revocation alone. */
+type TokenFactMessage = { fact: TokenFact } | { revokedMs: number };
+
+/**
+ * Token facts shared by every partition and every collector. A token issued to agent A is used by agent B, whose
+ * events are on another partition, maybe in another process: each collector writes the token_issued / token_revoked
+ * facts of its batches to a compacted topic (key token_id) and reads everyone's back into one shared table, which
+ * each partition engine consults when its own table does not know a token. A fact that arrives after a use is
+ * handed to `onFact`, so engines re-check the uses they parked (engine `token_fact_wait`).
+ *
+ * The topic is `cleanup.policy=compact,delete` with a 7-day retention: facts of tokens that expired long ago go.
+ */
+export class TokenFacts {
+  /** The shared table partition engines read (`EngineOptions.sharedTokens`). */
+  readonly table: TokenTable;
+  private readonly view: CompactedTopicView<TokenFactMessage>;
+  private producer: Producer | null = null;
+
+  constructor(private readonly opts: { kafka: Kafka; logger: Logger; topic?: string; graceMs: number; onFact: (tokenId: string) => void }) {
+    this.table = new TokenTable(opts.graceMs);
+    this.view = new CompactedTopicView<TokenFactMessage>({
+      kafka: opts.kafka,
+      topic: this.topic,
+      logger: opts.logger,
+      decode: (v) => JSON.parse(v.toString('utf8')) as TokenFactMessage,
+      onValue: (tokenId, m) => this.apply(tokenId, m),
+      groupPrefix: 'agentwatch-tokens-view',
+    });
+  }
+
+  get topic(): string {
+    return this.opts.topic ?? DEFAULT_TOKENS_TOPIC;
+  }
+
+  async start(): Promise<void> {
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopic(admin, this.topic, [
+        { name: 'cleanup.policy', value: 'compact,delete' },
+        { name: 'retention.ms', value: String(7 * 86_400_000) },
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    await this.view.start();
+    // Facts written before this collector started are known before its first batch.
+    await this.view.waitCaughtUp();
+  }
+
+  /**
+   * Writes the token facts among `events` (one partition's batch, already through its engine) to the topic and
+   * applies them here at once, so the other partitions of this process need not wait for the round trip.
+   */
+  async publish(events: readonly CanonicalEvent[]): Promise<void> {
+    const messages: Message[] = [];
+    for (const e of events) {
+      let m: TokenFactMessage | null = null;
+      const tokenId = e.kind === 'token_issued' || e.kind === 'token_revoked' ? e.token_id : undefined;
+      if (e.kind === 'token_issued') {
+        const fact: TokenFact = {
+          agentId: e.agent_id,
+          issuer: e.issuer,
+          scopes: e.scopes,
+          issuedMs: Date.parse(e.time),
+          expiresMs: Date.parse(e.expires_at),
+          revokedMs: this.table.get(e.token_id)?.revokedMs ?? null,
+          parentTokenId: e.parent_token_id ?? null,
+          eventId: e.event_id,
+        };
+        m = { fact };
+      } else if (e.kind === 'token_revoked') {
+        const known = this.table.get(e.token_id);
+        // With the issuance in the same message, compaction never leaves a revocation without its token (or vice versa).
+        m = known
+          ? { fact: { ...known, revokedMs: Math.min(known.revokedMs ?? Number.POSITIVE_INFINITY, Date.parse(e.time)) } }
+          : { revokedMs: Date.parse(e.time) };
+      }
+      if (!m || tokenId === undefined) continue;
+      this.apply(tokenId, m);
+      messages.push({ key: tokenId, value: JSON.stringify(m) });
+    }
+    if (messages.length === 0) return;
+    if (!this.producer) throw new Error('token facts are not started');
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+  }
+
+  /** Forgets facts past their grace period (event time of the newest batch). */
+  sweep(nowMs: number): void {
+    this.table.sweep(nowMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.view.stop();
+    const p = this.producer;
+    this.producer = null;
+    if (p) await p.disconnect();
+  }
+
+  private apply(tokenId: string, m: TokenFactMessage): void {
+    const known = this.table.get(tokenId);
+    if ('fact' in m) {
+      if (known && known.eventId === m.fact.eventId && known.revokedMs === m.fact.revokedMs) return;
+      const revokedMs =
+        known?.revokedMs != null && m.fact.revokedMs != null ? Math.min(known.revokedMs, m.fact.revokedMs) : (m.fact.revokedMs ?? known?.revokedMs ?? null);
+      this.table.issue(tokenId, { ...m.fact, revokedMs });
+      this.opts.onFact(tokenId);
+    } else if (known) {
+      this.table.revoke(tokenId, m.revokedMs);
+    }
+  }
+}
