@@ -105,11 +105,16 @@ async function* records(path: string): AsyncGenerator<RecordAt[]> {
         continue;
       }
       if (text.trim() === '') continue;
+      let value: unknown;
       try {
-        out.push({ value: JSON.parse(text), line, raw: text });
-      } catch (e) {
-        out.push({ value: undefined, line, raw: text.slice(0, MAX_RAW_CHARS) + (e instanceof Error ? '' : '') });
+        value = JSON.parse(text);
+      } catch {
+        out.push({ value: undefined, line, raw: text.slice(0, MAX_RAW_CHARS) });
+        continue;
       }
+      // A CloudTrail file written on one line is still a `Records` document.
+      if (isObject(value) && Array.isArray(value['Records'])) for (const r of documentRecords(value)) out.push({ value: r.value, line });
+      else out.push({ value, line, raw: text });
     }
     if (out.length > 0) yield out;
   }
