@@ -130,10 +130,15 @@ describe('agentwatch replay', () => {
     expect(agentwatch(['replay', '--registry', join(dir, 'none.yaml'), join(dir, 'events.ndjson')]).code).toBe(1);
   });
 
-  it('rejects usage errors and formats without an adapter yet with exit 2', () => {
+  it('rejects usage errors (missing registry, unknown format) with exit 2', () => {
     expect(agentwatch(['replay', join(dir, 'events.ndjson')]).code).toBe(2);
-    const r = agentwatch(['replay', '--registry', registry, '--input-format', 'vault', join(dir, 'events.ndjson')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--input-format vault is not supported yet/);
+    expect(agentwatch(['replay', '--registry', registry, '--input-format', 'syslog', join(dir, 'events.ndjson')]).code).toBe(2);
+  });
+
+  it('a file read in the wrong source format has every record rejected with the adapter reason, exit 0', () => {
+    const r = agentwatch(['replay', '--registry', registry, '--input-format', 'opa', join(dir, 'events.ndjson')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/events\.ndjson:1: opa: /);
+    expect(r.stderr).toMatch(/0 accepted/);
   });
 });
