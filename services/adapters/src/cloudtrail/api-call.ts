@@ -1,4 +1,5 @@
 import { finishEvent, rejected, skipped, stableEventId } from '../common.ts';
+import { describe, obj, putAttribute, str } from '../record-values.ts';
 import type { AdapterResult } from '../types.ts';
 import { actionOf, outcomeOf } from './action.ts';
 import { agentIdOf, callerSessionFacts } from './identity.ts';
@@ -6,7 +7,6 @@ import { isTemporaryKey } from './issuance.ts';
 import type { CloudTrailOptions } from './options.ts';
 import { envelopeOf, type TrailRecord, trailAttributes } from './record.ts';
 import { resourceOf } from './resource.ts';
-import { describe, obj, putAttribute, str } from './values.ts';
 
 /** Identity types that only exist for sessions holding temporary credentials. */
 const SESSION_TYPES = new Set(['AssumedRole', 'FederatedUser', 'WebIdentityUser']);

@@ -1,5 +1,5 @@
+import { obj, str } from '../record-values.ts';
 import type { SessionFact } from './options.ts';
-import { obj, str } from './values.ts';
 
 /**
  * What is known about one STS session (see `SESSION_FACTS`). Built from the issuing record for

@@ -1,10 +1,10 @@
 import { emptyResult, isObject, mergeInto, rejected, skipped } from '../common.ts';
+import { describe, obj, str } from '../record-values.ts';
 import type { AdapterResult, RecordAdapter } from '../types.ts';
 import { mapApiCall } from './api-call.ts';
 import { ISSUING_OPERATIONS, isTemporaryKey, mapIssuance } from './issuance.ts';
 import { CloudTrailOptions } from './options.ts';
 import { readTrailRecord, unwrapEventBridge } from './record.ts';
-import { describe, obj, str } from './values.ts';
 
 export { CloudTrailOptions } from './options.ts';
 

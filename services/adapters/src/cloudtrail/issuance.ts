@@ -1,11 +1,11 @@
 import { finishEvent, isObject, rejected, skipped, stableEventId } from '../common.ts';
+import { describe, obj, putAttribute, str } from '../record-values.ts';
 import type { AdapterResult } from '../types.ts';
 import { agentIdOf, callerSessionFacts, issuedSessionFacts } from './identity.ts';
 import type { CloudTrailOptions } from './options.ts';
 import { envelopeOf, type TrailRecord, trailAttributes } from './record.ts';
 import { issuedScopes } from './scopes.ts';
 import { parseCloudTrailTime } from './time.ts';
-import { describe, obj, putAttribute, str } from './values.ts';
 
 /** STS operations that hand out temporary credentials, with the `grant_type` they are recorded as. */
 export const ISSUING_OPERATIONS: Record<string, string> = {

@@ -1,8 +1,8 @@
 import { isObject, rejected } from '../common.ts';
+import { describe, isIpAddress, obj, putAttribute, str } from '../record-values.ts';
 import type { AdapterResult } from '../types.ts';
 import type { CloudTrailOptions } from './options.ts';
 import { parseIsoUtc } from './time.ts';
-import { describe, isIpAddress, obj, putAttribute, str } from './values.ts';
 
 /** Longest `eventSource` / `eventName` accepted: real ones are short; megabytes of name are hostile. */
 const MAX_NAME_CHARS = 256;

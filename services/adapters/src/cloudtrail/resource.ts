@@ -1,5 +1,5 @@
 import { isObject } from '../common.ts';
-import { obj, str } from './values.ts';
+import { obj, str } from '../record-values.ts';
 
 /** Longer resource names are left out (kept only in the count), not cut: a cut ARN names something else. */
 const MAX_RESOURCE_CHARS = 2048;

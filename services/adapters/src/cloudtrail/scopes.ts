@@ -1,6 +1,6 @@
 import { isObject } from '../common.ts';
+import { str } from '../record-values.ts';
 import type { CloudTrailOptions } from './options.ts';
-import { str } from './values.ts';
 
 /** Bounds: a session policy is at most a few KB; more is not worth parsing per record. */
 const MAX_POLICY_CHARS = 20_000;

@@ -1,5 +1,6 @@
 import type { Action } from '@agentwatch/schemas';
 import { emptyResult, finishEvent, getPath, isObject, mergeInto, rejected, skipped, stableEventId } from '../common.ts';
+import { clip, describe } from '../json-values.ts';
 import type { AdapterResult, RecordAdapter } from '../types.ts';
 import { resourceFromArguments, summarizeArguments } from './arguments.ts';
 import { BoundedMap } from './bounded-map.ts';
@@ -7,7 +8,6 @@ import { type CompiledDirections, type Envelope, readEnvelope } from './envelope
 import { classify, idKey, type RequestId, SERVER_TO_CLIENT_METHODS } from './jsonrpc.ts';
 import type { McpOptions } from './options.ts';
 import { type DenialRule, looksLikeToolResult, type Outcome, readResponse } from './outcome.ts';
-import { clip, describe } from './values.ts';
 
 const MAX_TOOL = 256;
 const CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';

@@ -1,5 +1,5 @@
 import { isObject } from '../common.ts';
-import { clip, preview, someKeys } from './values.ts';
+import { clip, preview, someKeys } from '../json-values.ts';
 
 const MAX_RESOURCE = 1024;
 

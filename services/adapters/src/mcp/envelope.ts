@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getPath, isObject } from '../common.ts';
+import { clip, firstStringAt, parseSourceIp, parseZonedTime } from '../json-values.ts';
 import type { McpOptions } from './options.ts';
-import { clip, firstStringAt, parseSourceIp, parseZonedTime } from './values.ts';
 
 /** Largest JSON text inside an envelope that is decoded (bigger messages are rejected, never buffered). */
 const MAX_MESSAGE_TEXT = 1_048_576;

@@ -1,5 +1,5 @@
 import { isObject } from '../common.ts';
-import { describe } from './values.ts';
+import { describe } from '../json-values.ts';
 
 export type RequestId = string | number;
 

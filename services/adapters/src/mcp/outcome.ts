@@ -1,5 +1,5 @@
 import { isObject } from '../common.ts';
-import { clip, describe, preview } from './values.ts';
+import { clip, describe, preview } from '../json-values.ts';
 
 export type Outcome = 'success' | 'failure' | 'denied';
 

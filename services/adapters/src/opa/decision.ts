@@ -1,6 +1,6 @@
 import { getPath, isObject } from '../common.ts';
+import { describe } from '../json-values.ts';
 import type { OpaOptions } from './options.ts';
-import { describe } from './values.ts';
 
 export type Decision = 'allow' | 'deny';
 

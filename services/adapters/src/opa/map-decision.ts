@@ -1,10 +1,10 @@
 import type { Action } from '@agentwatch/schemas';
 import { finishEvent, getPath, isObject, rejected, skipped, stableEventId } from '../common.ts';
+import { clip, describe, firstStringAt, parseSourceIp, parseZonedTime, preview, someKeys } from '../json-values.ts';
 import type { AdapterResult } from '../types.ts';
 import { toAction } from './action.ts';
 import { compileDecisionRule, type DecisionRule, readDecision } from './decision.ts';
 import type { OpaOptions } from './options.ts';
-import { clip, describe, firstStringAt, parseSourceIp, parseZonedTime, preview, someKeys } from './values.ts';
 
 /** Longest values kept in canonical fields; longer ones go to attributes, clipped. */
 const MAX_ID = 256;

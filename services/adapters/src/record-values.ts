@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isObject } from '../common.ts';
+import { isObject } from './common.ts';
 
 /** Longest value kept in one attribute: enough for an ARN or a user agent, not for a dumped policy. */
 const MAX_ATTRIBUTE_CHARS = 1024;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { getPath, isObject } from '../common.ts';
+import { getPath, isObject } from './common.ts';
 
 /**
- * Small value readers used by the OPA mapping (the same helpers as mcp/values.ts; candidates for common.ts). Source values are untrusted: every reader returns
+ * Small value readers shared by the MCP and OPA mappings. Source values are untrusted: every reader returns
  * undefined (or a reason) instead of throwing, and everything kept is bounded.
  */
 
