@@ -32,6 +32,14 @@ export type DetectionConfig = z.infer<typeof DetectionConfig>;
 export const AgentwatchConfig = z.strictObject({
   kafka_brokers: z.array(z.string().min(1)).optional(),
   events_topic: z.string().min(1).default('agentwatch.events'),
+  /** Alerts are also produced here for downstream consumers (keyed by alert_id; latest version wins). */
+  alerts_topic: z.string().min(1).default('agentwatch.alerts'),
+  /** Messages the collector could not accept, with the reason and their source in headers. */
+  dlq_topic: z.string().min(1).default('agentwatch.events.dlq'),
+  /** Compacted topic of token facts shared by every collector (key token_id). */
+  tokens_topic: z.string().min(1).default('agentwatch.tokens'),
+  /** Compacted topic of partition checkpoints (engine state + offset; key group/topic/partition). */
+  checkpoints_topic: z.string().min(1).default('agentwatch.checkpoints'),
   /** Kafka consumer group of the collector; collectors sharing it split the partitions. */
   consumer_group: z.string().min(1).default('agentwatch-collector'),
   /** How long the group waits for a silent collector before handing its partitions to the others. */

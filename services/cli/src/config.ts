@@ -33,6 +33,10 @@ export function loadConfig(opts: {
       .map((s) => s.trim())
       .filter(Boolean);
   if (env['AGENTWATCH_EVENTS_TOPIC']) fromEnv['events_topic'] = env['AGENTWATCH_EVENTS_TOPIC'];
+  for (const key of ['alerts_topic', 'dlq_topic', 'tokens_topic', 'checkpoints_topic']) {
+    const value = env[`AGENTWATCH_${key.toUpperCase()}`];
+    if (value) fromEnv[key] = value;
+  }
   if (env['AGENTWATCH_GROUP_ID']) fromEnv['consumer_group'] = env['AGENTWATCH_GROUP_ID'];
   if (env['AGENTWATCH_KAFKA_SESSION_TIMEOUT']) fromEnv['kafka_session_timeout'] = env['AGENTWATCH_KAFKA_SESSION_TIMEOUT'];
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
