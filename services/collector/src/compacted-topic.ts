@@ -20,7 +20,7 @@ export interface CompactedTopicViewOptions<V> {
   topic: string;
   logger: Logger;
   /** Decodes a message value; null (a tombstone) removes the key. Throwing skips the message with a warning. */
-  decode: (value: Buffer) => V;
+  decode: (value: Buffer, key: string) => V;
   /** Called for every key set or replaced (also for this process's own writes when they come back). */
   onValue?: (key: string, value: V) => void;
   /** Consumer group prefix; every view reads the whole topic under a group of its own. */
@@ -75,7 +75,7 @@ export class CompactedTopicView<V> {
             if (m.value === null) this.values.delete(key);
             else {
               try {
-                const v = this.opts.decode(m.value);
+                const v = this.opts.decode(m.value, key);
                 this.values.set(key, v);
                 this.opts.onValue?.(key, v);
               } catch (err) {

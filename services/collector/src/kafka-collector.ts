@@ -36,8 +36,14 @@ export interface KafkaCollectorOptions {
   checkpointEveryBatches?: number;
   /** ...or once this long has passed since its last checkpoint, whichever comes first (default 5 s). */
   checkpointIntervalMs?: number;
-  /** Partitions are kept within this much event time of the slowest one with a backlog (default 60 s). */
+  /**
+   * Partitions, across the whole group, are kept within this much event time of the slowest one with a backlog
+   * (default 30 min). Must stay below the engines' `token_fact_wait` (default 1 h): that is how late a token fact
+   * from another partition may come and still be matched with its uses.
+   */
   maxPartitionSkewMs?: number;
+  /** How often this collector reports its partitions' progress to the group (default 500 ms). */
+  progressIntervalMs?: number;
   /** How long shared token facts outlive their token (the engines' token_grace; default 1 day). */
   tokenGraceMs?: number;
   /** Largest message value accepted (default MAX_EVENT_BYTES, 1 MiB). */
@@ -116,6 +122,10 @@ export class KafkaCollector {
   private readonly counters: CollectorStats = { batches: 0, messages: 0, accepted: 0, dlq: 0, alerts: 0, checkpoints: 0, skipped: 0, reloads: 0, busyMs: 0 };
   private crashed: Error | null = null;
   private stopping = false;
+  /** Last progress reported per partition, to report only changes (and refresh before reports go stale). */
+  private readonly reported = new Map<number, { timeMs: number; backlog: boolean; atMs: number }>();
+  private progressTimer: NodeJS.Timeout | null = null;
+  private readonly progressStaleMs: number;
 
   constructor(opts: KafkaCollectorOptions) {
     this.opts = {
@@ -129,11 +139,19 @@ export class KafkaCollector {
       ...opts,
     };
     this.log = opts.logger.child({ component: 'collector' });
-    this.pacer = new PartitionPacer(opts.maxPartitionSkewMs ?? 60_000);
+    // A dead collector's last reports must hold the group back until the group notices (session timeout) and its
+    // partitions' new owner reports them.
+    this.progressStaleMs = 2 * (opts.consumerConfig?.sessionTimeout ?? 30_000) + 30_000;
+    this.pacer = new PartitionPacer({ maxSkewMs: opts.maxPartitionSkewMs ?? 30 * 60_000, staleMs: this.progressStaleMs });
     this.ownCheckpointStore = opts.checkpoints
       ? null
       : new KafkaCheckpointStore({ kafka: opts.kafka, logger: this.log, ...(opts.checkpointsTopic ? { topic: opts.checkpointsTopic } : {}) });
     this.checkpoints = opts.checkpoints ?? (this.ownCheckpointStore as KafkaCheckpointStore);
+    this.checkpoints.onProgress((p) => {
+      if (p.groupId !== this.opts.groupId || p.topic !== this.opts.topic) return;
+      this.pacer.report(p);
+      this.resumeReady();
+    });
     this.tokens = new TokenFacts({
       kafka: opts.kafka,
       logger: this.log,
@@ -180,6 +198,7 @@ export class KafkaCollector {
         if (!assigned.includes(p)) {
           // Its next owner resumes from the partition's checkpoint.
           this.shards.delete(p);
+          this.reported.delete(p);
           this.log.info({ partition: p }, 'partition revoked; its engine is dropped');
         }
       }
@@ -194,12 +213,15 @@ export class KafkaCollector {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    this.progressTimer = setInterval(() => this.reportProgress(), this.opts.progressIntervalMs ?? 500);
     this.log.info({ groupId, topic }, 'collector started');
   }
 
   /** Graceful stop: the batch in flight finishes (checkpointed and committed), then every partition is checkpointed. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.progressTimer = null;
     const consumer = this.consumer;
     this.consumer = null;
     if (consumer) await consumer.stop();
@@ -267,7 +289,7 @@ export class KafkaCollector {
       decoded.push({ message: m, item: one[0] ?? null, reason });
     }
     const firstTime = decoded.find((d) => d.item)?.item?.timeMs ?? Number.NEGATIVE_INFINITY;
-    const limit = this.pacer.limitFor(partition, firstTime);
+    const limit = this.pacer.limitFor(partition, firstTime, Date.now());
     let cut = decoded.findIndex((d) => d.item !== null && d.item.timeMs > limit);
     if (cut < 0) cut = decoded.length;
     if (cut === 0) {
@@ -346,11 +368,16 @@ export class KafkaCollector {
     );
   }
 
-  /** Saves the partition's engine snapshot with its next offset, then commits that offset for the group. */
+  /** Saves the partition's engine snapshot with its next offset (and its progress), then commits that offset for the group. */
   private async saveCheckpoint(shard: PartitionShard): Promise<void> {
     const snapshot = await shard.pipeline.checkpoint();
     const offset = shard.nextOffset.toString();
-    await this.checkpoints.save({ groupId: this.opts.groupId, topic: this.opts.topic, partition: shard.partition, offset, snapshot, createdAtMs: Date.now() });
+    const { groupId, topic } = this.opts;
+    const position = this.pacer.position(shard.partition);
+    const nowMs = Date.now();
+    const progress = position ? { groupId, topic, partition: shard.partition, ...position, atMs: nowMs } : undefined;
+    await this.checkpoints.save({ groupId, topic, partition: shard.partition, offset, snapshot, createdAtMs: nowMs }, progress);
+    if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
     shard.checkpointOffset = shard.nextOffset;
     shard.batchesSinceCheckpoint = 0;
     shard.lastCheckpointMs = Date.now();
@@ -383,8 +410,30 @@ export class KafkaCollector {
     this.resumeReady();
   }
 
+  /**
+   * Tells the group how far this collector's partitions got (event time, backlog), for every partition whose
+   * position changed since its last report, and again before a backlogged partition's report would go stale.
+   * Runs on a timer, so a paused partition's last move is reported too. Advisory: a lost report only delays pacing.
+   */
+  private reportProgress(): void {
+    if (!this.consumer) return;
+    const nowMs = Date.now();
+    for (const partition of this.shards.keys()) {
+      const position = this.pacer.position(partition);
+      if (!position) continue;
+      const last = this.reported.get(partition);
+      const changed = !last || last.timeMs !== position.timeMs || last.backlog !== position.backlog;
+      if (!changed && !(position.backlog && nowMs - last.atMs > this.progressStaleMs / 3)) continue;
+      this.reported.set(partition, { ...position, atMs: nowMs });
+      this.checkpoints
+        .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
+        .catch((err: unknown) => this.log.warn({ err, partition }, 'progress report failed'));
+    }
+    this.resumeReady();
+  }
+
   private resumeReady(): void {
-    const { resume } = this.pacer.plan();
+    const { resume } = this.pacer.plan(Date.now());
     if (resume.length) this.consumer?.resume([{ topic: this.opts.topic, partitions: resume }]);
   }
 

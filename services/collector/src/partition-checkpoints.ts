@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
+import type { PartitionProgress } from './partition-pacer.ts';
 
 export const DEFAULT_CHECKPOINTS_TOPIC = 'agentwatch.checkpoints';
 /** Largest compressed checkpoint accepted by the topic (topic-level max.message.bytes). */
@@ -19,31 +20,58 @@ export interface PartitionCheckpoint {
   createdAtMs: number;
 }
 
-/** Where partition checkpoints live. */
+/** A partition's position as its owner reports it to the group (the group-wide pacer reads these). */
+export interface ReportedProgress extends PartitionProgress {
+  groupId: string;
+  topic: string;
+}
+
+/** Where partition checkpoints live, and how the collectors of a group tell each other how far each partition got. */
 export interface PartitionCheckpointStore {
   load(groupId: string, topic: string, partition: number): Promise<PartitionCheckpoint | null>;
-  save(cp: PartitionCheckpoint): Promise<void>;
+  /** Saves a checkpoint; `progress`, when given, is reported in the same write. */
+  save(cp: PartitionCheckpoint, progress?: ReportedProgress): Promise<void>;
+  reportProgress(progress: ReportedProgress): Promise<void>;
+  /** Every report, from any collector (this one's own included), as it arrives. */
+  onProgress(listener: (progress: ReportedProgress) => void): void;
 }
 
 const keyOf = (groupId: string, topic: string, partition: number) => `${groupId}/${topic}/${partition}`;
+/** Topic names cannot hold `#`, so a progress key never equals a checkpoint key. */
+const PROGRESS_SUFFIX = '#progress';
+
+type StoredValue = { checkpoint: Buffer } | { progress: ReportedProgress };
 
 /**
  * Partition checkpoints in a compacted Kafka topic (key `group/topic/partition`, value gzip'd JSON), so whichever
  * collector is assigned a partition, on whatever machine and whatever store, finds its last state. The topic keeps
- * the latest checkpoint per partition; loading waits until the view has read everything written before.
+ * the latest checkpoint per partition; loading waits until the view has read everything written before. Checkpoints
+ * are kept compressed and only decoded by the collector that loads one.
+ *
+ * The same topic carries each partition's progress (key `group/topic/partition#progress`, small JSON): event time
+ * reached and whether a backlog remains, which every collector's pacer reads so partitions stay aligned in event
+ * time across the whole group, also while a dead collector's partitions wait for their next owner.
  */
 export class KafkaCheckpointStore implements PartitionCheckpointStore {
-  private readonly view: CompactedTopicView<PartitionCheckpoint>;
+  private readonly view: CompactedTopicView<StoredValue>;
   private producer: Producer | null = null;
+  private readonly listeners: Array<(progress: ReportedProgress) => void> = [];
 
   constructor(private readonly opts: { kafka: Kafka; logger: Logger; topic?: string }) {
-    this.view = new CompactedTopicView({
+    this.view = new CompactedTopicView<StoredValue>({
       kafka: opts.kafka,
       topic: this.topic,
       logger: opts.logger,
-      decode: (v) => JSON.parse(gunzipSync(v).toString('utf8')) as PartitionCheckpoint,
+      decode: (v, key) => (key.endsWith(PROGRESS_SUFFIX) ? { progress: JSON.parse(v.toString('utf8')) as ReportedProgress } : { checkpoint: v }),
+      onValue: (_key, v) => {
+        if ('progress' in v) for (const l of this.listeners) l(v.progress);
+      },
       groupPrefix: 'agentwatch-checkpoints-view',
     });
+  }
+
+  onProgress(listener: (progress: ReportedProgress) => void): void {
+    this.listeners.push(listener);
   }
 
   get topic(): string {
@@ -69,18 +97,33 @@ export class KafkaCheckpointStore implements PartitionCheckpointStore {
 
   async load(groupId: string, topic: string, partition: number): Promise<PartitionCheckpoint | null> {
     await this.view.waitCaughtUp();
-    return this.view.get(keyOf(groupId, topic, partition)) ?? null;
+    const stored = this.view.get(keyOf(groupId, topic, partition));
+    return stored && 'checkpoint' in stored ? (JSON.parse(gunzipSync(stored.checkpoint).toString('utf8')) as PartitionCheckpoint) : null;
   }
 
-  async save(cp: PartitionCheckpoint): Promise<void> {
-    if (!this.producer) throw new Error('checkpoint store is not started');
+  async save(cp: PartitionCheckpoint, progress?: ReportedProgress): Promise<void> {
     const key = keyOf(cp.groupId, cp.topic, cp.partition);
     const value = gzipSync(JSON.stringify(cp));
     if (value.length > MAX_CHECKPOINT_BYTES) {
       throw new Error(`checkpoint of ${key} is ${value.length} bytes compressed, above the ${MAX_CHECKPOINT_BYTES}-byte limit: use more partitions`);
     }
-    await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key, value }] });
-    this.view.setLocal(key, cp);
+    const messages: Array<{ key: string; value: Buffer }> = [{ key, value }];
+    if (progress) messages.push(this.progressMessage(progress));
+    await this.requireProducer().send({ topic: this.topic, acks: -1, messages });
+    this.view.setLocal(key, { checkpoint: value });
+  }
+
+  async reportProgress(progress: ReportedProgress): Promise<void> {
+    await this.requireProducer().send({ topic: this.topic, acks: 1, messages: [this.progressMessage(progress)] });
+  }
+
+  private progressMessage(p: ReportedProgress): { key: string; value: Buffer } {
+    return { key: keyOf(p.groupId, p.topic, p.partition) + PROGRESS_SUFFIX, value: Buffer.from(JSON.stringify(p)) };
+  }
+
+  private requireProducer(): Producer {
+    if (!this.producer) throw new Error('checkpoint store is not started');
+    return this.producer;
   }
 
   async stop(): Promise<void> {

@@ -1,54 +1,94 @@
+/** How far one partition of the events topic got, as its owner reports it to the rest of the group. */
+export interface PartitionProgress {
+  partition: number;
+  /** Newest event time processed (or known to be passed: the next message is later). */
+  timeMs: number;
+  /** Messages remain behind it (its owner is catching up, not live). */
+  backlog: boolean;
+  /** Wall-clock time of the report: a report older than the pacer's `staleMs` no longer holds anyone back. */
+  atMs: number;
+}
+
+export interface PartitionPacerOptions {
+  /** Event-time allowance: a partition may run this far past the slowest one with a backlog. */
+  maxSkewMs: number;
+  /**
+   * How long another collector's report of a backlogged partition is trusted (wall clock). It must outlast the
+   * group's session timeout plus a rebalance, so a dead collector's partitions hold the others back until their
+   * new owner reports them; after that a partition whose owner is stuck stops holding the group.
+   */
+  staleMs: number;
+}
+
 /**
- * Keeps the partitions one collector reads within `maxSkewMs` of each other in event time. Partitions are read
- * independently, so after a restart or a burst one can run hours ahead of another; rules that join across agents
- * (a token issued on one partition, used on another) need the issuance seen first. A batch is only processed up to
+ * Keeps the partitions of the events topic, across every collector of the group, within `maxSkewMs` of each other
+ * in event time. Partitions are read independently, so after a restart, a takeover or a burst one can run hours
+ * ahead of another; rules that join across agents (a token issued on one partition, used on another) see facts up
+ * to the engines' `token_fact_wait` late, so the allowance must stay below that. A batch is only processed up to
  * {@link limitFor} (the slowest other partition that still has a backlog, plus the allowance); the partition is
  * then paused until the others catch up. Partitions without a backlog never hold others back, so live traffic is
- * not delayed in steady state. Pure bookkeeping: the collector cuts batches and pauses/resumes as told.
+ * not delayed in steady state.
+ *
+ * Positions come from two places: partitions this collector reads ({@link observe}), and reports from the group
+ * ({@link report}, partitions other collectors read, or ones just assigned here and not yet read). Pure
+ * bookkeeping: the collector cuts batches and pauses/resumes as told.
  */
 export class PartitionPacer {
-  private readonly parts = new Map<number, { timeMs: number; backlog: boolean; paused: boolean }>();
+  private readonly own = new Map<number, { timeMs: number; backlog: boolean; paused: boolean }>();
+  private readonly reported = new Map<number, PartitionProgress>();
 
-  constructor(private readonly maxSkewMs: number) {}
+  constructor(private readonly opts: PartitionPacerOptions) {}
 
-  /** The partitions now assigned; others are forgotten. */
+  /** The partitions now assigned here; the others' positions now come from their owners' reports. */
   assign(partitions: readonly number[]): void {
-    for (const p of [...this.parts.keys()]) if (!partitions.includes(p)) this.parts.delete(p);
+    for (const p of [...this.own.keys()]) if (!partitions.includes(p)) this.own.delete(p);
+  }
+
+  /** A position reported by the group (the partition's owner, wherever it runs); newer reports replace older ones. */
+  report(progress: PartitionProgress): void {
+    const cur = this.reported.get(progress.partition);
+    if (!cur || cur.atMs <= progress.atMs) this.reported.set(progress.partition, progress);
   }
 
   /**
-   * Latest event time partition `p` may process now. A partition seen for the first time goes at most the
+   * Latest event time partition `p` may process now. A partition seen here for the first time goes at most the
    * allowance past its own first event, so every partition reports its position before any runs far ahead.
    */
-  limitFor(partition: number, firstTimeMs: number): number {
-    let limit = this.floor(partition) + this.maxSkewMs;
-    if (!this.parts.has(partition)) limit = Math.min(limit, firstTimeMs + this.maxSkewMs);
+  limitFor(partition: number, firstTimeMs: number, nowMs: number): number {
+    let limit = this.floor(partition, nowMs) + this.opts.maxSkewMs;
+    if (!this.own.has(partition)) limit = Math.min(limit, firstTimeMs + this.opts.maxSkewMs);
     return limit;
   }
 
   /** After a batch: the partition's newest processed event time and whether messages remain behind it. */
   observe(partition: number, timeMs: number, backlog: boolean): void {
-    const cur = this.parts.get(partition);
+    const cur = this.own.get(partition);
     if (cur) {
       cur.timeMs = Math.max(cur.timeMs, timeMs);
       cur.backlog = backlog;
-    } else this.parts.set(partition, { timeMs, backlog, paused: false });
+    } else this.own.set(partition, { timeMs, backlog, paused: false });
+  }
+
+  /** This collector's position on a partition it reads, as it should report it to the group. */
+  position(partition: number): { timeMs: number; backlog: boolean } | null {
+    const cur = this.own.get(partition);
+    return cur ? { timeMs: cur.timeMs, backlog: cur.backlog } : null;
   }
 
   /** Marks a partition paused (its batch was cut at its limit); {@link plan} says when to resume it. */
   pause(partition: number): void {
-    const cur = this.parts.get(partition);
+    const cur = this.own.get(partition);
     if (cur) cur.paused = true;
   }
 
   /** Paused partitions that may go on now: the others moved on enough, or none of them has a backlog. */
-  plan(): { resume: number[] } {
+  plan(nowMs: number): { resume: number[] } {
     const resume: number[] = [];
-    for (const [p, s] of this.parts) {
+    for (const [p, s] of this.own) {
       if (!s.paused) continue;
-      const floor = this.floor(p);
+      const floor = this.floor(p, nowMs);
       // Hysteresis: wait until a useful stretch (half the allowance) can be processed.
-      if (floor === Number.POSITIVE_INFINITY || s.timeMs < floor + this.maxSkewMs / 2) {
+      if (floor === Number.POSITIVE_INFINITY || s.timeMs < floor + this.opts.maxSkewMs / 2) {
         s.paused = false;
         resume.push(p);
       }
@@ -57,13 +97,18 @@ export class PartitionPacer {
   }
 
   paused(): number[] {
-    return [...this.parts].filter(([, s]) => s.paused).map(([p]) => p);
+    return [...this.own].filter(([, s]) => s.paused).map(([p]) => p);
   }
 
   /** Event time of the slowest other partition that still has a backlog (+Infinity: none). */
-  private floor(except: number): number {
+  private floor(except: number, nowMs: number): number {
     let floor = Number.POSITIVE_INFINITY;
-    for (const [p, s] of this.parts) if (p !== except && s.backlog && s.timeMs < floor) floor = s.timeMs;
+    for (const [p, s] of this.own) if (p !== except && s.backlog && s.timeMs < floor) floor = s.timeMs;
+    for (const [p, r] of this.reported) {
+      // A partition read here is known first-hand; an old report is not trusted to hold the group back.
+      if (p === except || this.own.has(p) || !r.backlog || nowMs - r.atMs > this.opts.staleMs) continue;
+      if (r.timeMs < floor) floor = r.timeMs;
+    }
     return floor;
   }
 }

@@ -130,6 +130,8 @@ export async function up(opts: UpOptions): Promise<number> {
       checkpointsTopic: config.checkpoints_topic,
       groupId: config.consumer_group,
       tokenGraceMs: durationToMs(config.detection.token_grace),
+      // Half the time a late token fact is still matched with its uses, so cross-partition token rules hold.
+      maxPartitionSkewMs: durationToMs(config.detection.token_fact_wait) / 2,
       consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
       // kafkajs gave up reconnecting: exit so a supervisor restarts from the checkpoints.
       onFatal: (err) => {
