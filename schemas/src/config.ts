@@ -28,6 +28,31 @@ export const DetectionConfig = z.strictObject({
 });
 export type DetectionConfig = z.infer<typeof DetectionConfig>;
 
+/** Source formats that have an input adapter (services/adapters; cli.md `--input-format` minus `auto`, `canonical`). */
+export const SOURCE_FORMATS = ['otlp', 'vault', 'cloudtrail', 'okta', 'opa', 'mcp'] as const;
+export const SourceFormat = z.enum(SOURCE_FORMATS);
+export type SourceFormat = z.infer<typeof SourceFormat>;
+
+/** An adapter's options object; its own zod schema (services/adapters/src/<format>/options.ts) checks it at start-up. */
+const AdapterOptionsObject = z.record(z.string(), z.unknown());
+
+/**
+ * Per-format adapter options (`adapters:` in the config file), used by `up` (POST /v1/traces, source topics) and
+ * `replay --config`. Each object is validated against that adapter's own options schema when the command starts.
+ */
+export const AdaptersConfig = z.strictObject({
+  otlp: AdapterOptionsObject.optional(),
+  vault: AdapterOptionsObject.optional(),
+  cloudtrail: AdapterOptionsObject.optional(),
+  okta: AdapterOptionsObject.optional(),
+  opa: AdapterOptionsObject.optional(),
+  mcp: AdapterOptionsObject.optional(),
+} satisfies Record<SourceFormat, unknown>);
+export type AdaptersConfig = z.infer<typeof AdaptersConfig>;
+
+/** A Kafka topic name (letters, digits, `.`, `_`, `-`; at most 249 characters). */
+const TopicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, { message: 'expected a Kafka topic name (letters, digits, ".", "_", "-")' });
+
 /** The agentwatch config file (`--config`), also fed from the environment (cli.md). */
 export const AgentwatchConfig = z.strictObject({
   kafka_brokers: z.array(z.string().min(1)).optional(),
@@ -54,5 +79,11 @@ export const AgentwatchConfig = z.strictObject({
   registry: z.string().optional(),
   rules_dir: z.string().optional(),
   detection: DetectionConfig.default(DetectionConfig.parse({})),
+  /**
+   * Raw source topics the live pipeline also reads (Kafka only): topic -> source format. Each record is mapped by
+   * that format's adapter and produced to `events_topic`; what cannot be mapped goes to `dlq_topic` with the reason.
+   */
+  source_topics: z.record(TopicName, SourceFormat).default({}),
+  adapters: AdaptersConfig.default({}),
 });
 export type AgentwatchConfig = z.infer<typeof AgentwatchConfig>;

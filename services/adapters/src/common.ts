@@ -121,3 +121,24 @@ export function toRfc3339(value: unknown): string | undefined {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/**
+ * The part of a record a reject's `path` points at (`resourceSpans[0].scopeSpans[1].spans[3]`, `spans[2]`,
+ * `Records[4]`), so a dead-letter entry can keep that part rather than a whole export. A key missing in
+ * lowerCamelCase is also tried in snake_case (`resource_spans`). Undefined when the path does not resolve.
+ */
+export function valueAtPath(record: unknown, path: string): unknown {
+  let cur: unknown = record;
+  const re = /\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.[\]]+)/g;
+  for (let m = re.exec(path); m !== null; m = re.exec(path)) {
+    if (m[2] !== undefined) {
+      if (!Array.isArray(cur)) return undefined;
+      cur = cur[Number(m[2])];
+      continue;
+    }
+    if (!isObject(cur)) return undefined;
+    const key = (m[1] ?? m[3]) as string;
+    cur = key in cur ? cur[key] : cur[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+  }
+  return cur;
+}

@@ -12,12 +12,10 @@ export * from './common.ts';
 export * from './mcp/index.ts';
 export * from './okta/index.ts';
 export * from './opa/index.ts';
+export * from './options.ts';
 export * from './otlp/index.ts';
 export * from './types.ts';
 export * from './vault/index.ts';
-
-/** Per-format adapter options, as in the config file's `adapters:` section (each validated by its adapter). */
-export type AdapterOptionsByFormat = Partial<Record<AdapterFormat, Record<string, unknown>>>;
 
 const FACTORIES: Record<AdapterFormat, (options: Record<string, unknown>) => RecordAdapter> = {
   otlp: (o) => createOtlpAdapter(o as never),

@@ -1,7 +1,7 @@
-import type { CanonicalEvent } from '@agentwatch/schemas';
+import { type CanonicalEvent, SOURCE_FORMATS } from '@agentwatch/schemas';
 
-/** Source formats with an adapter (cli.md `--input-format`, minus `auto` and `canonical`). */
-export const ADAPTER_FORMATS = ['otlp', 'vault', 'cloudtrail', 'okta', 'opa', 'mcp'] as const;
+/** Source formats with an adapter (cli.md `--input-format`, minus `auto` and `canonical`); the config schema's list. */
+export const ADAPTER_FORMATS = SOURCE_FORMATS;
 export type AdapterFormat = (typeof ADAPTER_FORMATS)[number];
 
 /** One source record that could not be mapped, and why (goes to the rejects file / DLQ, never dropped). */

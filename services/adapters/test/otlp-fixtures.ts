@@ -65,7 +65,7 @@ export function otlpExport(spans: Record<string, unknown>[], resource: Record<st
 
 /** Counting ids, so SDK-made spans have ids a test can write down. */
 class CountingIds {
-  private n = 0;
+  constructor(private n = 0) {}
   generateTraceId(): string {
     return (++this.n).toString(16).padStart(32, 'a');
   }
@@ -76,13 +76,14 @@ class CountingIds {
 
 /**
  * Spans recorded by the real OpenTelemetry JS SDK (BasicTracerProvider + InMemorySpanExporter), so the
- * protobuf and JSON paths are tested against an encoder we did not write.
+ * protobuf and JSON paths are tested against an encoder we did not write. Ids count up from `firstId`
+ * (give two recordings different ones when their spans go into one export).
  */
-export function recordSpans(resource: Record<string, string>, build: (tracer: Tracer) => void): ReadableSpan[] {
+export function recordSpans(resource: Record<string, string>, build: (tracer: Tracer) => void, firstId = 0): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes(resource),
-    idGenerator: new CountingIds(),
+    idGenerator: new CountingIds(firstId),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   build(provider.getTracer('agentwatch-test-instrumentation', '1.0.0'));

@@ -146,6 +146,24 @@ export interface InsertEventsResult {
   tokens: string[];
 }
 
+/**
+ * A source record an adapter could not map (or a request body part that could not be read), kept with the reason.
+ * `source` says where it came from (`POST /v1/traces`, `topic:<name>`), `format` which adapter refused it.
+ */
+export interface RejectedRecord {
+  source: string;
+  format: string;
+  reason: string;
+  /** Where inside the record, when it holds many (`resourceSpans[0].scopeSpans[0].spans[2]`); '' otherwise. */
+  path?: string;
+  /** The record as received (JSON text); cut to {@link MAX_REJECTED_RAW_CHARS} characters when stored. */
+  raw: string;
+  receivedAtMs: number;
+}
+
+/** Longest `raw` kept per rejected record (the rest is cut; `raw_bytes` keeps the full size). */
+export const MAX_REJECTED_RAW_CHARS = 64 * 1024;
+
 export interface InsertAlertsResult {
   inserted: number;
   updated: number;
@@ -174,6 +192,10 @@ export interface Store {
   agentHourly(agentId: string, range?: { since?: string | number | Date; until?: string | number | Date }): Promise<AgentHour[]>;
   getToken(tokenId: string): Promise<TokenRecord | null>;
   recordRegistryVersion(v: { sha256: string; content: string; agentCount: number; source: string; loadedAtMs: number }): Promise<void>;
+  /** Keeps rejected source records (the in-process DLQ). The same records again (a retried request) are dropped. */
+  insertRejectedRecords(records: RejectedRecord[]): Promise<void>;
+  /** Rejected records, newest first; optionally of one source. */
+  queryRejectedRecords(filters?: { source?: string; limit?: number }): Promise<Array<Required<RejectedRecord> & { rawBytes: number }>>;
   latestRegistryVersion(): Promise<RegistryVersion | null>;
   close(): Promise<void>;
 }
@@ -572,6 +594,40 @@ export function createStore(config: StoreConfig): Store {
     async recordRegistryVersion(v) {
       const row = { loaded_at: chTime(v.loadedAtMs), sha256: v.sha256, agent_count: v.agentCount, source: v.source, content: v.content };
       await insert('registry_versions', [row], `registry:${v.loadedAtMs}:${v.sha256}`);
+    },
+
+    async insertRejectedRecords(records) {
+      if (records.length === 0) return;
+      const rows = records.map((r) => ({
+        received_at: chTime(r.receivedAtMs),
+        source: r.source,
+        format: r.format,
+        reason: r.reason,
+        path: r.path ?? '',
+        raw: r.raw.length > MAX_REJECTED_RAW_CHARS ? r.raw.slice(0, MAX_REJECTED_RAW_CHARS) : r.raw,
+        raw_bytes: Buffer.byteLength(r.raw),
+      }));
+      // The token leaves out received_at, so the same rejects sent again (a client retrying) are one block.
+      const token = `rejected:${sha256(JSON.stringify(records.map((r) => [r.source, r.format, r.reason, r.path ?? '', r.raw])))}`;
+      await insert('rejected_records', rows, token);
+    },
+
+    async queryRejectedRecords(filters = {}) {
+      const where = filters.source === undefined ? '' : 'WHERE source = {source:String}';
+      const rows = await q<{ received_ms: string; source: string; format: string; reason: string; path: string; raw: string; raw_bytes: string }>(
+        `SELECT toUnixTimestamp64Milli(received_at) AS received_ms, source, format, reason, path, raw, raw_bytes
+         FROM ${db}.rejected_records ${where} ORDER BY received_at DESC LIMIT {lim:UInt32}`,
+        { ...(filters.source === undefined ? {} : { source: filters.source }), lim: clampInt(filters.limit, 1000, 1, 10_000) },
+      );
+      return rows.map((r) => ({
+        source: r.source,
+        format: r.format,
+        reason: r.reason,
+        path: r.path,
+        raw: r.raw,
+        rawBytes: Number(r.raw_bytes),
+        receivedAtMs: Number(r.received_ms),
+      }));
     },
 
     async latestRegistryVersion() {

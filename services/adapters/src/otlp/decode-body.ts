@@ -27,8 +27,9 @@ export function decodeOtlpTraceBody(body: Uint8Array, contentType: string | unde
     throw new OtlpDecodeError(`invalid OTLP/JSON body: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!isObject(value)) throw new OtlpDecodeError('invalid OTLP/JSON body: expected an ExportTraceServiceRequest object');
-  // `{}` is a valid empty export (every OTLP field is optional): read it as "no spans", not "not OTLP".
-  if (value['resourceSpans'] === undefined && value['resource_spans'] === undefined) value['resourceSpans'] = [];
+  // `{}` is a valid empty export (every OTLP field is optional): read it as "no spans", not "not OTLP". An any-agent
+  // trace (`{"spans": [...]}`, which the adapter also reads) is left as it is.
+  if (value['resourceSpans'] === undefined && value['resource_spans'] === undefined && value['spans'] === undefined) value['resourceSpans'] = [];
   return value;
 }
 

@@ -1,7 +1,8 @@
 import type { INamespace } from 'protobufjs';
 
 /**
- * The opentelemetry-proto v1 messages an `ExportTraceServiceRequest` body needs, as a protobufjs JSON
+ * The opentelemetry-proto v1 messages an `ExportTraceServiceRequest` body needs (and the response and
+ * `google.rpc.Status` error messages an OTLP/HTTP server answers with), as a protobufjs JSON
  * descriptor. Field numbers and types follow opentelemetry-proto's
  * `collector/trace/v1/trace_service.proto`, `trace/v1/trace.proto`, `common/v1/common.proto`
  * (`InstrumentationScope` now lives in `common/v1/scope.proto`) and `resource/v1/resource.proto`.
@@ -151,12 +152,28 @@ export const TRACE_PROTO_DESCRIPTOR: INamespace = {
                         ExportTraceServiceRequest: {
                           fields: { resourceSpans: { rule: 'repeated', type: 'opentelemetry.proto.trace.v1.ResourceSpans', id: 1 } },
                         },
+                        ExportTraceServiceResponse: {
+                          fields: { partialSuccess: { type: 'ExportTracePartialSuccess', id: 1 } },
+                        },
+                        ExportTracePartialSuccess: {
+                          fields: { rejectedSpans: { type: 'int64', id: 1 }, errorMessage: { type: 'string', id: 2 } },
+                        },
                       },
                     },
                   },
                 },
               },
             },
+          },
+        },
+      },
+    },
+    // google/rpc/status.proto: the body of an OTLP/HTTP error response (`details` left out: none is sent).
+    google: {
+      nested: {
+        rpc: {
+          nested: {
+            Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } },
           },
         },
       },
