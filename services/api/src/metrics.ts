@@ -9,6 +9,13 @@ export interface ApiMetrics {
   alertsEmitted: Counter;
   alertStatusChanges: Counter<'status'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /**
+   * Source records through an adapter, by `source` (`otlp_http` for POST /v1/traces, `topic:<name>` for a raw
+   * source topic): canonical events made, records (spans) rejected and kept in the DLQ, records deliberately skipped.
+   */
+  adapterEvents: Counter<'source'>;
+  adapterRejected: Counter<'source'>;
+  adapterSkipped: Counter<'source'>;
 }
 
 /** A fresh registry (never prom-client's global one, so several servers can live in one process) with default metrics. */
@@ -25,6 +32,24 @@ export function createApiMetrics(opts: { defaultMetrics?: boolean } = {}): ApiMe
       name: 'agentwatch_alert_status_changes_total',
       help: 'Alert triage changes made through the API',
       labelNames: ['status'],
+      registers,
+    }),
+    adapterEvents: new Counter({
+      name: 'agentwatch_adapter_events_total',
+      help: 'Canonical events mapped from source records by an input adapter (POST /v1/traces, source topics)',
+      labelNames: ['source'],
+      registers,
+    }),
+    adapterRejected: new Counter({
+      name: 'agentwatch_adapter_rejected_total',
+      help: 'Source records (OTLP spans) an input adapter could not map; each is kept with its reason in the DLQ',
+      labelNames: ['source'],
+      registers,
+    }),
+    adapterSkipped: new Counter({
+      name: 'agentwatch_adapter_skipped_total',
+      help: 'Source records deliberately not mapped (e.g. OTLP spans that are not tool calls)',
+      labelNames: ['source'],
       registers,
     }),
     httpRequests: new Counter({

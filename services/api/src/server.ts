@@ -1,4 +1,17 @@
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import {
+  type AdapterResult,
+  createOtlpAdapter,
+  decodeOtlpTraceBody,
+  encodeExportTraceResponse,
+  encodeOtlpStatus,
+  OtlpDecodeError,
+  otlpEncodingOf,
+  type RecordAdapter,
+  valueAtPath,
+} from '@agentwatch/adapters';
 import type { SourceItem } from '@agentwatch/detections';
 import {
   ALERT_STATUSES,
@@ -15,7 +28,7 @@ import {
   SEVERITIES,
   type Severity,
 } from '@agentwatch/schemas';
-import { type AlertFilters, type AlertPage, InvalidCursorError, type Store } from '@agentwatch/store';
+import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ApiError, badParam, errorBody } from './errors.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
@@ -61,6 +74,15 @@ export interface ServerOptions {
   eventsBodyLimit?: number;
   /** Supply to share counters with the pipeline (e.g. `alertsEmitted`); default a fresh set. */
   metrics?: ApiMetrics;
+  /** Maps `POST /v1/traces` exports to canonical events: the OpenTelemetry adapter (default: default options). */
+  otlpAdapter?: RecordAdapter;
+  /**
+   * Keeps what an adapter rejected, with the reason (a DLQ): in Kafka mode the DLQ topic, otherwise the store's
+   * `rejected_records` table (the default). Awaited before the request is answered, so a rejected span is never lost.
+   */
+  keepRejected?: (records: RejectedRecord[]) => Promise<void>;
+  /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
+  tracesBodyLimit?: number;
 }
 
 /**
@@ -70,6 +92,7 @@ export interface ServerOptions {
  */
 export const ROUTE_ROLES = {
   'POST /v1/events': 'engineer',
+  'POST /v1/traces': 'engineer',
   'GET /v1/alerts': 'viewer',
   'GET /v1/alerts/:alert_id': 'viewer',
   'POST /v1/alerts/:alert_id/status': 'analyst',
@@ -193,6 +216,40 @@ export function parseEventsBody(body: string, kind: 'ndjson' | 'json'): { items:
   return { items, rejected };
 }
 
+/** Where POST /v1/traces rejects come from (`source` of a rejected record, the metrics' `source` label). */
+export const TRACES_SOURCE = 'otlp_http';
+/** At most this many reasons are named in a partial-success `errorMessage` (all are kept in the DLQ). */
+const MAX_REASONS = 5;
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The body as sent, uncompressed: `Content-Encoding: gzip` (OTLP/HTTP's only compression) is inflated up to
+ * `limit` bytes (413 beyond, so a small zip bomb cannot fill memory); `identity` or none is taken as it is.
+ */
+async function uncompressed(body: Buffer, encoding: string | undefined, limit: number): Promise<Buffer> {
+  const e = (encoding ?? '').trim().toLowerCase();
+  if (e === '' || e === 'identity') return body;
+  if (e !== 'gzip' && e !== 'x-gzip') {
+    throw new ApiError(415, 'unsupported_media_type', `unsupported Content-Encoding ${JSON.stringify(encoding)}: expected gzip or none`, [
+      { header: 'content-encoding' },
+    ]);
+  }
+  try {
+    return await gunzipAsync(body, { maxOutputLength: limit });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_BUFFER_TOO_LARGE') throw new ApiError(413, 'payload_too_large', `the body is larger than ${limit} bytes once uncompressed`);
+    throw new ApiError(400, 'invalid_body', `Content-Encoding: gzip, but the body does not inflate: ${err.message}`);
+  }
+}
+
+/** The partial-success message: how many spans were rejected and the first few reasons, each with its span. */
+function rejectionMessage(rejects: AdapterResult['rejects'], total: number): string {
+  const reasons = rejects.slice(0, MAX_REASONS).map((r) => (r.path && !r.reason.startsWith(r.path) ? `${r.path}: ${r.reason}` : r.reason));
+  const more = rejects.length > MAX_REASONS ? `; and ${rejects.length - MAX_REASONS} more` : '';
+  return `${rejects.length} of ${total} spans rejected (kept with their reason): ${reasons.join('; ')}${more}`;
+}
+
 const wantsNdjson = (req: FastifyRequest, format: 'json' | 'ndjson' | undefined): boolean =>
   format === 'ndjson' || (format === undefined && /\bapplication\/x-ndjson\b/i.test(req.headers.accept ?? ''));
 
@@ -239,27 +296,32 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
 
   // --- errors: always {"error": {code, message, details}}; 4xx for the caller's mistakes, 5xx only for ours.
-  app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
-    if (err instanceof ApiError) return reply.code(err.status).send(errorBody(err.code, err.message, err.details));
+  const errorReply = (err: FastifyError | ApiError | Error, req: FastifyRequest): { status: number; body: ReturnType<typeof errorBody> } => {
+    if (err instanceof ApiError) return { status: err.status, body: errorBody(err.code, err.message, err.details) };
     if (err instanceof InvalidCursorError)
-      return reply.code(400).send(errorBody('invalid_parameter', `cursor: ${err.message}`, [{ parameter: 'cursor', message: err.message }]));
+      return { status: 400, body: errorBody('invalid_parameter', `cursor: ${err.message}`, [{ parameter: 'cursor', message: err.message }]) };
     const fe = err as FastifyError;
     switch (fe.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.code(413).send(errorBody('payload_too_large', fe.message));
+        return { status: 413, body: errorBody('payload_too_large', fe.message) };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply
-          .code(415)
-          .send(
-            errorBody('unsupported_media_type', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}`, [{ header: 'content-type' }]),
-          );
+        return {
+          status: 415,
+          body: errorBody('unsupported_media_type', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}`, [
+            { header: 'content-type' },
+          ]),
+        };
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return reply.code(400).send(errorBody('empty_body', 'the body is empty'));
+        return { status: 400, body: errorBody('empty_body', 'the body is empty') };
     }
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
-    if (status >= 400 && status < 500) return reply.code(status).send(errorBody('bad_request', fe.message));
+    if (status >= 400 && status < 500) return { status, body: errorBody('bad_request', fe.message) };
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send(errorBody('internal', 'internal error; see the server log'));
+    return { status: 500, body: errorBody('internal', 'internal error; see the server log') };
+  };
+  app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
+    const { status, body } = errorReply(err, req);
+    return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
@@ -345,6 +407,97 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       metrics.eventsAccepted.inc(accepted);
       metrics.eventsRejected.inc(rejected.length);
       return reply.code(202).send({ accepted, rejected });
+    });
+  });
+
+  // --- OTLP/HTTP traces (api.md): mapped by the OpenTelemetry adapter, then the same ingest as /v1/events.
+  const otlpAdapter = opts.otlpAdapter ?? createOtlpAdapter();
+  const keepRejected = opts.keepRejected ?? ((records: RejectedRecord[]) => store.insertRejectedRecords(records));
+  const tracesBodyLimit = opts.tracesBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      ['application/x-protobuf', 'application/protobuf', 'application/json'],
+      { parseAs: 'buffer', bodyLimit: tracesBodyLimit },
+      (_req, body, done) => {
+        done(null, body);
+      },
+    );
+    // OTLP/HTTP: an error body is a google.rpc.Status in the request's encoding. JSON answers also carry api.md's `error`.
+    scope.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
+      const { status, body } = errorReply(err, req);
+      const encoding = otlpEncodingOf(req.headers['content-type']);
+      if (encoding === 'protobuf')
+        return reply
+          .code(status)
+          .type('application/x-protobuf')
+          .send(Buffer.from(encodeOtlpStatus(status, body.error.message, 'protobuf') as Uint8Array));
+      return reply.code(status).send({ ...(encodeOtlpStatus(status, body.error.message, 'json') as object), ...body });
+    });
+    scope.post('/v1/traces', { bodyLimit: tracesBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/traces'] } }, async (req, reply) => {
+      const contentType = req.headers['content-type'];
+      const encoding = otlpEncodingOf(contentType);
+      const sent = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const body = await uncompressed(sent, req.headers['content-encoding'], tracesBodyLimit);
+      let request: unknown;
+      try {
+        request = decodeOtlpTraceBody(body, contentType);
+      } catch (e) {
+        if (e instanceof OtlpDecodeError) throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', e.message);
+        throw e;
+      }
+      const result = otlpAdapter.map(request);
+      const rejects = [...result.rejects];
+      const receivedAtMs = Date.now();
+      const rawOf = (path: string | undefined): string => JSON.stringify((path ? valueAtPath(request, path) : undefined) ?? request) ?? '';
+      const items: SourceItem[] = result.events.map((event) => ({ event, timeMs: Date.parse(event.time) }));
+      const unavailable = (what: string, err: unknown) => {
+        req.log.error({ err }, `POST /v1/traces: ${what} failed`);
+        reply.header('retry-after', '1');
+        // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
+        return new ApiError(503, 'unavailable', `${what} failed; retry later`);
+      };
+      // Rejects are kept before anything is accepted: an answer never hides a lost span.
+      if (rejects.length > 0) {
+        try {
+          await keepRejected(
+            rejects.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, path: r.path ?? '', raw: rawOf(r.path), receivedAtMs })),
+          );
+        } catch (err) {
+          throw unavailable('keeping the rejected spans', err);
+        }
+      }
+      let accepted = 0;
+      if (items.length > 0) {
+        let res: IngestResult;
+        try {
+          res = await opts.ingest(items);
+        } catch (err) {
+          throw unavailable('ingest', err);
+        }
+        accepted = items.length - res.rejected.length;
+        // Mapped events the pipeline still refused (none today): kept like adapter rejects, with the event as raw.
+        const refused = res.rejected.map((r) => {
+          const item = items[r.line - 1];
+          return { reason: r.error, raw: item && 'event' in item ? JSON.stringify(item.event) : '' };
+        });
+        if (refused.length > 0) {
+          await keepRejected(refused.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, raw: r.raw, receivedAtMs })));
+          for (const r of refused) rejects.push({ reason: r.reason });
+        }
+      }
+      metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
+      metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.length);
+      metrics.adapterSkipped.inc({ source: TRACES_SOURCE }, result.skipped);
+      const total = result.rejects.length + result.events.length + result.skipped;
+      const partial = rejects.length > 0 ? { rejectedSpans: rejects.length, errorMessage: rejectionMessage(rejects, total) } : null;
+      const answer = encodeExportTraceResponse(partial, encoding);
+      if (encoding === 'protobuf')
+        return reply
+          .code(200)
+          .type('application/x-protobuf')
+          .send(Buffer.from(answer as Uint8Array));
+      return reply.code(200).type('application/json').send(answer);
     });
   });
 
