@@ -1,5 +1,6 @@
 export { type Checkpoint, CheckpointStore, type PartitionOffsets } from './checkpoint-store.ts';
 export { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
+export { DLQ_MAX_VALUE_BYTES, type DlqEntry, type DlqOrigin, dlqMessage } from './dlq.ts';
 export {
   type CollectorStats,
   DEFAULT_ALERTS_TOPIC,
@@ -12,4 +13,6 @@ export {
 export { type IngestResult, LivePipeline, type LivePipelineOptions, PipelineBrokenError, type RejectedItem } from './live-pipeline.ts';
 export { DEFAULT_CHECKPOINTS_TOPIC, KafkaCheckpointStore, type PartitionCheckpoint, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 export { PartitionPacer } from './partition-pacer.ts';
+export { PRODUCE_CHUNK_BYTES, sendChunked } from './send-chunked.ts';
+export { DEFAULT_SOURCES_GROUP_ID, decodeRecords, type SourceBridgeStats, SourceTopicBridge, type SourceTopicBridgeOptions } from './source-topic-bridge.ts';
 export { DEFAULT_TOKENS_TOPIC, TokenFacts } from './token-facts.ts';

@@ -2,6 +2,7 @@ import type { TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { dlqMessage } from './dlq.ts';
 import type { LivePipeline } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -11,8 +12,6 @@ export const DEFAULT_EVENTS_TOPIC = 'agentwatch.events';
 export const DEFAULT_ALERTS_TOPIC = 'agentwatch.alerts';
 export const DEFAULT_DLQ_TOPIC = 'agentwatch.events.dlq';
 export const DEFAULT_GROUP_ID = 'agentwatch-collector';
-/** An oversized message is kept in the DLQ as its first this-many bytes (header x-agentwatch-original-bytes has the size). */
-const DLQ_MAX_VALUE_BYTES = 64 * 1024;
 
 export interface KafkaCollectorOptions {
   /** A kafkajs client (the caller owns its brokers, SASL/TLS and log settings). */
@@ -479,21 +478,16 @@ export class KafkaCollector {
   }
 
   private async sendDlq(entries: DlqEntry[], topic: string, partition: number): Promise<void> {
-    const messages: Message[] = entries.map(({ message, reason }) => {
-      const value = message.value ?? null;
-      const oversized = value !== null && value.length > DLQ_MAX_VALUE_BYTES && value.length > this.opts.maxMessageBytes;
-      const headers: Record<string, string> = {
-        'x-agentwatch-error': reason,
-        'x-agentwatch-source-topic': topic,
-        'x-agentwatch-source-partition': String(partition),
-        'x-agentwatch-source-offset': message.offset,
-      };
-      if (oversized) {
-        headers['x-agentwatch-truncated'] = 'true';
-        headers['x-agentwatch-original-bytes'] = String(value.length);
-      }
-      return { key: message.key ?? null, value: oversized ? value.subarray(0, DLQ_MAX_VALUE_BYTES) : value, headers };
-    });
+    // Headers and the cut of an oversized value: dlq.ts (shared with the source topic bridge and POST /v1/traces).
+    const messages: Message[] = entries.map(({ message, reason }) =>
+      dlqMessage({
+        key: message.key,
+        value: message.value,
+        reason,
+        origin: { topic, partition, offset: message.offset },
+        truncateAbove: this.opts.maxMessageBytes,
+      }),
+    );
     await this.requireProducer().send({ topic: this.opts.dlqTopic, acks: -1, messages });
     for (const { message, reason } of entries) this.log.warn({ topic, partition, offset: message.offset, reason }, 'message sent to DLQ');
   }
