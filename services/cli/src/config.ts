@@ -1,11 +1,25 @@
 import { readFileSync } from 'node:fs';
+import { AdapterOptionsError, validateAdapterOptions } from '@agentwatch/adapters';
 import { AgentwatchConfig, problemsToString, toProblems } from '@agentwatch/schemas';
 import { parse } from 'yaml';
 import { CliError } from './load.ts';
 
+/** `AGENTWATCH_SOURCE_TOPICS=topic=format,topic=format` -> `{topic: format}` (formats are checked by the schema). */
+export function parseSourceTopicsEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of text.split(',')) {
+    if (entry.trim() === '') continue;
+    const m = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(entry);
+    if (!m) throw new CliError(`AGENTWATCH_SOURCE_TOPICS: expected topic=format[,topic=format...], got ${JSON.stringify(entry.trim())}`);
+    out[m[1] as string] = m[2] as string;
+  }
+  return out;
+}
+
 /**
  * Builds the process config once: file (`--config`, YAML or JSON) < environment < command-line flags,
- * validated as a whole with the zod schema. Libraries get the result; only this module reads process.env.
+ * validated as a whole with the zod schema, and each `adapters:` entry with its adapter's own options schema.
+ * Libraries get the result; only this module reads process.env. Throws CliError naming the file and the field.
  */
 export function loadConfig(opts: {
   file?: string;
@@ -42,8 +56,29 @@ export function loadConfig(opts: {
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
   if (env['AGENTWATCH_BOOTSTRAP_TOKEN']) fromEnv['bootstrap_token'] = env['AGENTWATCH_BOOTSTRAP_TOKEN'];
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];
+  if (env['AGENTWATCH_SOURCE_TOPICS']) fromEnv['source_topics'] = parseSourceTopicsEnv(env['AGENTWATCH_SOURCE_TOPICS']);
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));
   const r = AgentwatchConfig.safeParse({ ...fromFile, ...fromEnv, ...flags });
-  if (!r.success) throw new CliError(`invalid configuration (${opts.file ?? 'environment and flags'}): ${problemsToString(toProblems(r.error))}`);
-  return r.data;
+  const where = opts.file ?? 'environment and flags';
+  if (!r.success) throw new CliError(`invalid configuration (${where}): ${problemsToString(toProblems(r.error))}`);
+  try {
+    validateAdapterOptions(r.data.adapters);
+  } catch (e) {
+    if (e instanceof AdapterOptionsError) throw new CliError(`invalid configuration (${where}): ${e.message}`);
+    throw e;
+  }
+  const c = r.data;
+  const own = {
+    events_topic: c.events_topic,
+    dlq_topic: c.dlq_topic,
+    alerts_topic: c.alerts_topic,
+    tokens_topic: c.tokens_topic,
+    checkpoints_topic: c.checkpoints_topic,
+  };
+  for (const topic of Object.keys(c.source_topics)) {
+    const clash = Object.entries(own).find(([, t]) => t === topic);
+    if (clash)
+      throw new CliError(`invalid configuration (${where}): source_topics.${topic}: is also ${clash[0]}; a source topic must be a raw topic of its own`);
+  }
+  return c;
 }

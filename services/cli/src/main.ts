@@ -31,18 +31,25 @@ program
   .option('--out <file>', 'write alerts here instead of standard output')
   .option('--rules <dir>', 'extra Sigma rules to run besides the built-in ones')
   .option('--rejects <file>', 'keep every rejected input line here (NDJSON with reason), a dead-letter file')
-  .argument('<files...>', 'canonical NDJSON event files (.gz accepted)')
-  .action(async (files: string[], o: { registry: string; inputFormat: (typeof INPUT_FORMATS)[number]; out?: string; rules?: string; rejects?: string }) => {
-    await replay({
-      registry: o.registry,
-      inputFormat: o.inputFormat,
-      files,
-      ...(o.out ? { out: o.out } : {}),
-      ...(o.rules ? { rules: o.rules } : {}),
-      ...(o.rejects ? { rejects: o.rejects } : {}),
-      log,
-    });
-  });
+  .option('--config <file>', 'config file (YAML or JSON, as for up): its adapters:, detection: and rules_dir: apply')
+  .argument('<files...>', 'event files: canonical NDJSON or source records (--input-format); .gz accepted')
+  .action(
+    async (
+      files: string[],
+      o: { registry: string; inputFormat: (typeof INPUT_FORMATS)[number]; out?: string; rules?: string; rejects?: string; config?: string },
+    ) => {
+      await replay({
+        registry: o.registry,
+        inputFormat: o.inputFormat,
+        files,
+        ...(o.out ? { out: o.out } : {}),
+        ...(o.rules ? { rules: o.rules } : {}),
+        ...(o.rejects ? { rejects: o.rejects } : {}),
+        ...(o.config ? { configFile: o.config } : {}),
+        log,
+      });
+    },
+  );
 
 const rules = program.command('rules').description('check and test detection rules');
 rules

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import type { AdapterOptionsByFormat } from '@agentwatch/adapters';
 import { DetectionEngine, runPipeline, type SourceItem } from '@agentwatch/detections';
 import { type DetectionConfig, durationToMs } from '@agentwatch/schemas';
+import { loadConfig } from '../config.ts';
 import { CliError, loadRules, readRegistryFile } from '../load.ts';
 import { fileSource, type InputFormat, mergeByTime } from '../sources/event-file-source.ts';
 import type { RecordFileStats } from '../sources/record-file-source.ts';
@@ -17,6 +18,11 @@ export interface ReplayOptions {
   config?: Partial<DetectionConfig>;
   /** Per-format adapter options (config file `adapters:`). */
   adapters?: AdapterOptionsByFormat;
+  /**
+   * `--config FILE` (the file `up` takes): its `adapters:`, `detection:` and `rules_dir:` apply unless given above.
+   * Only the file is read (replay takes nothing from the environment). Invalid options: CliError naming the field.
+   */
+  configFile?: string;
   files: string[];
   /** Where the summary and per-line errors go (stderr by default). */
   log?: (line: string) => void;
@@ -47,17 +53,20 @@ async function write(stream: Writable, text: string): Promise<void> {
  */
 export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const fromFile = opts.configFile ? loadConfig({ file: opts.configFile, env: {}, flags: {} }) : null;
+  const adapters = opts.adapters ?? fromFile?.adapters ?? {};
+  const detection = opts.config ?? fromFile?.detection;
   const registry = readRegistryFile(opts.registry);
-  const rules = await loadRules(opts.rules);
+  const rules = await loadRules(opts.rules ?? fromFile?.rules_dir);
   for (const f of opts.files) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new CliError(`cannot read input ${f}: no such file`);
   }
   const fileStats: RecordFileStats[] = opts.files.map((f) => ({ file: f, format: null, records: 0, events: 0, rejected: 0, skipped: 0 }));
-  const sources: AsyncIterator<SourceItem[]>[] = opts.files.map((f, i) => fileSource(f, opts.inputFormat, opts.adapters ?? {}, fileStats[i]));
+  const sources: AsyncIterator<SourceItem[]>[] = opts.files.map((f, i) => fileSource(f, opts.inputFormat, adapters, fileStats[i]));
   const engine = new DetectionEngine({
     registry,
     rules,
-    ...(opts.config ? { config: opts.config } : {}),
+    ...(detection ? { config: detection } : {}),
     onRuleError: (ruleId, error, event) => log(`rule ${ruleId} failed on event ${event.event_id}: ${error instanceof Error ? error.message : String(error)}`),
   });
   const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout;

@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
-import { CheckpointStore, KafkaCollector, LivePipeline } from '@agentwatch/collector';
+import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, durationToMs, severityRank } from '@agentwatch/schemas';
-import { createStore } from '@agentwatch/store';
-import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
+import { createStore, type RejectedRecord } from '@agentwatch/store';
+import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { CliError, loadRules } from '../load.ts';
@@ -34,7 +35,10 @@ const IN_PROCESS_TOPIC = 'http';
  * `agentwatch up` (cli.md): the whole pipeline in one process. HTTP API on --listen; events in over
  * `POST /v1/events`; stored in ClickHouse (embedded chdb under --data, or CLICKHOUSE_URL); detections
  * through the same engine as replay; alerts upserted as they open and grow. With KAFKA_BROKERS the HTTP
- * endpoint produces to the events topic and a Kafka consumer group feeds the pipeline. `--demo` streams
+ * endpoint produces to the events topic and a Kafka consumer group feeds the pipeline; raw source topics
+ * (`source_topics`) are mapped by their adapters onto the events topic. `POST /v1/traces` maps OTLP spans with the
+ * OpenTelemetry adapter (`adapters.otlp` options); spans it rejects go to the DLQ topic (Kafka) or the store's
+ * rejected_records table (in-process). `--demo` streams
  * a simulated fleet with injected attacks, time-accelerated, and prints alerts as they appear.
  * Runs until SIGTERM/SIGINT, then finishes the batch, checkpoints and closes.
  */
@@ -48,6 +52,13 @@ export async function up(opts: UpOptions): Promise<number> {
       ...(opts.listen ? { listen: opts.listen } : {}),
     },
   });
+  const hasKafka = config.kafka_brokers !== undefined && config.kafka_brokers.length > 0;
+  if (!hasKafka && Object.keys(config.source_topics).length > 0) {
+    throw new CliError(
+      `source_topics (${Object.keys(config.source_topics).join(', ')}) needs Kafka: set KAFKA_BROKERS (or kafka_brokers:), or remove source_topics; without Kafka, send source records with POST /v1/traces (OTLP) or replay them with agentwatch replay --input-format`,
+      2,
+    );
+  }
   const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', redact: ['bootstrap_token', 'req.headers.authorization'] }, pino.destination(2));
   const log = logger.child({ component: 'up' });
   const dataDir = resolve(config.data_dir);
@@ -112,6 +123,9 @@ export async function up(opts: UpOptions): Promise<number> {
   // Sources: Kafka consumer group when brokers are configured, else in-process from HTTP.
   let ingest: (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }> }>;
   let producerClose: (() => Promise<void>) | null = null;
+  let bridge: SourceTopicBridge | null = null;
+  // POST /v1/traces rejects: the DLQ topic with Kafka, the store's rejected_records table without (the server's default).
+  let keepRejected: ((records: RejectedRecord[]) => Promise<void>) | undefined;
   if (config.kafka_brokers && config.kafka_brokers.length > 0) {
     const kafka = new Kafka({ clientId: 'agentwatch', brokers: config.kafka_brokers, logLevel: logLevel.WARN });
     const producer = kafka.producer({ allowAutoTopicCreation: true });
@@ -143,27 +157,57 @@ export async function up(opts: UpOptions): Promise<number> {
     ingest = async (items) => {
       // Sent in gzip-compressed chunks of at most ~512 KiB, so no partition's share of one HTTP body can exceed
       // the broker's message.max.bytes (1 MiB by default), whatever the API's body limit.
-      let chunk: Message[] = [];
-      let bytes = 0;
-      const send = async () => {
-        if (chunk.length === 0) return;
-        await producer.send({ topic: config.events_topic, compression: CompressionTypes.GZIP, messages: chunk });
-        chunk = [];
-        bytes = 0;
-      };
-      let accepted = 0;
-      for (const item of items) {
-        if (!('event' in item)) continue;
-        const value = JSON.stringify(item.event);
-        if (bytes + value.length > 512 * 1024) await send();
-        chunk.push({ key: item.event.agent_id, value });
-        bytes += value.length;
-        accepted++;
-      }
-      await send();
-      return { accepted, rejected: [] };
+      const messages: Message[] = [];
+      for (const item of items) if ('event' in item) messages.push({ key: item.event.agent_id, value: JSON.stringify(item.event) });
+      await sendChunked(producer, config.events_topic, messages);
+      return { accepted: messages.length, rejected: [] };
     };
+    keepRejected = (records) =>
+      sendChunked(
+        producer,
+        config.dlq_topic,
+        records.map((r) =>
+          dlqMessage({
+            value: r.raw,
+            reason: `${r.format}: ${r.reason}`,
+            origin: { source: r.source },
+            truncateAbove: DLQ_MAX_VALUE_BYTES,
+            headers: { 'x-agentwatch-format': r.format, ...(r.path ? { 'x-agentwatch-path': r.path } : {}) },
+          }),
+        ),
+      );
     log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
+    if (Object.keys(config.source_topics).length > 0) {
+      // Raw source topics -> adapters -> the events topic (read by the collector above like any other event).
+      bridge = new SourceTopicBridge({
+        kafka,
+        logger: logger.child({ component: 'sources' }),
+        sources: config.source_topics,
+        adapters: config.adapters,
+        eventsTopic: config.events_topic,
+        dlqTopic: config.dlq_topic,
+        groupId: `${config.consumer_group}.sources`,
+        consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
+        onFatal: (err) => {
+          log.fatal({ err }, 'source topics stopped; exiting so a supervisor restarts from the committed offsets');
+          process.exit(1);
+        },
+        onCounts: (topic, c) => {
+          const source = `topic:${topic}`;
+          metrics.adapterEvents.inc({ source }, c.events);
+          metrics.adapterRejected.inc({ source }, c.rejected);
+          metrics.adapterSkipped.inc({ source }, c.skipped);
+        },
+      });
+      try {
+        await bridge.start();
+      } catch (err) {
+        // E.g. a source topic that does not exist: a configuration problem, said plainly, then out (Kafka clients are open).
+        log.fatal({ err }, 'source topics could not start');
+        process.stderr.write(`agentwatch: source topics: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      }
+    }
   } else {
     const saved = await checkpoints.load(IN_PROCESS_GROUP, IN_PROCESS_TOPIC);
     if (saved) {
@@ -186,6 +230,8 @@ export async function up(opts: UpOptions): Promise<number> {
   const server = buildServer({
     store,
     ingest,
+    otlpAdapter: createAdapter('otlp', config.adapters.otlp ?? {}),
+    ...(keepRejected ? { keepRejected } : {}),
     tokens: createTokenStore(store),
     bootstrapToken,
     registry: () => watcher.registry.source,
@@ -228,6 +274,7 @@ export async function up(opts: UpOptions): Promise<number> {
   clearInterval(checkpointTimer);
   await demo.catch(() => undefined);
   await server.close();
+  if (bridge) await bridge.stop();
   if (collector) await collector.stop();
   if (producerClose) await producerClose();
   await saveInProcessCheckpoint();
