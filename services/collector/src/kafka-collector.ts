@@ -31,7 +31,10 @@ export interface KafkaCollectorOptions {
   /** Where partition checkpoints live; default a compacted Kafka topic (agentwatch.checkpoints). */
   checkpoints?: PartitionCheckpointStore;
   checkpointsTopic?: string;
-  /** Checkpoint (and commit) a partition after this many batches (default 1)... */
+  /**
+   * Checkpoint (and commit) a partition after this many batches (default: by time only)... A checkpoint costs a
+   * snapshot of the partition's engine; between checkpoints a crash or a rebalance re-reads at most that stretch.
+   */
   checkpointEveryBatches?: number;
   /** ...or once this long has passed since its last checkpoint, whichever comes first (default 5 s). */
   checkpointIntervalMs?: number;
@@ -82,7 +85,11 @@ interface PartitionShard {
   /** Offset of the last checkpoint (= the committed offset). */
   checkpointOffset: bigint;
   batchesSinceCheckpoint: number;
+  /** Messages and accepted events counted in the stats since the last checkpoint (uncounted when the state is dropped). */
+  sinceCheckpoint: { messages: number; accepted: number };
   lastCheckpointMs: number;
+  /** Batches and timer checkpoints of one partition run one at a time: a snapshot always matches nextOffset. */
+  lock: Promise<unknown>;
 }
 
 /**
@@ -132,7 +139,7 @@ export class KafkaCollector {
       topic: DEFAULT_EVENTS_TOPIC,
       alertsTopic: DEFAULT_ALERTS_TOPIC,
       dlqTopic: DEFAULT_DLQ_TOPIC,
-      checkpointEveryBatches: 1,
+      checkpointEveryBatches: Number.POSITIVE_INFINITY,
       checkpointIntervalMs: 5_000,
       maxMessageBytes: MAX_EVENT_BYTES,
       ...opts,
@@ -181,7 +188,8 @@ export class KafkaCollector {
     await this.tokens.start();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    const consumer = kafka.consumer({ allowAutoTopicCreation: false, ...this.opts.consumerConfig, groupId });
+    // kafkajs sleeps maxWaitTime when every partition is paused (pacing): keep it short so a resume takes effect soon.
+    const consumer = kafka.consumer({ allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
@@ -212,7 +220,10 @@ export class KafkaCollector {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.progressTimer = setInterval(() => this.reportProgress(), this.opts.progressIntervalMs ?? 500);
+    this.progressTimer = setInterval(() => {
+      this.reportProgress();
+      this.checkpointQuiet();
+    }, this.opts.progressIntervalMs ?? 500);
     this.log.info({ groupId, topic }, 'collector started');
   }
 
@@ -222,11 +233,21 @@ export class KafkaCollector {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.progressTimer = null;
     const consumer = this.consumer;
-    this.consumer = null;
-    if (consumer) await consumer.stop();
-    for (const shard of this.shards.values()) {
-      if (shard.nextOffset > shard.checkpointOffset && !shard.pipeline.isBroken) await this.saveCheckpoint(shard);
+    const pending = (shard: PartitionShard) => shard.nextOffset > shard.checkpointOffset && !shard.pipeline.isBroken;
+    if (consumer) {
+      // Still in the group (kafkajs cannot commit once stopped): no new batches, the one in flight finishes, then
+      // every partition is checkpointed and its offset committed.
+      consumer.pause([{ topic: this.opts.topic }]);
+      for (const shard of [...this.shards.values()]) {
+        await this.exclusive(shard, async () => {
+          if (pending(shard)) await this.saveCheckpoint(shard);
+        });
+      }
+      await consumer.stop();
     }
+    this.consumer = null;
+    // A batch that was still starting when the group was left: its checkpoint alone is the restart point.
+    for (const shard of this.shards.values()) if (pending(shard)) await this.saveCheckpoint(shard);
     if (consumer) await consumer.disconnect();
     await this.tokens.stop();
     await this.ownCheckpointStore?.stop();
@@ -256,17 +277,31 @@ export class KafkaCollector {
       nextOffset: offset,
       checkpointOffset: offset,
       batchesSinceCheckpoint: 0,
+      sinceCheckpoint: { messages: 0, accepted: 0 },
       lastCheckpointMs: Date.now(),
+      lock: Promise.resolve(),
     };
     this.shards.set(partition, shard);
     return shard;
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** Runs `fn` when nothing else runs on the shard (a batch, or a checkpoint from the timer). */
+  private exclusive<T>(shard: PartitionShard, fn: () => Promise<T>): Promise<T> {
+    const next = shard.lock.then(fn, fn);
+    shard.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const shard = await this.shardFor(batch.partition);
+    await this.exclusive(shard, () => this.processBatch(shard, payload));
+  }
+
+  private async processBatch(shard: PartitionShard, { batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const started = performance.now();
-    const shard = await this.shardFor(partition);
     // Messages before the shard's offset are already in its (restored) state.
     const fresh = shard.nextOffset < 0n ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= shard.nextOffset);
     this.counters.skipped += batch.messages.length - fresh.length;
@@ -294,6 +329,7 @@ export class KafkaCollector {
     if (cut === 0) {
       // Nothing may run yet: wait (paused) for the slower partitions.
       this.pacer.observe(partition, firstTime - 1, true);
+      this.reportPosition(partition);
       this.pauseUntilOthersCatchUp(partition);
       return;
     }
@@ -312,6 +348,7 @@ export class KafkaCollector {
     if (dlq.length > 0) await this.sendDlq(dlq, topic, partition);
     // A failure up to the engine step (e.g. the store is down) leaves the engine untouched: kafkajs redelivers.
     let result: Awaited<ReturnType<LivePipeline['ingest']>>;
+    const tIngest = performance.now();
     try {
       result = await shard.pipeline.ingest(items, { dedupToken });
     } catch (e) {
@@ -320,6 +357,8 @@ export class KafkaCollector {
     }
     // From here on the engine has seen the batch: a failure drops this partition's engine and re-reads from its
     // checkpoint (redelivery into the advanced engine would count the batch twice).
+    const tPublish = performance.now();
+    let tCheckpoint = Number.NaN;
     try {
       await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
       await this.tokens.publish(items.map((i) => i.event));
@@ -327,11 +366,18 @@ export class KafkaCollector {
       shard.nextOffset = BigInt(last.offset) + 1n;
       shard.batchesSinceCheckpoint++;
       resolveOffset(last.offset);
+      this.counters.messages += taken.length;
+      this.counters.accepted += result.accepted;
+      shard.sinceCheckpoint.messages += taken.length;
+      shard.sinceCheckpoint.accepted += result.accepted;
       const due =
         this.stopping ||
         shard.batchesSinceCheckpoint >= this.opts.checkpointEveryBatches ||
         Date.now() - shard.lastCheckpointMs >= this.opts.checkpointIntervalMs;
-      if (due) await this.saveCheckpoint(shard);
+      if (due) {
+        tCheckpoint = performance.now();
+        await this.saveCheckpoint(shard);
+      }
     } catch (e) {
       await this.reload(shard, e);
       throw e;
@@ -341,13 +387,13 @@ export class KafkaCollector {
     if (newest > Number.NEGATIVE_INFINITY) {
       this.tokens.sweep(newest);
       this.pacer.observe(partition, newest, BigInt(batch.highWatermark) > shard.nextOffset);
+      // At once, not on the timer: collectors waiting for this partition go on as soon as it moved.
+      this.reportPosition(partition);
     }
     if (cut < decoded.length) this.pauseUntilOthersCatchUp(partition);
     else this.resumeReady();
 
     this.counters.batches++;
-    this.counters.messages += taken.length;
-    this.counters.accepted += result.accepted;
     this.counters.dlq += dlq.length;
     this.counters.alerts += result.alerts.length;
     const ms = performance.now() - started;
@@ -362,6 +408,11 @@ export class KafkaCollector {
         dlq: dlq.length,
         alerts: result.alerts.length,
         ms: Math.round(ms),
+        // Where the batch's time went: decode+pace, store+engine, tokens/alerts/commit, checkpoint.
+        decodeMs: Math.round(tIngest - started),
+        ingestMs: Math.round(tPublish - tIngest),
+        publishMs: Math.round((Number.isNaN(tCheckpoint) ? performance.now() : tCheckpoint) - tPublish),
+        checkpointMs: Number.isNaN(tCheckpoint) ? 0 : Math.round(performance.now() - tCheckpoint),
       },
       'batch done',
     );
@@ -379,6 +430,7 @@ export class KafkaCollector {
     if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
     shard.checkpointOffset = shard.nextOffset;
     shard.batchesSinceCheckpoint = 0;
+    shard.sinceCheckpoint = { messages: 0, accepted: 0 };
     shard.lastCheckpointMs = Date.now();
     this.counters.checkpoints++;
     // The committed offset is only ever a checkpointed one (lag monitoring, and where kafkajs starts after a rebalance).
@@ -392,12 +444,30 @@ export class KafkaCollector {
   private async reload(shard: PartitionShard, cause: unknown): Promise<void> {
     this.shards.delete(shard.partition);
     this.counters.reloads++;
+    // Those messages are read again by the partition's next engine and counted then.
+    this.counters.messages -= shard.sinceCheckpoint.messages;
+    this.counters.accepted -= shard.sinceCheckpoint.accepted;
     this.log.error({ err: cause, partition: shard.partition }, 'batch failed after the engine step; reloading the partition from its checkpoint');
-    const offset = shard.checkpointOffset >= 0n ? shard.checkpointOffset.toString() : null;
     try {
-      if (offset !== null) this.consumer?.seek({ topic: this.opts.topic, partition: shard.partition, offset });
+      // No checkpoint yet: the partition's engine started from its first message, so that is where to go back to.
+      const offset = shard.checkpointOffset >= 0n ? shard.checkpointOffset.toString() : await this.firstOffset(shard.partition);
+      this.consumer?.seek({ topic: this.opts.topic, partition: shard.partition, offset });
     } catch (err) {
       this.log.warn({ err, partition: shard.partition }, 'seek back to the checkpoint failed (partition reassigned?)');
+    }
+  }
+
+  /** The oldest offset the broker still holds for a partition of the events topic. */
+  private async firstOffset(partition: number): Promise<string> {
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.opts.topic);
+      const low = offsets.find((o) => o.partition === partition)?.low;
+      if (low === undefined) throw new Error(`partition ${partition} of ${this.opts.topic} not found`);
+      return low;
+    } finally {
+      await admin.disconnect();
     }
   }
 
@@ -409,26 +479,43 @@ export class KafkaCollector {
     this.resumeReady();
   }
 
+  /** Timer: checkpoints partitions that processed messages but had no batch since the interval passed (went quiet). */
+  private checkpointQuiet(): void {
+    const nowMs = Date.now();
+    for (const shard of this.shards.values()) {
+      if (shard.nextOffset <= shard.checkpointOffset || nowMs - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) continue;
+      this.exclusive(shard, async () => {
+        // Re-checked inside the lock: a batch may have checkpointed it, or the partition moved to another collector.
+        if (this.shards.get(shard.partition) !== shard || shard.pipeline.isBroken || shard.nextOffset <= shard.checkpointOffset) return;
+        if (Date.now() - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) return;
+        await this.saveCheckpoint(shard);
+      }).catch((err: unknown) => this.log.warn({ err, partition: shard.partition }, 'checkpoint of a quiet partition failed; retried on the next tick'));
+    }
+  }
+
   /**
    * Tells the group how far this collector's partitions got (event time, backlog), for every partition whose
    * position changed since its last report, and again before a backlogged partition's report would go stale.
    * Runs on a timer, so a paused partition's last move is reported too. Advisory: a lost report only delays pacing.
    */
   private reportProgress(): void {
-    if (!this.consumer) return;
-    const nowMs = Date.now();
-    for (const partition of this.shards.keys()) {
-      const position = this.pacer.position(partition);
-      if (!position) continue;
-      const last = this.reported.get(partition);
-      const changed = !last || last.timeMs !== position.timeMs || last.backlog !== position.backlog;
-      if (!changed && !(position.backlog && nowMs - last.atMs > this.progressStaleMs / 3)) continue;
-      this.reported.set(partition, { ...position, atMs: nowMs });
-      this.checkpoints
-        .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
-        .catch((err: unknown) => this.log.warn({ err, partition }, 'progress report failed'));
-    }
+    for (const partition of this.shards.keys()) this.reportPosition(partition);
     this.resumeReady();
+  }
+
+  /** Reports one partition's position if it changed (or its last report is getting old); not awaited. */
+  private reportPosition(partition: number): void {
+    if (!this.consumer) return;
+    const position = this.pacer.position(partition);
+    if (!position) return;
+    const nowMs = Date.now();
+    const last = this.reported.get(partition);
+    const changed = !last || last.timeMs !== position.timeMs || last.backlog !== position.backlog;
+    if (!changed && !(position.backlog && nowMs - last.atMs > this.progressStaleMs / 3)) return;
+    this.reported.set(partition, { ...position, atMs: nowMs });
+    this.checkpoints
+      .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
+      .catch((err: unknown) => this.log.warn({ err, partition }, 'progress report failed'));
   }
 
   private resumeReady(): void {

@@ -114,7 +114,7 @@ export class KafkaCheckpointStore implements PartitionCheckpointStore {
   }
 
   async reportProgress(progress: ReportedProgress): Promise<void> {
-    await this.requireProducer().send({ topic: this.topic, acks: 1, messages: [this.progressMessage(progress)] });
+    await this.requireProducer().send({ topic: this.topic, acks: -1, messages: [this.progressMessage(progress)] });
   }
 
   private progressMessage(p: ReportedProgress): { key: string; value: Buffer } {
