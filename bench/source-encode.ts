@@ -26,7 +26,7 @@ import type { CanonicalEvent } from '@agentwatch/schemas';
 import { readLineBatches } from '../services/cli/src/sources/line-reader.ts';
 
 /** Bump when the encoding changes: cached sets of another version are not reused. */
-export const ENCODING_VERSION = 1;
+export const ENCODING_VERSION = 2;
 
 export const SOURCE_FILES = ['otlp', 'vault', 'okta', 'cloudtrail', 'opa', 'canonical'] as const;
 export type SourceFile = (typeof SOURCE_FILES)[number];
@@ -72,31 +72,24 @@ export const ADAPTER_OPTIONS: AdapterOptionsByFormat = {
 /** Canonical fields that do not come back out of the adapter they were encoded for (they stay in the record / attributes). */
 export const ENCODING_GAPS: Record<string, string[]> = {
   'tool_call (otlp)': [
-    'source_ip, task_id, bytes_in, bytes_out, records, context_trust, approval, delegation_chain: span attributes, mapped into attributes only',
     'source becomes "otel" also for calls the simulator attributes to gateway:mcp-gw',
+    'approval.at is normalised to RFC 3339 UTC with milliseconds (same instant)',
   ],
   'token_issued (vault)': [
     'environment, session_id, task_id, on_behalf_of: not in an AppRole login entry',
     'issuer "https://vault.corp.example" becomes "https://vault.corp.example/auth/approle"; grant_type "approle" becomes "vault:approle"',
   ],
   'token_issued (okta)': [
-    'parent_token_id, delegation_chain (token exchange), environment, session_id, task_id: the grant event has no field the adapter maps',
+    'environment: one adapter-wide option, not per record (the fleet has several environments)',
+    'session_id, task_id, parent_token_id, delegation_chain travel in an `agentwatch` object added to the LogEvent (the System Log has no such fields; a real deployment needs an enriching pipeline)',
   ],
   'token_issued (cloudtrail)': ['on_behalf_of, task_id; issuer becomes "sts.amazonaws.com/<account>"'],
-  'policy_decision (opa)': ['delegation_chain, task_id: kept in input, not mapped'],
   'token_revoked (canonical)': ['replayed as canonical events (no adapter maps a revocation to exactly one event)'],
 };
 
 /** Why a rule alerts differently on the source files than on the canonical file, for the rules the gaps above touch. */
 export const ALERT_DIFFERENCE_CAUSES: Record<string, string> = {
-  'runtime.high_consequence_without_approval': 'tool_call.approval is not mapped by the OTLP adapter, so approved high-consequence calls look unapproved',
-  'runtime.untrusted_context_high_consequence': 'tool_call.context_trust is not mapped by the OTLP adapter',
-  'behavior.data_volume_spike': 'tool_call.bytes_out / records are not mapped by the OTLP adapter',
-  'delegation.chain_too_deep': 'delegation_chain is not mapped by the OTLP, Okta or OPA adapters',
-  'delegation.unauthorized_delegate': 'delegation_chain is not mapped by the OTLP, Okta or OPA adapters',
-  'registry.unregistered_delegation_actor': 'delegation_chain is not mapped by the OTLP, Okta or OPA adapters',
-  'delegation.token_broader_than_parent': 'parent_token_id of a token exchange is not mapped by the Okta adapter',
-  'lifecycle.departed_principal': 'delegation_chain (and on_behalf_of on Vault/CloudTrail tokens) not mapped',
+  'lifecycle.departed_principal': 'on_behalf_of is not carried by Vault AppRole logins or CloudTrail AssumeRole',
   'scope.environment_outside_registry': 'environment is not set on Vault and Okta tokens (one adapter-wide option, not per record)',
 };
 
@@ -162,18 +155,19 @@ function toolSpan(e: Kind<'tool_call'>): Record<string, unknown> {
   if (e.action) attributes.push(sv('app.tool.action', e.action));
   if (e.token_id) attributes.push(sv('app.token.id', e.token_id));
   if (e.on_behalf_of) attributes.push(sv('enduser.id', e.on_behalf_of));
-  if (e.source_ip) attributes.push(sv('client.address', e.source_ip));
-  if (e.task_id) attributes.push(sv('app.task.id', e.task_id));
-  if (e.bytes_in !== undefined) attributes.push(iv('app.bytes_in', e.bytes_in));
-  if (e.bytes_out !== undefined) attributes.push(iv('app.bytes_out', e.bytes_out));
-  if (e.records !== undefined) attributes.push(iv('app.records', e.records));
-  if (e.context_trust) attributes.push(sv('app.context_trust', e.context_trust));
+  // Canonical fields GenAI semconv does not define, under the attribute names the adapter's `fields` defaults read.
+  if (e.source_ip) attributes.push(sv('agentwatch.source_ip', e.source_ip));
+  if (e.task_id) attributes.push(sv('agentwatch.task_id', e.task_id));
+  if (e.bytes_in !== undefined) attributes.push(iv('agentwatch.bytes_in', e.bytes_in));
+  if (e.bytes_out !== undefined) attributes.push(iv('agentwatch.bytes_out', e.bytes_out));
+  if (e.records !== undefined) attributes.push(iv('agentwatch.records', e.records));
+  if (e.context_trust) attributes.push(sv('agentwatch.context_trust', e.context_trust));
   if (e.approval) {
-    attributes.push(sv('app.approval.by', e.approval.by));
-    if (e.approval.at) attributes.push(sv('app.approval.at', e.approval.at));
+    attributes.push(sv('agentwatch.approval.by', e.approval.by));
+    if (e.approval.at) attributes.push(sv('agentwatch.approval.at', e.approval.at));
   }
   if (e.delegation_chain)
-    attributes.push({ key: 'app.delegation_chain', value: { arrayValue: { values: e.delegation_chain.map((a) => ({ stringValue: a })) } } });
+    attributes.push({ key: 'agentwatch.delegation_chain', value: { arrayValue: { values: e.delegation_chain.map((a) => ({ stringValue: a })) } } });
   const extra = e.attributes ?? {};
   let status: Record<string, unknown> = {};
   if (e.outcome === 'denied') {
@@ -372,6 +366,11 @@ function oktaGrant(e: Kind<'token_issued'>): string {
     transaction: { detail: {}, id: hex(`tx:${e.event_id}`, 20), type: 'WEB' },
     uuid: uuid(e.event_id),
     version: '0',
+    // Added by an enriching pipeline (the adapter's sessionIdPaths / taskIdPaths / parentTokenIdPaths /
+    // delegationChainPaths defaults read it): the System Log itself has no such fields.
+    ...(e.session_id || e.task_id || e.parent_token_id || e.delegation_chain
+      ? { agentwatch: { session_id: e.session_id, task_id: e.task_id, parent_token_id: e.parent_token_id, delegation_chain: e.delegation_chain } }
+      : {}),
   });
 }
 

@@ -45,7 +45,12 @@ export function stableEventId(source: string, ...parts: (string | number)[]): st
  * mapping bug or a hostile source value is a reject with the schema's reason, never an invalid event.
  */
 export function finishEvent(candidate: Record<string, unknown>, path?: string): AdapterResult {
-  const r = parseEvent(stripUndefined(candidate));
+  // parseEvent's non-allocating pre-check (the one canonical input takes) accepts optional fields given as
+  // undefined, so a valid candidate needs no stripped copy. Stripping never turns a rejected event into an
+  // accepted one or the reverse except for undefined-valued keys zod calls unknown, so a failure is re-checked
+  // stripped: the reject reason is exactly what it was.
+  const fast = parseEvent(candidate);
+  const r = fast.ok ? fast : parseEvent(stripUndefined(candidate));
   if (r.ok) return { events: [r.value as CanonicalEvent], rejects: [], skipped: 0 };
   return rejected(`mapped event is not canonical: ${problemsToString(r.problems)}`, path);
 }
@@ -53,7 +58,11 @@ export function finishEvent(candidate: Record<string, unknown>, path?: string): 
 /** Drops keys whose value is undefined (optional fields the source did not have). */
 export function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
 
@@ -86,11 +95,24 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 /** The value at a dotted path (`auth.metadata.role_name`); keys containing dots can be quoted with [""]. */
 export function getPath(record: unknown, path: string): unknown {
   let cur: unknown = record;
-  for (const key of splitPath(path)) {
+  for (const key of splitPathCached(path)) {
     if (!isObject(cur)) return undefined;
     cur = cur[key];
   }
   return cur;
+}
+
+/** Paths come from options and constants: split each once (bounded, so caller-made paths cannot grow it). */
+const SPLIT_PATHS = new Map<string, readonly string[]>();
+const MAX_SPLIT_PATHS = 4096;
+
+function splitPathCached(path: string): readonly string[] {
+  let keys = SPLIT_PATHS.get(path);
+  if (keys === undefined) {
+    keys = splitPath(path);
+    if (SPLIT_PATHS.size < MAX_SPLIT_PATHS) SPLIT_PATHS.set(path, keys);
+  }
+  return keys;
 }
 
 /** `a.b["c.d"].e` -> ['a', 'b', 'c.d', 'e']. */

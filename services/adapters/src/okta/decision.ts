@@ -1,3 +1,4 @@
+import { FIELDS_IGNORED } from '../canonical-fields.ts';
 import { finishEvent, rejected, skipped, stableEventId } from '../common.ts';
 import type { AdapterResult } from '../types.ts';
 import type { OktaOptions } from './options.ts';
@@ -32,10 +33,13 @@ export function mapDecision(ev: LogEvent, opts: OktaOptions, decision: 'allow' |
   putAttribute(attributes, 'okta.authorization_server.id', findTarget(ev, (t) => t === 'AuthorizationServer')?.['id']);
   putAttribute(attributes, 'okta.authorization_server.name', findTarget(ev, (t) => t === 'AuthorizationServer')?.['displayName']);
   putAttribute(attributes, 'agentwatch.agent_id_from', agent.path);
+  const ignored: string[] = [];
+  const envelope = envelopeOf(ev, opts, attributes, ignored);
+  if (ignored.length > 0) attributes[FIELDS_IGNORED] = ignored.join(',');
   return finishEvent({
     kind: 'policy_decision',
     event_id: stableEventId(opts.source, ev.uuid),
-    ...envelopeOf(ev, opts),
+    ...envelope,
     agent_id: agent.agentId,
     decision,
     policy: policyNameOf(ev),

@@ -1,4 +1,5 @@
 import { durationToMs } from '@agentwatch/schemas';
+import { delegationChainValue, FIELDS_IGNORED, fieldAt, idValue, takeField } from '../canonical-fields.ts';
 import { finishEvent, firstString, rejected, stableEventId } from '../common.ts';
 import type { AdapterResult } from '../types.ts';
 import type { OktaOptions } from './options.ts';
@@ -8,6 +9,10 @@ import { obj, parseIsoTime, putAttribute, str } from './values.ts';
 const MAX_SCOPES = 100;
 const MAX_SCOPE_CHARS = 512;
 const MAX_TOKEN_ID_CHARS = 256;
+const tokenIdValue = (v: unknown): string | undefined => {
+  const id = idValue(v);
+  return id !== undefined && id.length <= MAX_TOKEN_ID_CHARS ? id : undefined;
+};
 
 /** Okta writes scope lists as one string, space- or comma-separated (`"okta.users.read, okta.logs.read"`); arrays are accepted too. */
 export function scopeList(value: unknown): string[] | undefined {
@@ -84,10 +89,24 @@ export function mapGrant(ev: LogEvent, opts: OktaOptions, tokenType: string): Ad
   putAttribute(attributes, 'agentwatch.scopes_from', scopesFrom);
   putAttribute(attributes, 'agentwatch.expires_at_from', expiresFrom);
 
+  const ignored: string[] = [];
+  const envelope = envelopeOf(ev, opts, attributes, ignored);
+  const parentTokenId = takeField(fieldAt(ev.raw, opts.parentTokenIdPaths, tokenIdValue), 'parent_token_id', 'okta.parent_token_id', attributes, ignored);
+  const chain = takeField(
+    fieldAt(ev.raw, opts.delegationChainPaths, delegationChainValue, agent.agentId),
+    'delegation_chain',
+    'okta.delegation_chain',
+    attributes,
+    ignored,
+  );
+  if (ignored.length > 0) attributes[FIELDS_IGNORED] = ignored.join(',');
+
   return finishEvent({
     kind: 'token_issued',
     event_id: stableEventId(opts.source, ev.uuid),
-    ...envelopeOf(ev, opts),
+    ...envelope,
+    delegation_chain: chain,
+    parent_token_id: parentTokenId,
     agent_id: agent.agentId,
     token_id: tokenId,
     issuer: issuerOf(ev, opts),

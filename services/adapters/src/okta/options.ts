@@ -35,6 +35,17 @@ export const OktaOptions = z.strictObject({
   orgUrl: z.string().default(''),
   /** `environment` of every event (one Okta org is usually one environment); empty = not set. */
   environment: z.string().default(''),
+  /**
+   * Canonical fields the System Log has no place for, read when a pipeline in front of agentwatch adds them to
+   * the LogEvent (by default an `agentwatch` object). First usable value wins; a value of the wrong type is not
+   * mapped, it is kept as `okta.<field>` in attributes and named in `agentwatch.fields_ignored`.
+   * `sessionIdPaths` and `taskIdPaths` apply to every event; `parentTokenIdPaths` and `delegationChainPaths`
+   * (an array of agent ids, or one string of them separated by commas or spaces, ending with the agent) to grants.
+   */
+  sessionIdPaths: Paths.default(['agentwatch.session_id']),
+  taskIdPaths: Paths.default(['agentwatch.task_id']),
+  parentTokenIdPaths: Paths.default(['agentwatch.parent_token_id']),
+  delegationChainPaths: Paths.default(['agentwatch.delegation_chain']),
   /** Map `policy.*` evaluations with outcome ALLOW to `policy_decision` allow (skipped by default: a grant follows). */
   mapPolicyAllows: z.boolean().default(false),
 });

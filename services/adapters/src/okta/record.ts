@@ -1,3 +1,4 @@
+import { fieldAt, idValue, takeField } from '../canonical-fields.ts';
 import { firstString, getPath, rejected } from '../common.ts';
 import type { AdapterResult } from '../types.ts';
 import type { OktaOptions } from './options.ts';
@@ -79,7 +80,7 @@ export function principalOf(ev: LogEvent, opts: OktaOptions): string | undefined
 }
 
 /** Envelope fields shared by every event kind. */
-export function envelopeOf(ev: LogEvent, opts: OktaOptions): Record<string, unknown> {
+export function envelopeOf(ev: LogEvent, opts: OktaOptions, attributes: Record<string, string>, ignored: string[]): Record<string, unknown> {
   const ip = str(obj(ev.raw['client'])?.['ipAddress']);
   return {
     time: ev.time,
@@ -87,6 +88,8 @@ export function envelopeOf(ev: LogEvent, opts: OktaOptions): Record<string, unkn
     environment: opts.environment || undefined,
     source_ip: ip !== undefined && isIpAddress(ip) ? ip : undefined,
     on_behalf_of: principalOf(ev, opts),
+    session_id: takeField(fieldAt(ev.raw, opts.sessionIdPaths, idValue), 'session_id', 'okta.session_id', attributes, ignored),
+    task_id: takeField(fieldAt(ev.raw, opts.taskIdPaths, idValue), 'task_id', 'okta.task_id', attributes, ignored),
   };
 }
 

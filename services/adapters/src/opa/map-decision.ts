@@ -1,4 +1,5 @@
 import type { Action } from '@agentwatch/schemas';
+import { delegationChainValue, FIELDS_IGNORED, fieldAt, takeField } from '../canonical-fields.ts';
 import { finishEvent, getPath, isObject, rejected, skipped, stableEventId } from '../common.ts';
 import { clip, describe, firstStringAt, parseSourceIp, parseZonedTime, preview, someKeys } from '../json-values.ts';
 import type { AdapterResult } from '../types.ts';
@@ -75,6 +76,17 @@ export function mapDecision(record: unknown, o: CompiledOpaOptions): AdapterResu
   const sourceIp = address ? parseSourceIp(address.value) : undefined;
   if (address && sourceIp !== address.value) put('opa.source_address', address.value);
 
+  const task = bounded(firstStringAt(record, o.taskPaths), MAX_ID, 'opa.task_id', put);
+  const ignored: string[] = [];
+  const chain = takeField(
+    fieldAt(record, o.delegationChainPaths, delegationChainValue, agent.id),
+    'delegation_chain',
+    'opa.delegation_chain',
+    attributes,
+    ignored,
+  );
+  if (ignored.length > 0) put(FIELDS_IGNORED, ignored.join(','));
+
   addRecordAttributes(record, decision.from, put);
 
   return finishEvent({
@@ -85,6 +97,8 @@ export function mapDecision(record: unknown, o: CompiledOpaOptions): AdapterResu
     source: o.source,
     environment,
     session_id: session,
+    task_id: task,
+    delegation_chain: chain,
     on_behalf_of: onBehalfOf,
     source_ip: sourceIp,
     decision: decision.decision,

@@ -66,6 +66,13 @@ export const OpaOptions = z.strictObject({
   sourceIpPaths: Paths.default(['input.source_ip', 'input.attributes.source.address.socketAddress.address']),
   environmentPaths: Paths.default(['input.environment', 'labels.environment', 'labels.env']),
   onBehalfOfPaths: Paths.default(['input.on_behalf_of']),
+  taskPaths: Paths.default(['input.task_id', 'input.task.id']),
+  /**
+   * The delegation chain (an array of agent ids, or one string of them separated by commas or spaces, outermost
+   * first, ending with the acting agent). A value of another type or a chain not ending with the agent is not
+   * mapped: it is kept as `opa.delegation_chain` and named in `agentwatch.fields_ignored`.
+   */
+  delegationChainPaths: Paths.default(['input.delegation_chain']),
   /** Source verbs (matched upper-cased) to canonical actions; a verb that is neither canonical nor here stays in attributes. */
   actionMap: z.record(z.string(), Action).default(DEFAULT_ACTION_MAP),
   /** Where the decision is inside an object result: Envoy plugin `allowed`, then common rule names. */

@@ -9,7 +9,9 @@ export const DROPPED_KEY = 'agentwatch.attributes_dropped';
  * for a key wins, so callers add the most useful keys first.
  */
 export class BoundedAttributes {
-  private readonly entries = new Map<string, string>();
+  /** A plain object built in place (no Map + Object.fromEntries copy); `__proto__` is defined as an own key. */
+  private readonly entries: Record<string, string> = {};
+  private size = 0;
   private dropped = 0;
 
   constructor(
@@ -18,22 +20,31 @@ export class BoundedAttributes {
   ) {}
 
   add(key: string, value: AttrValue | undefined): void {
-    if (value === undefined || value === null || this.entries.has(key)) return;
-    if (key.length === 0 || key.length > MAX_KEY_CHARS || this.entries.size >= this.maxEntries - 1) {
+    if (value === undefined || value === null || this.has(key)) return;
+    if (key.length === 0 || key.length > MAX_KEY_CHARS || this.size >= this.maxEntries - 1) {
       this.dropped++;
       return;
     }
-    this.entries.set(key, this.clip(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)));
+    this.set(key, this.clip(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)));
+    this.size++;
   }
 
   has(key: string): boolean {
-    return this.entries.has(key);
+    return Object.hasOwn(this.entries, key);
   }
 
-  /** The attributes (built with Object.fromEntries, so a `__proto__` key is an ordinary key), or undefined when empty. */
+  /** The attributes (a `__proto__` key is an ordinary own key), or undefined when empty. Call once. */
   toObject(): Record<string, string> | undefined {
-    if (this.dropped > 0) this.entries.set(DROPPED_KEY, String(this.dropped));
-    return this.entries.size > 0 ? Object.fromEntries(this.entries) : undefined;
+    if (this.dropped > 0) {
+      if (!this.has(DROPPED_KEY)) this.size++;
+      this.set(DROPPED_KEY, String(this.dropped));
+    }
+    return this.size > 0 ? this.entries : undefined;
+  }
+
+  private set(key: string, value: string): void {
+    if (key === '__proto__') Object.defineProperty(this.entries, key, { value, enumerable: true, writable: true, configurable: true });
+    else this.entries[key] = value;
   }
 
   private clip(s: string): string {

@@ -1,4 +1,5 @@
 import { ACTIONS } from '@agentwatch/schemas';
+import { contextTrustValue, countValue, delegationChainValue, idValue, sourceIpValue, timeValue } from '../canonical-fields.ts';
 import { finishEvent, rejected, skipped, stableEventId } from '../common.ts';
 import type { AdapterResult } from '../types.ts';
 import type { AgentSpanIndex, AgentSpanMatch } from './agent-span.ts';
@@ -7,7 +8,7 @@ import type { OtlpOptions } from './options.ts';
 import { type AttributeScopes, ignoredValueMatcher, MAX_FIELD_CHARS, parseSelector, type Resolved, resolveFirst, type Selector } from './selectors.ts';
 import { type SpanStatus, unixNanoToRfc3339 } from './span-fields.ts';
 import type { SpanView } from './span-view.ts';
-import { type AttrMap, describeValue, scalarString } from './values.ts';
+import { type AttrMap, type AttrValue, describeValue, scalarString } from './values.ts';
 
 const OPERATION = 'gen_ai.operation.name';
 const TOOL_OPERATION = 'execute_tool';
@@ -28,11 +29,17 @@ export interface CompiledOptions {
   actionFrom: Selector[];
   tokenIdFrom: Selector[];
   isIgnoredAgentId: (value: string) => boolean;
+  acceptAgentId: (value: string) => boolean;
   deniedErrorTypes: Set<string>;
   excludeAttributes: Set<string>;
+  fields: { [F in FieldName]: Selector[] };
 }
 
+type FieldName = keyof OtlpOptions['fields'];
+const FIELD_NAMES = ['task_id', 'source_ip', 'bytes_in', 'bytes_out', 'records', 'context_trust', 'approval_by', 'approval_at', 'delegation_chain'] as const;
+
 export function compileOptions(options: OtlpOptions): CompiledOptions {
+  const isIgnoredAgentId = ignoredValueMatcher(options.ignoredAgentIds);
   return {
     options,
     agentIdFrom: options.agentIdFrom.map(parseSelector),
@@ -42,7 +49,9 @@ export function compileOptions(options: OtlpOptions): CompiledOptions {
     resourceFrom: options.resourceFrom.map(parseSelector),
     actionFrom: options.actionFrom.map(parseSelector),
     tokenIdFrom: options.tokenIdFrom.map(parseSelector),
-    isIgnoredAgentId: ignoredValueMatcher(options.ignoredAgentIds),
+    isIgnoredAgentId,
+    acceptAgentId: (v) => !isIgnoredAgentId(v),
+    fields: Object.fromEntries(FIELD_NAMES.map((f) => [f, options.fields[f].map(parseSelector)])) as CompiledOptions['fields'],
     deniedErrorTypes: new Set(options.deniedErrorTypes.map(normaliseErrorType)),
     excludeAttributes: new Set(options.excludeAttributes),
   };
@@ -73,39 +82,145 @@ export function mapToolSpan(span: SpanView, index: AgentSpanIndex, c: CompiledOp
   const agentSpan = index.find(span, c.options.enclosingAgentSpanFallback);
   const scopes: AttributeScopes = { span: attrs, resource: span.resource };
   if (agentSpan?.span.attributes.ok) scopes.agent_span = agentSpan.span.attributes.value;
-  const identity = resolveFirst(c.agentIdFrom, scopes, (v) => !c.isIgnoredAgentId(v));
+  const identity = resolveFirst(c.agentIdFrom, scopes, c.acceptAgentId);
   if (identity === undefined) return rejected(noIdentityReason(c, scopes), span.path);
 
+  // Selectors whose value became a canonical field: their span attributes are not repeated in `attributes`.
   const used: Resolved[] = [identity];
-  const pick = (selectors: Selector[], accept?: (v: string) => boolean): string | undefined => {
-    const r = resolveFirst(selectors, scopes, accept);
-    if (r) used.push(r);
-    return r?.value;
-  };
-  const mapped = {
-    environment: pick(c.environmentFrom),
-    session_id: pick(c.sessionIdFrom),
-    on_behalf_of: pick(c.onBehalfOfFrom),
-    action: pick(c.actionFrom, (v) => ACTION_SET.has(v)),
-    resource: pick(c.resourceFrom),
-    token_id: pick(c.tokenIdFrom),
-  };
+  const environment = pick(c.environmentFrom, scopes, used);
+  const session_id = pick(c.sessionIdFrom, scopes, used);
+  const on_behalf_of = pick(c.onBehalfOfFrom, scopes, used);
+  const action = pick(c.actionFrom, scopes, used, isAction);
+  const resource = pick(c.resourceFrom, scopes, used);
+  const token_id = pick(c.tokenIdFrom, scopes, used);
+  const agentId = c.options.agentIdTemplate.split('{value}').join(identity.value);
+  const extra = readFields(c, scopes, used, agentId);
   const start = span.start.value;
   const end = span.end.ok ? span.end.value : undefined;
   const candidate = {
     kind: 'tool_call',
     event_id: stableEventId('otel', span.traceId.value, span.spanId.value),
     time,
-    agent_id: c.options.agentIdTemplate.split('{value}').join(identity.value),
+    agent_id: agentId,
     source: 'otel',
     tool,
     outcome: outcomeOf(span.status.value, scalarString(attrs.get(ERROR_TYPE)), c.deniedErrorTypes),
-    ...mapped,
+    environment,
+    session_id,
+    on_behalf_of,
+    action,
+    resource,
+    token_id,
+    task_id: extra.task_id,
+    source_ip: extra.source_ip,
+    delegation_chain: extra.delegation_chain,
+    bytes_in: extra.bytes_in,
+    bytes_out: extra.bytes_out,
+    records: extra.records,
+    approval: extra.approval,
+    context_trust: extra.context_trust,
     // Whole microseconds: finer digits are float noise for the JSON-number times any-agent writes.
     duration_ms: end !== undefined && end >= start ? Math.round(Number(end - start) / 1e3) / 1e3 : undefined,
-    attributes: eventAttributes(span, c, identity, agentSpan, new Set(used.map((r) => r.selector.text))),
+    attributes: eventAttributes(span, c, identity, agentSpan, usedSpanKeys(used), extra.ignored),
   };
   return finishEvent(candidate, span.path);
+}
+
+const isAction = (v: string): boolean => ACTION_SET.has(v);
+
+/** The first usable value of a precedence list, recording the selector it came from in `used`. */
+function pick(selectors: Selector[], scopes: AttributeScopes, used: Resolved[], accept?: (v: string) => boolean): string | undefined {
+  if (selectors.length === 0) return undefined;
+  const r = resolveFirst(selectors, scopes, accept);
+  if (r === undefined) return undefined;
+  used.push(r);
+  return r.value;
+}
+
+function usedSpanKeys(used: Resolved[]): Set<string> {
+  const keys = new Set<string>();
+  for (const r of used) if (r.selector.source === 'span') keys.add(r.selector.key);
+  return keys;
+}
+
+interface ExtraFields {
+  task_id?: string | undefined;
+  source_ip?: string | undefined;
+  delegation_chain?: string[] | undefined;
+  bytes_in?: number | undefined;
+  bytes_out?: number | undefined;
+  records?: number | undefined;
+  approval?: { by: string; at?: string } | undefined;
+  context_trust?: 'trusted' | 'untrusted' | undefined;
+  /** Fields that had a value somewhere in their selector list, none of them usable. */
+  ignored?: string[] | undefined;
+}
+
+/** Sentinel of `fieldValue`: a selector had a value, of the wrong type or form. */
+const WRONG = Symbol('wrong');
+
+/**
+ * The value of one `fields` entry: the first selector whose attribute passes `check`; WRONG when attributes
+ * were there but none passed; undefined when none was there.
+ */
+function fieldValue<T>(
+  selectors: Selector[],
+  scopes: AttributeScopes,
+  used: Resolved[],
+  check: (v: AttrValue, agentId: string) => T | undefined,
+  agentId: string,
+): T | undefined | typeof WRONG {
+  let wrong = false;
+  for (let i = 0; i < selectors.length; i++) {
+    const selector = selectors[i] as Selector;
+    const raw = scopes[selector.source]?.get(selector.key);
+    if (raw === undefined) continue;
+    const value = check(raw, agentId);
+    if (value === undefined) {
+      wrong = true;
+      continue;
+    }
+    used.push({ value: '', selector });
+    return value;
+  }
+  return wrong ? WRONG : undefined;
+}
+
+/** The `fields` option: canonical fields semconv has no attribute for (see README). */
+function readFields(c: CompiledOptions, scopes: AttributeScopes, used: Resolved[], agentId: string): ExtraFields {
+  const out: ExtraFields = {};
+  const f = c.fields;
+  const ignored: string[] = [];
+  const task = fieldValue(f.task_id, scopes, used, idValue, agentId);
+  if (task === WRONG) ignored.push('task_id');
+  else out.task_id = task;
+  const ip = fieldValue(f.source_ip, scopes, used, sourceIpValue, agentId);
+  if (ip === WRONG) ignored.push('source_ip');
+  else out.source_ip = ip;
+  const chain = fieldValue(f.delegation_chain, scopes, used, delegationChainValue, agentId);
+  if (chain === WRONG) ignored.push('delegation_chain');
+  else out.delegation_chain = chain;
+  const bytesIn = fieldValue(f.bytes_in, scopes, used, countValue, agentId);
+  if (bytesIn === WRONG) ignored.push('bytes_in');
+  else out.bytes_in = bytesIn;
+  const bytesOut = fieldValue(f.bytes_out, scopes, used, countValue, agentId);
+  if (bytesOut === WRONG) ignored.push('bytes_out');
+  else out.bytes_out = bytesOut;
+  const records = fieldValue(f.records, scopes, used, countValue, agentId);
+  if (records === WRONG) ignored.push('records');
+  else out.records = records;
+  const trust = fieldValue(f.context_trust, scopes, used, contextTrustValue, agentId);
+  if (trust === WRONG) ignored.push('context_trust');
+  else out.context_trust = trust;
+  const by = fieldValue(f.approval_by, scopes, used, idValue, agentId);
+  if (by === WRONG) ignored.push('approval_by');
+  else if (by !== undefined) {
+    const at = fieldValue(f.approval_at, scopes, used, timeValue, agentId);
+    if (at === WRONG) ignored.push('approval_at');
+    out.approval = at === WRONG || at === undefined ? { by } : { by, at };
+  }
+  if (ignored.length > 0) out.ignored = ignored;
+  return out;
 }
 
 function skipReason(span: SpanView, operation: unknown): string {
@@ -159,7 +274,8 @@ function eventAttributes(
   c: CompiledOptions,
   identity: Resolved,
   agentSpan: AgentSpanMatch | undefined,
-  usedSelectors: Set<string>,
+  usedKeys: Set<string>,
+  fieldsIgnored: string[] | undefined,
 ): Record<string, string> | undefined {
   const out = new BoundedAttributes(c.options.maxAttributes, c.options.maxAttributeChars);
   const attrs = span.attributes.ok ? span.attributes.value : new Map();
@@ -178,9 +294,14 @@ function eventAttributes(
     out.add('agentwatch.agent_span_match', agentSpan.how);
   }
   if (span.idsLossy) out.add('agentwatch.ids_lossy', 'true');
-  const keep = (key: string) => key !== OPERATION && key !== TOOL_NAME && !c.excludeAttributes.has(key) && !usedSelectors.has(`span:${key}`);
-  for (const key of PRIORITY_SPAN_KEYS) if (keep(key)) out.add(key, attrs.get(key));
-  for (const [key, value] of attrs as AttrMap) if (keep(key)) out.add(key, value);
+  if (fieldsIgnored) out.add('agentwatch.fields_ignored', fieldsIgnored.join(','));
+  for (const key of PRIORITY_SPAN_KEYS) if (keepSpanKey(key, c, usedKeys)) out.add(key, attrs.get(key));
+  for (const [key, value] of attrs as AttrMap) if (keepSpanKey(key, c, usedKeys)) out.add(key, value);
   for (const key of c.options.resourceAttributes) out.add(`resource.${key}`, span.resource.get(key));
   return out.toObject();
+}
+
+/** A span attribute goes to `attributes` unless it is the operation or tool name, excluded content, or became a field. */
+function keepSpanKey(key: string, c: CompiledOptions, usedKeys: Set<string>): boolean {
+  return key !== OPERATION && key !== TOOL_NAME && !c.excludeAttributes.has(key) && !usedKeys.has(key);
 }

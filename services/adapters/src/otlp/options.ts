@@ -42,6 +42,30 @@ export const OtlpOptions = z.strictObject({
   actionFrom: SelectorList.default([]),
   /** The credential (jti / accessor) the call used. No semconv default. */
   tokenIdFrom: SelectorList.default([]),
+  /**
+   * Canonical tool_call fields GenAI semconv does not define, each a precedence list of selectors (first usable
+   * value wins). A value of the wrong type is not mapped: it stays in `attributes` and the field is named in
+   * `agentwatch.fields_ignored`. `[]` turns a field off.
+   */
+  fields: z
+    .strictObject({
+      /** A non-empty string or a number. */
+      task_id: SelectorList.default(['span:agentwatch.task_id', 'agent_span:agentwatch.task_id']),
+      /** An IPv4 or IPv6 address (the agent's own address, not a peer's). */
+      source_ip: SelectorList.default(['span:agentwatch.source_ip']),
+      /** Non-negative integers. */
+      bytes_in: SelectorList.default(['span:agentwatch.bytes_in']),
+      bytes_out: SelectorList.default(['span:agentwatch.bytes_out']),
+      records: SelectorList.default(['span:agentwatch.records']),
+      /** `trusted` or `untrusted`. */
+      context_trust: SelectorList.default(['span:agentwatch.context_trust']),
+      /** `approval.by` (a non-empty string); `approval.at` (an RFC 3339 time) is used only with it. */
+      approval_by: SelectorList.default(['span:agentwatch.approval.by']),
+      approval_at: SelectorList.default(['span:agentwatch.approval.at']),
+      /** An array of non-empty strings, outermost delegator first, ending with the acting agent's `agent_id`. */
+      delegation_chain: SelectorList.default(['span:agentwatch.delegation_chain', 'agent_span:agentwatch.delegation_chain']),
+    })
+    .prefault({}),
   /** `error.type` values that mean "refused" rather than "failed" (compared ignoring case and punctuation). */
   deniedErrorTypes: z.array(z.string().min(1)).default(['permission_denied', 'access_denied', 'forbidden', 'unauthorized', 'unauthenticated', '401', '403']),
   /** Span attributes never copied into `attributes`: prompt and tool content (privacy, size). */

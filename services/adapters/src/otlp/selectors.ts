@@ -27,10 +27,11 @@ export interface Resolved {
 export const MAX_FIELD_CHARS = 1024;
 
 /** The first selector with a usable scalar value (non-empty string or number, bounded) that `accept` allows. */
-export function resolveFirst(selectors: readonly Selector[], scopes: AttributeScopes, accept: (v: string) => boolean = () => true): Resolved | undefined {
-  for (const selector of selectors) {
+export function resolveFirst(selectors: readonly Selector[], scopes: AttributeScopes, accept?: (v: string) => boolean): Resolved | undefined {
+  for (let i = 0; i < selectors.length; i++) {
+    const selector = selectors[i] as Selector;
     const value = scalarString(scopes[selector.source]?.get(selector.key));
-    if (value !== undefined && value.length <= MAX_FIELD_CHARS && accept(value)) return { value, selector };
+    if (value !== undefined && value.length <= MAX_FIELD_CHARS && (accept === undefined || accept(value))) return { value, selector };
   }
   return undefined;
 }

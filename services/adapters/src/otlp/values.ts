@@ -46,7 +46,7 @@ export function anyValueToJs(v: unknown, depth = 0): AttrValue | undefined {
     if (values === undefined) return {};
     if (!Array.isArray(values)) return undefined;
     const out: Record<string, AttrValue> = {};
-    for (const [key, value] of keyValues(values.slice(0, MAX_ITEMS), depth + 1)) out[key] = value;
+    for (const [key, value] of keyValuesInto(values.length > MAX_ITEMS ? values.slice(0, MAX_ITEMS) : values, depth + 1, new Map())) out[key] = value;
     return out;
   }
   const bytes = prop(v, 'bytesValue', 'bytes_value');
@@ -69,22 +69,33 @@ function doubleToJs(v: unknown): AttrValue | undefined {
   return undefined;
 }
 
-/** `[{key, value}]` pairs in order; entries without a string key are ignored, and a repeated key keeps its first value. */
-function* keyValues(list: readonly unknown[], depth: number): Generator<[string, AttrValue]> {
-  const seen = new Set<string>();
-  for (const entry of list) {
-    if (!isObject(entry) || typeof entry['key'] !== 'string' || seen.has(entry['key'])) continue;
-    seen.add(entry['key']);
+/**
+ * `[{key, value}]` pairs into `out` in order; entries without a string key are ignored, and a repeated key keeps
+ * its first value (also when that value was malformed and dropped). A plain loop: this runs for every attribute.
+ */
+function keyValuesInto(list: readonly unknown[], depth: number, out: AttrMap): AttrMap {
+  let seen: Set<string> | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
+    if (!isObject(entry)) continue;
+    const key = entry['key'];
+    if (typeof key !== 'string' || out.has(key) || seen?.has(key)) continue;
     const value = anyValueToJs(entry['value'], depth);
-    if (value !== undefined) yield [entry['key'], value];
+    // A malformed first value is remembered only so a later duplicate is not taken instead (rare).
+    if (value !== undefined) out.set(key, value);
+    else {
+      seen ??= new Set();
+      seen.add(key);
+    }
   }
+  return out;
 }
 
 /** OTLP/JSON `attributes` (a KeyValue list) as a map; anything but an array (or absent) is an error string. */
 export function keyValueListToMap(list: unknown, field: string): AttrMap | string {
   if (list === undefined || list === null) return new Map();
   if (!Array.isArray(list)) return `${field}: expected an array of {key, value}, got ${describeValue(list)}`;
-  return new Map(keyValues(list, 0));
+  return keyValuesInto(list, 0, new Map());
 }
 
 /** A flat attribute object (any-agent, OTel Python's `to_json`) as a map. */
