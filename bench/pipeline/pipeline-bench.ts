@@ -10,7 +10,8 @@
  *      message is committed (collector.stats().messages), timed from the first batch (and, separately, from start()).
  *   2. latency: a producer offers a steady rate (default 5,000 events/s for 20 s) into a fresh topic while a fresh
  *      collector runs. Per event: wall time from handing it to producer.send() to the end of the LivePipeline.ingest()
- *      call of its batch (stored, run through the engine, alerts upserted and handed to onAlerts) -- "event-to-processed".
+ *      call of its batch (run through the engine, alerts upserted and handed to onAlerts; the event itself is stored before
+ *      any alert citing it and at the next checkpoint, as in `up`) -- "event-to-processed".
  *      Also, for events cited by an alert (alert.evidence.event_ids), the wall time from produce to the first onAlerts
  *      delivery citing it -- "event-to-alert". Same process, same monotonic clock (performance.now()).
  * Prints one JSON object; exits 0 whatever the numbers (timing is never a pass/fail test).
@@ -203,7 +204,13 @@ try {
     const collector = new KafkaCollector({
       kafka,
       newPipeline: (_partition, sharedTokens) => {
-        const pipeline = new LivePipeline({ engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }), store, logger });
+        // As `agentwatch up` builds them: events stored in larger inserts (before alerts and checkpoints).
+        const pipeline = new LivePipeline({
+          engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }),
+          store,
+          logger,
+          deferEventWrites: 50_000,
+        });
         const orig = pipeline.ingest.bind(pipeline);
         pipeline.ingest = async (items, meta) => {
           const a = performance.now();
@@ -290,6 +297,7 @@ try {
           store,
           logger,
           onAlerts,
+          deferEventWrites: 50_000,
         });
         const orig = pipeline.ingest.bind(pipeline);
         pipeline.ingest = async (items: readonly SourceItem[], meta) => {

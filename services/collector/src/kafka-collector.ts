@@ -489,7 +489,11 @@ export class KafkaCollector {
         if (this.shards.get(shard.partition) !== shard || shard.pipeline.isBroken || shard.nextOffset <= shard.checkpointOffset) return;
         if (Date.now() - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) return;
         await this.saveCheckpoint(shard);
-      }).catch((err: unknown) => this.log.warn({ err, partition: shard.partition }, 'checkpoint of a quiet partition failed; retried on the next tick'));
+      }).catch((err: unknown) => {
+        // Held events may be lost with the failed write: re-read the partition from its last checkpoint.
+        if (shard.pipeline.isBroken && this.shards.get(shard.partition) === shard) void this.reload(shard, err);
+        else this.log.warn({ err, partition: shard.partition }, 'checkpoint of a quiet partition failed; retried on the next tick');
+      });
     }
   }
 

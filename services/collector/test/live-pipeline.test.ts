@@ -132,6 +132,53 @@ describe('LivePipeline', () => {
     expect(await cps.load('g', 'other')).toBeNull();
   });
 
+  it('deferred event writes: events stored before any alert citing them and at each checkpoint, never lost', async () => {
+    const store = await openStore();
+    const inserts: number[] = [];
+    const counting: Store = {
+      ...store,
+      insertEvents: (events, token) => {
+        inserts.push(events.length);
+        return store.insertEvents(events, token);
+      },
+    };
+    let citedMissing = 0;
+    const pipeline = new LivePipeline({
+      engine: newEngine(),
+      store: counting,
+      deferEventWrites: 5_000,
+      onAlerts: async (alerts) => {
+        // Every event an alert cites is already stored when the alert is handed on.
+        const ids = alerts.flatMap((a) => a.evidence.event_ids ?? []);
+        if (ids.length === 0) return;
+        const q = await store.client.query({
+          query: `SELECT uniqExact(event_id) AS n FROM ${store.database}.events WHERE event_id IN ({ids:Array(String)})`,
+          query_params: { ids },
+          format: 'JSONEachRow',
+        });
+        const [row] = await q.json<{ n: string }>();
+        citedMissing += new Set(ids).size - Number(row?.n ?? 0);
+      },
+    });
+    for (let i = 0; i < items.length; i += 100) await pipeline.ingest(items.slice(i, i + 100), { dedupToken: `d:0:${i}` });
+    await pipeline.checkpoint();
+    expect(citedMissing).toBe(0);
+    expect(await store.countEvents()).toBe(items.length);
+    // Fewer, larger inserts than one per batch, none above the cap.
+    expect(inserts.length).toBeLessThan(Math.ceil(items.length / 100));
+    expect(Math.max(...inserts)).toBeLessThanOrEqual(5_000 + 100);
+  });
+
+  it('deferred event writes: a failed write breaks the pipeline (the held events are re-read after a restore)', async () => {
+    const store = await openStore();
+    const failing: Store = { ...store, insertEvents: () => Promise.reject(new Error('events table unavailable')) };
+    const pipeline = new LivePipeline({ engine: newEngine(), store: failing, deferEventWrites: 1_000_000 });
+    await pipeline.ingest(items.slice(0, 50), { dedupToken: 'f:0:0' });
+    await expect(pipeline.checkpoint()).rejects.toThrow('events table unavailable');
+    expect(pipeline.isBroken).toBe(true);
+    await expect(pipeline.ingest(items.slice(50, 60), { dedupToken: 'f:0:50' })).rejects.toBeInstanceOf(PipelineBrokenError);
+  });
+
   it('refuses further batches after a failure past the engine step, until restored', async () => {
     const store = await openStore();
     const pipeline = new LivePipeline({

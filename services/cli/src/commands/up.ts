@@ -135,7 +135,14 @@ export async function up(opts: UpOptions): Promise<number> {
     collector = new KafkaCollector({
       kafka,
       newPipeline: (partition, sharedTokens) =>
-        new LivePipeline({ engine: newEngine(sharedTokens), store, logger: logger.child({ component: 'pipeline', partition }), onAlerts }),
+        new LivePipeline({
+          engine: newEngine(sharedTokens),
+          store,
+          logger: logger.child({ component: 'pipeline', partition }),
+          onAlerts,
+          // Paced batches are small: store in larger inserts (before alerts and checkpoints, so nothing is skipped).
+          deferEventWrites: 50_000,
+        }),
       logger: logger.child({ component: 'collector' }),
       topic: config.events_topic,
       alertsTopic: config.alerts_topic,
