@@ -17,6 +17,11 @@ export const DetectionConfig = z.strictObject({
    * issuance arrives later (another partition, collector or source), then checked again.
    */
   token_fact_wait: Duration.default('1h'),
+  /**
+   * An event whose event_id the agent already had this recently (event time) is a duplicate (a source record
+   * ingested twice, an at-least-once redelivery, an HTTP retry) and is not counted again.
+   */
+  duplicate_window: Duration.default('10m'),
   /** Behaviour baselines stay quiet until the agent has been observed this long... */
   learning_period: Duration.default('7d'),
   /** ...and on at least this many distinct days. */

@@ -25,7 +25,18 @@ interface AgentState {
   rulesForVersion: string;
   /** Per-rule state slices, indexed like the engine's rule list (ids in {@link DetectionEngine.ruleIds}). */
   slices: unknown[];
+  /** Event ids seen within `duplicate_window` of the agent's newest event, oldest first (duplicate suppression). */
+  recent: RecentIds;
 }
+
+/** The agent's recent event ids: a set for the lookup, a time-ordered queue for expiry. */
+interface RecentIds {
+  ids: Set<string>;
+  queue: Array<[string, number]>;
+  head: number;
+}
+
+const newRecentIds = (entries: Array<[string, number]> = []): RecentIds => ({ ids: new Set(entries.map(([id]) => id)), queue: entries, head: 0 });
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -47,13 +58,14 @@ interface OpenAlert {
 export interface EngineSnapshot {
   version: 1;
   watermarkMs: number;
-  agents: Record<string, { baseline: AgentBaseline; slices: Record<string, unknown> }>;
+  /** `recent`: [event_id, time] pairs within duplicate_window (absent in older snapshots). */
+  agents: Record<string, { baseline: AgentBaseline; slices: Record<string, unknown>; recent?: Array<[string, number]> }>;
   shared: Record<string, Record<string, unknown>>;
   tokens: Array<[string, TokenFact]>;
   open: Array<[string, { alert: Alert; windowEndMs: number; firstSeenMs: number }]>;
   /** Uses of tokens not known yet, by token id (absent in snapshots from before late token facts). */
   parked?: Array<[string, ParkedUse[]]>;
-  stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number>; parkedExpired?: number };
+  stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number>; parkedExpired?: number; duplicates?: number };
 }
 
 export interface EngineOptions {
@@ -81,6 +93,8 @@ export interface EngineStats {
   parkedUses: number;
   /** Parked uses whose token never showed up within `token_fact_wait` (or beyond {@link MAX_PARKED_USES}). */
   parkedExpired: number;
+  /** Events skipped as duplicates of an event_id the agent had within `duplicate_window`. */
+  duplicates: number;
 }
 
 /**
@@ -117,7 +131,7 @@ export class DetectionEngine {
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private nextCloseCheckMs = Number.NEGATIVE_INFINITY;
   private nextAgentSweepMs = Number.NEGATIVE_INFINITY;
-  private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number>, parkedExpired: 0 };
+  private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number>, parkedExpired: 0, duplicates: 0 };
 
   constructor(opts: EngineOptions) {
     this.config = DetectionConfig.parse(opts.config ?? {});
@@ -164,15 +178,20 @@ export class DetectionEngine {
   /** Processes one event (`timeMs` = its time, when the caller parsed it already). Events must come in non-decreasing time order (the pipeline's reorder buffer sees to it). */
   process(event: CanonicalEvent, timeMs?: number): void {
     const nowMs = timeMs ?? Date.parse(event.time);
+    let agentState = this.agents.get(event.agent_id);
+    if (agentState && this.isDuplicate(agentState.recent, event.event_id, nowMs)) {
+      this.stats.duplicates++;
+      return;
+    }
     this.stats.events++;
     if (nowMs > this.watermarkMs) this.watermarkMs = nowMs;
     if (this.watermarkMs >= this.nextCloseCheckMs) this.housekeeping();
 
-    let agentState = this.agents.get(event.agent_id);
     if (!agentState) {
-      agentState = { baseline: newBaseline(nowMs), slices: [], rulesFor: null, rulesForVersion: '' };
+      agentState = { baseline: newBaseline(nowMs), slices: [], rulesFor: null, rulesForVersion: '', recent: newRecentIds() };
       this.agents.set(event.agent_id, agentState);
     }
+    this.remember(agentState.recent, event.event_id, nowMs);
     const agent = this.registry.agent(event.agent_id);
     rollTo(agentState.baseline, nowMs);
     // One context object for the engine's life, refilled per event and per rule (no garbage per event).
@@ -192,6 +211,27 @@ export class DetectionEngine {
     }
     this.updateTokens(event, nowMs);
     observe(agentState.baseline, event, nowMs);
+  }
+
+  /** Whether the agent had this event id within the duplicate window (expired ids are let go first). */
+  private isDuplicate(recent: RecentIds, eventId: string, nowMs: number): boolean {
+    const q = recent.queue;
+    const newest = q.length > recent.head ? (q[q.length - 1] as [string, number])[1] : nowMs;
+    const horizon = Math.max(newest, nowMs) - this.limits.duplicateWindowMs;
+    while (recent.head < q.length && (q[recent.head] as [string, number])[1] < horizon) {
+      recent.ids.delete((q[recent.head] as [string, number])[0]);
+      recent.head++;
+    }
+    if (recent.head > 64 && recent.head * 2 > q.length) {
+      recent.queue = q.slice(recent.head);
+      recent.head = 0;
+    }
+    return recent.ids.has(eventId);
+  }
+
+  private remember(recent: RecentIds, eventId: string, nowMs: number): void {
+    recent.ids.add(eventId);
+    recent.queue.push([eventId, nowMs]);
   }
 
   /** Evaluates `rules` for one event of the agent in `ctx` (filled by the caller); `onlyTokenRules` for late token facts. */
@@ -334,7 +374,7 @@ export class DetectionEngine {
       s.slices.forEach((slice, i) => {
         if (slice !== undefined) slices[this.ruleIds[i] as string] = slice;
       });
-      agents[id] = { baseline: s.baseline, slices };
+      agents[id] = { baseline: s.baseline, slices, recent: s.recent.queue.slice(s.recent.head) };
     }
     const shared: Record<string, Record<string, unknown>> = {};
     for (const list of Object.values(this.rulesByKind)) for (const r of list) shared[r.rule.id] = r.shared;
@@ -366,7 +406,7 @@ export class DetectionEngine {
       // First-seen sets are prototype-less so any tool name is a plain key; JSON and clones lose that.
       a.baseline.tools = Object.assign(Object.create(null) as Record<string, number>, a.baseline.tools);
       a.baseline.resources = Object.assign(Object.create(null) as Record<string, number>, a.baseline.resources);
-      this.agents.set(id, { baseline: a.baseline, slices, rulesFor: null, rulesForVersion: '' });
+      this.agents.set(id, { baseline: a.baseline, slices, rulesFor: null, rulesForVersion: '', recent: newRecentIds(a.recent ?? []) });
     }
     for (const list of Object.values(this.rulesByKind))
       for (const r of list) {
@@ -391,6 +431,7 @@ export class DetectionEngine {
     this.parkedQueue.sort((a, b) => a.use.nowMs - b.use.nowMs);
     Object.assign(this.stats, s.stats);
     this.stats.parkedExpired ??= 0;
+    this.stats.duplicates ??= 0;
   }
 
   getStats(): EngineStats {

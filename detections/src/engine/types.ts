@@ -87,6 +87,7 @@ export interface DetectionLimits {
   readonly tokenGraceMs: number;
   readonly allowedLatenessMs: number;
   readonly tokenFactWaitMs: number;
+  readonly duplicateWindowMs: number;
 }
 
 /** Parses the durations of a config. */
@@ -98,6 +99,7 @@ export function detectionLimits(c: DetectionConfig): DetectionLimits {
     tokenGraceMs: durationToMs(c.token_grace),
     allowedLatenessMs: durationToMs(c.allowed_lateness),
     tokenFactWaitMs: durationToMs(c.token_fact_wait),
+    duplicateWindowMs: durationToMs(c.duplicate_window),
   };
 }
 
