@@ -296,7 +296,11 @@ export class KafkaCollector {
     const { batch, isRunning, isStale } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const shard = await this.shardFor(batch.partition);
-    await this.exclusive(shard, () => this.processBatch(shard, payload));
+    await this.exclusive(shard, async () => {
+      // Dropped while this batch waited (a failed timer checkpoint reloaded it): the seek re-fetches these messages.
+      if (this.shards.get(batch.partition) !== shard) return;
+      await this.processBatch(shard, payload);
+    });
   }
 
   private async processBatch(shard: PartitionShard, { batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
@@ -420,6 +424,9 @@ export class KafkaCollector {
 
   /** Saves the partition's engine snapshot with its next offset (and its progress), then commits that offset for the group. */
   private async saveCheckpoint(shard: PartitionShard): Promise<void> {
+    // What the pipeline held back (events, later alert versions) is written and published before the state that
+    // reflects it is saved.
+    await this.sendAlerts(await shard.pipeline.flushPending());
     const snapshot = await shard.pipeline.checkpoint();
     const offset = shard.nextOffset.toString();
     const { groupId, topic } = this.opts;
@@ -490,9 +497,8 @@ export class KafkaCollector {
         if (Date.now() - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) return;
         await this.saveCheckpoint(shard);
       }).catch((err: unknown) => {
-        // Held events may be lost with the failed write: re-read the partition from its last checkpoint.
-        if (shard.pipeline.isBroken && this.shards.get(shard.partition) === shard) void this.reload(shard, err);
-        else this.log.warn({ err, partition: shard.partition }, 'checkpoint of a quiet partition failed; retried on the next tick');
+        // Held events or alert versions may be lost with the failed write: re-read the partition from its last checkpoint.
+        if (this.shards.get(shard.partition) === shard) void this.reload(shard, err);
       });
     }
   }

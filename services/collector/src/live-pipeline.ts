@@ -18,10 +18,13 @@ export interface LivePipelineOptions {
   /** Items that were rejected before they reached the pipeline (validation errors). Awaited. */
   onRejected?: (item: RejectedItem) => void | Promise<void>;
   /**
-   * Store events in larger inserts instead of once per batch: they are held (at most this many) and written before
-   * any alert is upserted (an alert never cites an event that is not stored), at every {@link LivePipeline.checkpoint}
-   * (so before the source offset is committed), and when this many are held. For the Kafka collector, whose small
-   * paced batches would otherwise each pay a ClickHouse insert; not for HTTP ingest, which answers after storing.
+   * Store in larger writes instead of once per batch, for the Kafka collector, whose small paced batches would
+   * otherwise each pay ClickHouse round trips (not for HTTP ingest, which answers after storing). Events are held
+   * (at most this many) and written before any alert is upserted (an alert never cites an event that is not stored),
+   * at {@link LivePipeline.flushPending} / {@link LivePipeline.checkpoint} (so before the source offset is committed),
+   * and when this many are held. Alerts that open are upserted and handed on at once; later versions of an alert
+   * already handed on (its count grew, its window closed) wait for the next batch that opens one, or for
+   * {@link LivePipeline.flushPending}: the caller's checkpoint, every few seconds.
    */
   deferEventWrites?: number;
 }
@@ -61,6 +64,10 @@ export class LivePipeline {
   private readonly deferEventWrites: number;
   /** Events through the engine, not yet stored ({@link LivePipelineOptions.deferEventWrites}). */
   private pending: CanonicalEvent[] = [];
+  /** Later versions of alerts already handed on, not yet upserted (latest version per id). */
+  private pendingAlerts = new Map<string, Alert>();
+  /** Ids of open alerts this pipeline has handed on (their next versions may wait); forgotten once closed. */
+  private readonly handedOn = new Set<string>();
 
   constructor(opts: LivePipelineOptions) {
     this.engine = opts.engine;
@@ -106,7 +113,7 @@ export class LivePipeline {
       let alerts: Alert[];
       try {
         for (const v of valid) this.engine.process(v.event, v.timeMs);
-        alerts = [...this.engine.takeChanged(), ...this.engine.takeClosed()];
+        alerts = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed());
         if (this.pending.length >= this.deferEventWrites) await this.writePending();
         await this.emit(alerts);
       } catch (e) {
@@ -133,7 +140,7 @@ export class LivePipeline {
       try {
         if (tokenId === null) this.engine.recheckParked();
         else this.engine.tokenFactArrived(tokenId);
-        alerts = [...this.engine.takeChanged(), ...this.engine.takeClosed()];
+        alerts = this.takeAll(this.engine.takeChanged(), this.engine.takeClosed());
         await this.emit(alerts);
       } catch (e) {
         this.broken = e instanceof Error ? e : new Error(String(e));
@@ -146,8 +153,28 @@ export class LivePipeline {
   /** End of a finite stream (tests, one-shot loads): closes every open alert and upserts them. Not used by the long-running collector. */
   flush(): Promise<Alert[]> {
     return this.serial(async () => {
-      const alerts = [...this.engine.takeChanged(), ...this.engine.flush()];
+      const alerts = this.takeAll(this.engine.takeChanged(), this.engine.flush());
       await this.emit(alerts);
+      return alerts;
+    });
+  }
+
+  /**
+   * Writes what {@link LivePipelineOptions.deferEventWrites} held: events, then the alert versions that waited.
+   * Returns those alerts (already upserted and handed to `onAlerts`) for the caller to publish. Call before
+   * {@link checkpoint}: a checkpoint must only reflect what was published.
+   */
+  flushPending(): Promise<Alert[]> {
+    return this.serial(async () => {
+      if (this.broken) throw new PipelineBrokenError(this.broken);
+      const alerts = this.takePendingAlerts([]);
+      try {
+        await this.writePending();
+        await this.emit(alerts);
+      } catch (e) {
+        this.broken = e instanceof Error ? e : new Error(String(e));
+        throw e;
+      }
       return alerts;
     });
   }
@@ -179,6 +206,49 @@ export class LivePipeline {
 
   stats(): { accepted: number; rejected: number; alerts: number; batches: number } {
     return { ...this.totals };
+  }
+
+  /**
+   * In deferred mode: of a batch's changed and closed alerts, versions of alerts already handed on wait (unless the
+   * batch opened an alert, then everything goes now). Returns the alerts to upsert and hand on now.
+   */
+  private holdUpdates(changed: Alert[], closed: Alert[]): Alert[] {
+    if (this.deferEventWrites <= 0) return [...changed, ...closed];
+    let opened = false;
+    for (const a of [...changed, ...closed]) {
+      if (!this.handedOn.has(a.alert_id)) opened = true;
+      this.pendingAlerts.set(a.alert_id, a);
+    }
+    // Closed alerts never change again: no need to remember them once handed on.
+    const closedIds = closed.map((a) => a.alert_id);
+    return opened ? this.takePendingAlerts(closedIds) : this.forgetLater(closedIds);
+  }
+
+  private readonly closedWaiting = new Set<string>();
+
+  /** Everything goes now, waiting versions included (merged by id, so an older version never follows a newer one). */
+  private takeAll(changed: Alert[], closed: Alert[]): Alert[] {
+    if (this.deferEventWrites <= 0) return [...changed, ...closed];
+    for (const a of [...changed, ...closed]) this.pendingAlerts.set(a.alert_id, a);
+    return this.takePendingAlerts(closed.map((a) => a.alert_id));
+  }
+
+  private forgetLater(closedIds: string[]): Alert[] {
+    for (const id of closedIds) this.closedWaiting.add(id);
+    return [];
+  }
+
+  /** Every waiting alert version, in the order they were held; marks them handed on (closed ones forgotten). */
+  private takePendingAlerts(closedIds: string[]): Alert[] {
+    for (const id of closedIds) this.closedWaiting.add(id);
+    const alerts = [...this.pendingAlerts.values()];
+    this.pendingAlerts = new Map();
+    for (const a of alerts) {
+      if (this.closedWaiting.has(a.alert_id)) this.handedOn.delete(a.alert_id);
+      else this.handedOn.add(a.alert_id);
+    }
+    this.closedWaiting.clear();
+    return alerts;
   }
 
   /** Stores the held events. A failure breaks the pipeline: they are in the engine, so only a restore re-reads them. */
