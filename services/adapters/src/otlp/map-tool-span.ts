@@ -191,27 +191,17 @@ function readFields(c: CompiledOptions, scopes: AttributeScopes, used: Resolved[
   const out: ExtraFields = {};
   const f = c.fields;
   const ignored: string[] = [];
-  const task = fieldValue(f.task_id, scopes, used, idValue, agentId);
-  if (task === WRONG) ignored.push('task_id');
-  else out.task_id = task;
-  const ip = fieldValue(f.source_ip, scopes, used, sourceIpValue, agentId);
-  if (ip === WRONG) ignored.push('source_ip');
-  else out.source_ip = ip;
-  const chain = fieldValue(f.delegation_chain, scopes, used, delegationChainValue, agentId);
-  if (chain === WRONG) ignored.push('delegation_chain');
-  else out.delegation_chain = chain;
-  const bytesIn = fieldValue(f.bytes_in, scopes, used, countValue, agentId);
-  if (bytesIn === WRONG) ignored.push('bytes_in');
-  else out.bytes_in = bytesIn;
-  const bytesOut = fieldValue(f.bytes_out, scopes, used, countValue, agentId);
-  if (bytesOut === WRONG) ignored.push('bytes_out');
-  else out.bytes_out = bytesOut;
-  const records = fieldValue(f.records, scopes, used, countValue, agentId);
-  if (records === WRONG) ignored.push('records');
-  else out.records = records;
-  const trust = fieldValue(f.context_trust, scopes, used, contextTrustValue, agentId);
-  if (trust === WRONG) ignored.push('context_trust');
-  else out.context_trust = trust;
+  const put = <K extends keyof ExtraFields>(key: K, value: ExtraFields[K] | typeof WRONG): void => {
+    if (value === WRONG) ignored.push(key);
+    else out[key] = value;
+  };
+  put('task_id', fieldValue(f.task_id, scopes, used, idValue, agentId));
+  put('source_ip', fieldValue(f.source_ip, scopes, used, sourceIpValue, agentId));
+  put('delegation_chain', fieldValue(f.delegation_chain, scopes, used, delegationChainValue, agentId));
+  put('bytes_in', fieldValue(f.bytes_in, scopes, used, countValue, agentId));
+  put('bytes_out', fieldValue(f.bytes_out, scopes, used, countValue, agentId));
+  put('records', fieldValue(f.records, scopes, used, countValue, agentId));
+  put('context_trust', fieldValue(f.context_trust, scopes, used, contextTrustValue, agentId));
   const by = fieldValue(f.approval_by, scopes, used, idValue, agentId);
   if (by === WRONG) ignored.push('approval_by');
   else if (by !== undefined) {
