@@ -72,6 +72,11 @@ export const AgentwatchConfig = z.strictObject({
   checkpoints_topic: z.string().min(1).default('agentwatch.checkpoints'),
   /** Kafka consumer group of the collector; collectors sharing it split the partitions. */
   consumer_group: z.string().min(1).default('agentwatch-collector'),
+  /**
+   * How often detection state is checkpointed (per Kafka partition, or for the in-process HTTP pipeline). A crash
+   * re-reads at most this much: from Kafka, or the events stored since (in-process).
+   */
+  checkpoint_interval: Duration.default('5s'),
   /** How long the group waits for a silent collector before handing its partitions to the others. */
   kafka_session_timeout: Duration.default('30s'),
   clickhouse_url: z.url().optional(),

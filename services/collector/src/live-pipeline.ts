@@ -129,6 +129,26 @@ export class LivePipeline {
   }
 
   /**
+   * Runs events that are already stored through the engine again (after a restore: what came in after the
+   * checkpoint), upserting the alerts they open or grow; nothing is stored twice. Returns those alerts.
+   */
+  reprocess(items: ReadonlyArray<{ event: CanonicalEvent; timeMs: number }>): Promise<Alert[]> {
+    return this.serial(async () => {
+      if (this.broken) throw new PipelineBrokenError(this.broken);
+      let alerts: Alert[];
+      try {
+        for (const v of [...items].sort((a, b) => a.timeMs - b.timeMs)) this.engine.process(v.event, v.timeMs);
+        alerts = this.takeAll(this.engine.takeChanged(), this.engine.takeClosed());
+        await this.emit(alerts);
+      } catch (e) {
+        this.broken = e instanceof Error ? e : new Error(String(e));
+        throw e;
+      }
+      return alerts;
+    });
+  }
+
+  /**
    * A token's fact arrived from elsewhere (another partition or collector): the engine re-checks the uses it
    * parked for it (`null`: every parked use whose token is known by now), and the alerts that opened or grew are
    * upserted like a batch's. Returns those alerts.

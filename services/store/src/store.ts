@@ -91,6 +91,10 @@ export interface EventFilters {
   kind?: EventKind;
   since?: string | number | Date;
   until?: string | number | Date;
+  /** Only events stored at or after this time (ms; `ingested_at`): what came in after a checkpoint. */
+  ingestedSince?: number;
+  /** Keyset paging: events after this one in (time, event_id) order. */
+  after?: { time: string; event_id: string };
   /** 1..10000, default 1000. */
   limit?: number;
 }
@@ -520,6 +524,15 @@ export function createStore(config: StoreConfig): Store {
       if (filters.until !== undefined) {
         where.push(`time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
         params['until'] = toMs(filters.until);
+      }
+      if (filters.ingestedSince !== undefined) {
+        where.push(`ingested_at >= fromUnixTimestamp64Milli({ingested:Int64}, 'UTC')`);
+        params['ingested'] = filters.ingestedSince;
+      }
+      if (filters.after !== undefined) {
+        where.push(`(time, event_id) > (fromUnixTimestamp64Milli({afterTime:Int64}, 'UTC'), {afterId:String})`);
+        params['afterTime'] = toMs(filters.after.time);
+        params['afterId'] = filters.after.event_id;
       }
       params['lim'] = clampInt(filters.limit, 1000, 1, 10_000);
       const rows = await q<{ raw: string }>(

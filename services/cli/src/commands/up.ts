@@ -6,8 +6,8 @@ import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
 import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, type TokenLookup } from '@agentwatch/detections';
-import { type Alert, durationToMs, severityRank } from '@agentwatch/schemas';
-import { createStore, type RejectedRecord } from '@agentwatch/store';
+import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
+import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
@@ -30,6 +30,8 @@ export interface UpOptions {
 const COLOURS: Record<string, string> = { critical: '\x1b[35m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[37m' };
 const IN_PROCESS_GROUP = 'agentwatch-in-process';
 const IN_PROCESS_TOPIC = 'http';
+/** Key of the in-process checkpoint's one "offset": the store's ingestion time it reflects everything before. */
+const INGESTED_SINCE = 'ingested_since_ms';
 
 /**
  * `agentwatch up` (cli.md): the whole pipeline in one process. HTTP API on --listen; events in over
@@ -151,6 +153,7 @@ export async function up(opts: UpOptions): Promise<number> {
       checkpointsTopic: config.checkpoints_topic,
       groupId: config.consumer_group,
       tokenGraceMs: durationToMs(config.detection.token_grace),
+      checkpointIntervalMs: durationToMs(config.checkpoint_interval),
       // Half the time a late token fact is still matched with its uses, so cross-partition token rules hold.
       maxPartitionSkewMs: durationToMs(config.detection.token_fact_wait) / 2,
       consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
@@ -217,10 +220,15 @@ export async function up(opts: UpOptions): Promise<number> {
     }
   } else {
     const saved = await checkpoints.load(IN_PROCESS_GROUP, IN_PROCESS_TOPIC);
-    if (saved) {
-      await pipeline.restore(saved.snapshot);
-      log.info({ savedAt: saved }, 'engine restored from checkpoint');
-    }
+    if (saved) await pipeline.restore(saved.snapshot);
+    // Without a checkpoint (a crash before the first one) every stored event is read back.
+    const since = saved ? Number(saved.offsets[INGESTED_SINCE] ?? saved.createdAtMs) : 0;
+    const replayed = await replayStoredSince(pipeline, store, since);
+    if (saved || replayed > 0)
+      log.info(
+        { checkpoint: saved ? new Date(saved.createdAtMs).toISOString() : null, replayed },
+        'engine restored from its checkpoint and the events stored after it',
+      );
     ingest = async (items) => {
       const ids = items.map((i) => ('event' in i ? i.event.event_id : '')).join('\n');
       const r = await pipeline.ingest(items, { dedupToken: createHash('sha256').update(ids).digest('hex') });
@@ -229,7 +237,11 @@ export async function up(opts: UpOptions): Promise<number> {
   }
   const saveInProcessCheckpoint = async (): Promise<void> => {
     if (collector) return;
-    await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: {}, snapshot: await pipeline.checkpoint() });
+    // The HTTP source's "offset" is the store's ingestion time: taken before the snapshot, so every event stored from
+    // then on is re-read after a crash (one already in the snapshot is skipped by the engine as a duplicate).
+    const ingestedSince = Date.now();
+    const snapshot = await pipeline.checkpoint();
+    await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: { [INGESTED_SINCE]: String(ingestedSince) }, snapshot });
   };
 
   let bootstrapToken = config.bootstrap_token;
@@ -266,7 +278,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const demo = demoEvents ? streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log) : Promise.resolve();
   const checkpointTimer = setInterval(() => {
     saveInProcessCheckpoint().catch((err: unknown) => log.error({ err }, 'checkpoint failed'));
-  }, 10_000);
+  }, durationToMs(config.checkpoint_interval));
 
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
@@ -289,6 +301,24 @@ export async function up(opts: UpOptions): Promise<number> {
   await store.close();
   log.info('stopped');
   return 0;
+}
+
+/**
+ * In-process mode (HTTP, no Kafka) after a restart: the events stored after the checkpoint was taken went into the
+ * store before their request was answered, but the engine state that reflected them was lost. They are read back
+ * (time order) and run through the engine again, without storing them a second time. Returns how many.
+ */
+async function replayStoredSince(pipeline: LivePipeline, store: Store, ingestedSince: number): Promise<number> {
+  let after: { time: string; event_id: string } | undefined;
+  let n = 0;
+  for (;;) {
+    const events = await store.queryEvents({ ingestedSince, limit: 10_000, ...(after ? { after } : {}) });
+    if (events.length === 0) return n;
+    await pipeline.reprocess(events.map((event) => ({ event, timeMs: Date.parse(event.time) })));
+    n += events.length;
+    const last = events[events.length - 1] as CanonicalEvent;
+    after = { time: last.time, event_id: last.event_id };
+  }
 }
 
 /** Feeds the simulated fleet's events to ingest in batches, paced so the whole recording takes `seconds`. */
