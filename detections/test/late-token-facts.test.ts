@@ -75,6 +75,57 @@ describe('late token facts', () => {
     expect(b.flush().filter((x) => x.rule_id === 'credential.token_used_by_other_agent')).toEqual([]);
   });
 
+  it('a revocation read after another agent used the token re-checks only the revocation rule on that use', () => {
+    const [revoked] = materialise([{ at: '+1m30s', event_id: 'revoke-1', kind: 'token_revoked', agent_id: INVOICE, token_id: 'tok-1' }]) as [CanonicalEvent];
+    const key = (a: { rule_id: string; alert_id: string; count: number; first_seen: string }) => `${a.rule_id} ${a.alert_id} ${a.count} ${a.first_seen}`;
+    const credential = (alerts: ReturnType<DetectionEngine['flush']>) =>
+      alerts
+        .filter((a) => a.rule_id.startsWith('credential.'))
+        .map(key)
+        .sort();
+    // In order, one engine: issued, revoked, then the payments bot presents it.
+    const one = new DetectionEngine({ registry, rules: BUILTIN_RULES });
+    for (const e of [issued, revoked, { ...stolenUse, event_id: 'use-after' }]) one.process(e);
+    const expected = credential(one.flush());
+    expect(expected.some((k) => k.startsWith('credential.token_used_after_revocation'))).toBe(true);
+
+    // Scale-out: the issuance is known from the shared view when the payments partition reads the use; the
+    // revocation (owner's partition) is read after it.
+    const shared = new TokenTable(86_400_000);
+    const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: shared });
+    shared.issue('tok-1', {
+      agentId: INVOICE,
+      issuer: 'https://idp.corp.example',
+      scopes: ['erp.read'],
+      issuedMs: Date.parse(issued.time),
+      expiresMs: Date.parse('2026-11-02T00:10:00.000Z'),
+      revokedMs: null,
+      parentTokenId: null,
+      eventId: issued.event_id,
+    });
+    engine.process({ ...stolenUse, event_id: 'use-after' });
+    expect(engine.getStats().watchedUses).toBe(1);
+    const after = JSON.parse(JSON.stringify(engine.snapshot()));
+    shared.revoke('tok-1', Date.parse(revoked.time));
+    engine.tokenFactArrived('tok-1');
+    expect(engine.getStats().watchedUses).toBe(0);
+    expect(credential(engine.flush())).toEqual(expected);
+
+    // The same from a restored snapshot (the watch survives a checkpoint), and nothing for a revocation after the use.
+    const restored = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: shared });
+    restored.restore(after);
+    expect(restored.getStats().watchedUses).toBe(1);
+    restored.tokenFactArrived('tok-1');
+    expect(credential(restored.flush())).toEqual(expected);
+    const later = new TokenTable(86_400_000);
+    later.issue('tok-1', { ...(shared.get('tok-1') as NonNullable<ReturnType<TokenTable['get']>>), revokedMs: null });
+    const e3 = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: later });
+    e3.process({ ...stolenUse, event_id: 'use-before' });
+    later.revoke('tok-1', Date.parse(stolenUse.time) + 60_000);
+    e3.tokenFactArrived('tok-1');
+    expect(e3.flush().filter((a) => a.rule_id === 'credential.token_used_after_revocation')).toEqual([]);
+  });
+
   it('a use of a token that is never issued parks and re-checks nothing else (no double counting)', () => {
     const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES });
     const [u1, u2] = materialise([

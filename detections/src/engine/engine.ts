@@ -2,6 +2,7 @@ import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import { alertId } from './alert-id.ts';
+import { type HeldUse, HeldUses } from './held-uses.ts';
 import { type TokenFact, type TokenLookup, TokenTable } from './token-table.ts';
 import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
 
@@ -13,10 +14,7 @@ const AGENT_IDLE_MS = 30 * 86_400_000;
 export const MAX_PARKED_USES = 20_000;
 
 /** An event that referred to a token nobody had reported yet, kept for {@link EngineOptions} `token_fact_wait`. */
-interface ParkedUse {
-  event: CanonicalEvent;
-  nowMs: number;
-}
+type ParkedUse = HeldUse;
 
 interface AgentState {
   baseline: AgentBaseline;
@@ -65,6 +63,8 @@ export interface EngineSnapshot {
   open: Array<[string, { alert: Alert; windowEndMs: number; firstSeenMs: number }]>;
   /** Uses of tokens not known yet, by token id (absent in snapshots from before late token facts). */
   parked?: Array<[string, ParkedUse[]]>;
+  /** Uses of known tokens by agents other than the owner, watched for a late revocation (absent in older snapshots). */
+  watched?: Array<[string, HeldUse[]]>;
   stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number>; parkedExpired?: number; duplicates?: number };
 }
 
@@ -91,6 +91,8 @@ export interface EngineStats {
   openAlerts: number;
   /** Token uses waiting for their token's fact. */
   parkedUses: number;
+  /** Uses of other agents' tokens (known from the shared view) kept in case their revocation is read late. */
+  watchedUses: number;
   /** Parked uses whose token never showed up within `token_fact_wait` (or beyond {@link MAX_PARKED_USES}). */
   parkedExpired: number;
   /** Events skipped as duplicates of an event_id the agent had within `duplicate_window`. */
@@ -116,11 +118,16 @@ export class DetectionEngine {
   private readonly tokenLookup: TokenLookup;
   /** Kinds some tokenDependent rule looks at: only their events are parked. */
   private readonly parkKinds = new Set<EventKind>();
-  private readonly parked = new Map<string, ParkedUse[]>();
-  /** Parked uses in arrival order (token id + time), so expiry pops from the front instead of scanning. */
-  private parkedQueue: Array<{ tokenId: string; use: ParkedUse }> = [];
-  private parkedHead = 0;
-  private parkedCount = 0;
+  /** Uses of tokens not known yet, until the fact arrives or `token_fact_wait` passes. */
+  private readonly parked = new HeldUses(MAX_PARKED_USES);
+  /**
+   * Uses of tokens known only from the shared view (issued on another partition) by an agent other than the owner,
+   * not revoked when used: the revocation is read on the owner's partition, possibly later, so they are re-checked
+   * by the rules that look at revocations when it arrives (within `token_fact_wait`).
+   */
+  private readonly watched = new HeldUses(MAX_PARKED_USES);
+  /** Kinds some recheckOnRevocation rule looks at: only their events are watched. */
+  private readonly watchKinds = new Set<EventKind>();
   private readonly agents = new Map<string, AgentState>();
   private readonly open = new Map<string, OpenAlert>();
   private readonly closed: Alert[] = [];
@@ -166,6 +173,7 @@ export class DetectionEngine {
       for (const kind of rule.kinds) {
         this.rulesByKind[kind].push(active);
         if (rule.tokenDependent) this.parkKinds.add(kind);
+        if (rule.recheckOnRevocation) this.watchKinds.add(kind);
       }
     }
   }
@@ -204,10 +212,14 @@ export class DetectionEngine {
       agentState.rulesFor = this.rulesApplyingTo(agent);
       agentState.rulesForVersion = this.registry.version;
     }
-    this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, false);
+    this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, 'all');
     if (this.parkKinds.has(event.kind)) {
       const ref = tokenReference(event);
-      if (ref !== undefined && this.tokenLookup.get(ref) === undefined) this.park(ref, event, nowMs);
+      if (ref !== undefined) {
+        const fact = this.tokenLookup.get(ref);
+        if (fact === undefined) this.park(ref, event, nowMs);
+        else this.watchIfForeign(ref, fact, { event, nowMs });
+      }
     }
     this.updateTokens(event, nowMs);
     observe(agentState.baseline, event, nowMs);
@@ -234,12 +246,13 @@ export class DetectionEngine {
     recent.queue.push([eventId, nowMs]);
   }
 
-  /** Evaluates `rules` for one event of the agent in `ctx` (filled by the caller); `onlyTokenRules` for late token facts. */
-  private runRules(rules: readonly ActiveRule[], agentState: AgentState, event: CanonicalEvent, nowMs: number, onlyTokenRules: boolean): void {
+  /** Evaluates `rules` for one event of the agent in `ctx` (filled by the caller); a subset for late token facts. */
+  private runRules(rules: readonly ActiveRule[], agentState: AgentState, event: CanonicalEvent, nowMs: number, which: 'all' | 'token' | 'revocation'): void {
     const ctx = this.ctx;
     for (let i = 0; i < rules.length; i++) {
       const { rule, shared, index } = rules[i] as ActiveRule;
-      if (onlyTokenRules && !rule.tokenDependent) continue;
+      if (which === 'token' && !rule.tokenDependent) continue;
+      if (which === 'revocation' && !rule.recheckOnRevocation) continue;
       let slice = agentState.slices[index];
       if (slice === undefined && rule.initState) {
         slice = rule.initState();
@@ -263,46 +276,17 @@ export class DetectionEngine {
 
   /** Keeps a use of an unknown token until its fact arrives ({@link tokenFactArrived}) or `token_fact_wait` passes. */
   private park(tokenId: string, event: CanonicalEvent, nowMs: number): void {
-    const use: ParkedUse = { event, nowMs };
-    const list = this.parked.get(tokenId);
-    if (list) list.push(use);
-    else this.parked.set(tokenId, [use]);
-    this.parkedQueue.push({ tokenId, use });
-    this.parkedCount++;
-    if (this.parkedCount > MAX_PARKED_USES) this.expireParked(Number.POSITIVE_INFINITY, this.parkedCount - MAX_PARKED_USES);
-  }
-
-  /** Lets go of parked uses older than `beforeMs` (at most `limit`, oldest first): their token was never reported in time. */
-  private expireParked(beforeMs: number, limit = Number.POSITIVE_INFINITY): void {
-    const q = this.parkedQueue;
-    let dropped = 0;
-    while (this.parkedHead < q.length && dropped < limit) {
-      const head = q[this.parkedHead] as { tokenId: string; use: ParkedUse };
-      if (head.use.nowMs >= beforeMs) break;
-      this.parkedHead++;
-      const list = this.parked.get(head.tokenId);
-      const at = list ? list.indexOf(head.use) : -1;
-      if (!list || at < 0) continue; // already resolved
-      list.splice(at, 1);
-      if (list.length === 0) this.parked.delete(head.tokenId);
-      this.parkedCount--;
-      this.stats.parkedExpired++;
-      dropped++;
-    }
-    if (this.parkedHead > 4096 && this.parkedHead * 2 > q.length) {
-      this.parkedQueue = q.slice(this.parkedHead);
-      this.parkedHead = 0;
-    }
+    this.stats.parkedExpired += this.parked.add(tokenId, { event, nowMs });
   }
 
   /** Re-checks every parked use whose token is known by now (after a restore, facts may have arrived meanwhile). */
   recheckParked(): void {
-    for (const tokenId of [...this.parked.keys()]) this.tokenFactArrived(tokenId);
+    for (const tokenId of [...this.parked.tokenIds(), ...this.watched.tokenIds()]) this.tokenFactArrived(tokenId);
   }
 
-  /** Whether uses of this token are parked, waiting for its fact. */
+  /** Whether uses of this token are parked (waiting for its fact) or watched (for its revocation). */
   waitsForToken(tokenId: string): boolean {
-    return this.parked.has(tokenId);
+    return this.parked.has(tokenId) || this.watched.has(tokenId);
   }
 
   /**
@@ -311,25 +295,41 @@ export class DetectionEngine {
    * event time, so the alerts are the ones an in-order stream would have raised.
    */
   tokenFactArrived(tokenId: string): void {
-    const uses = this.parked.get(tokenId);
-    if (!uses || this.tokenLookup.get(tokenId) === undefined) return;
-    this.parked.delete(tokenId);
-    this.parkedCount -= uses.length;
-    const ctx = this.ctx;
-    for (const { event, nowMs } of uses) {
-      const agentState = this.agents.get(event.agent_id);
-      if (!agentState) continue;
-      const agent = this.registry.agent(event.agent_id);
-      ctx.registry = this.registry;
-      ctx.agent = agent;
-      ctx.nowMs = nowMs;
-      ctx.baseline = agentState.baseline;
-      if (agentState.rulesFor === null || agentState.rulesForVersion !== this.registry.version) {
-        agentState.rulesFor = this.rulesApplyingTo(agent);
-        agentState.rulesForVersion = this.registry.version;
-      }
-      this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, true);
+    const fact = this.tokenLookup.get(tokenId);
+    if (fact === undefined) return;
+    // Watched uses whose token turns out revoked before them: only the revocation rules run again (the others saw
+    // the token already and must not count those uses twice).
+    if (fact.revokedMs !== null && this.watched.has(tokenId)) {
+      for (const use of this.watched.take(tokenId) ?? []) this.recheck(use, 'revocation');
     }
+    for (const use of this.parked.take(tokenId) ?? []) {
+      this.recheck(use, 'token');
+      this.watchIfForeign(tokenId, fact, use);
+    }
+  }
+
+  /** Watches a use of another agent's token known only from the shared view, unrevoked so far (see {@link watched}). */
+  private watchIfForeign(tokenId: string, fact: TokenFact, use: HeldUse): void {
+    if (!this.watchKinds.has(use.event.kind) || fact.revokedMs !== null || fact.agentId === use.event.agent_id) return;
+    if (this.tokens.get(tokenId) !== undefined) return; // issued on this partition: its revocation is read in order
+    this.watched.add(tokenId, use);
+  }
+
+  /** Runs the token-dependent (or only the revocation) rules again on a held use, at its own event time. */
+  private recheck({ event, nowMs }: HeldUse, which: 'token' | 'revocation'): void {
+    const ctx = this.ctx;
+    const agentState = this.agents.get(event.agent_id);
+    if (!agentState) return;
+    const agent = this.registry.agent(event.agent_id);
+    ctx.registry = this.registry;
+    ctx.agent = agent;
+    ctx.nowMs = nowMs;
+    ctx.baseline = agentState.baseline;
+    if (agentState.rulesFor === null || agentState.rulesForVersion !== this.registry.version) {
+      agentState.rulesFor = this.rulesApplyingTo(agent);
+      agentState.rulesForVersion = this.registry.version;
+    }
+    this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, which);
   }
 
   /** Alerts whose dedup window closed (by event time) since the last call, in closing order. */
@@ -385,7 +385,8 @@ export class DetectionEngine {
       shared,
       tokens: this.tokens.snapshot(),
       open: [...this.open.entries()],
-      parked: [...this.parked.entries()],
+      parked: this.parked.entries(),
+      watched: this.watched.entries(),
       stats: this.stats,
     });
   }
@@ -419,16 +420,8 @@ export class DetectionEngine {
     this.tokens.restore(s.tokens);
     this.open.clear();
     for (const [k, o] of s.open) this.open.set(k, o);
-    this.parked.clear();
-    this.parkedQueue = [];
-    this.parkedHead = 0;
-    this.parkedCount = 0;
-    for (const [tokenId, uses] of s.parked ?? []) {
-      this.parked.set(tokenId, uses);
-      this.parkedCount += uses.length;
-      for (const use of uses) this.parkedQueue.push({ tokenId, use });
-    }
-    this.parkedQueue.sort((a, b) => a.use.nowMs - b.use.nowMs);
+    this.parked.load(s.parked ?? []);
+    this.watched.load(s.watched ?? []);
     Object.assign(this.stats, s.stats);
     this.stats.parkedExpired ??= 0;
     this.stats.duplicates ??= 0;
@@ -441,7 +434,8 @@ export class DetectionEngine {
       agents: this.agents.size,
       tokens: this.tokens.size,
       openAlerts: this.open.size,
-      parkedUses: this.parkedCount,
+      parkedUses: this.parked.size,
+      watchedUses: this.watched.size,
     };
   }
 
@@ -520,7 +514,8 @@ export class DetectionEngine {
     this.nextCloseCheckMs = Math.floor(now / 60_000) * 60_000 + 60_000;
     this.closeUntil(now);
     this.tokens.sweep(now);
-    this.expireParked(now - this.limits.tokenFactWaitMs);
+    this.stats.parkedExpired += this.parked.expire(now - this.limits.tokenFactWaitMs);
+    this.watched.expire(now - this.limits.tokenFactWaitMs);
     if (now >= this.nextAgentSweepMs) {
       this.nextAgentSweepMs = now + 3_600_000;
       for (const [id, s] of this.agents) if (now - s.baseline.lastSeenMs > AGENT_IDLE_MS) this.agents.delete(id);

@@ -30,6 +30,12 @@ export interface RuleMeta {
    * slower), so the alert does not depend on which stream was read first.
    */
   readonly tokenDependent?: boolean;
+  /**
+   * The finding also depends on the token's revocation. In scale-out the revocation of a token issued on another
+   * partition can be read after a use of it by another agent; the engine then runs this rule (only) on that use
+   * again, at its own time.
+   */
+  readonly recheckOnRevocation?: boolean;
 }
 
 /** The words and context of an alert: what happened and against what. */

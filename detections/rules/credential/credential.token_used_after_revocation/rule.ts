@@ -14,6 +14,7 @@ export default defineRule({
   kinds: ['tool_call', 'policy_decision'],
   dedupWindowMs: 3_600_000,
   tokenDependent: true,
+  recheckOnRevocation: true,
   falsePositives: ['Calls in flight at the moment of revocation (a use in the same second as the revocation is tolerated)'],
   knownGaps: ['Revocations of tokens never seen issued are not tracked'],
   evaluate(event, ctx) {
