@@ -75,6 +75,19 @@ describe('late token facts', () => {
     expect(b.flush().filter((x) => x.rule_id === 'credential.token_used_by_other_agent')).toEqual([]);
   });
 
+  it("held uses wait for the fact horizon (the slowest partition), not only for this engine's own time", () => {
+    const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES, config: { token_fact_wait: '10m' } });
+    // The partition that will deliver the issuance is still 5 minutes behind the use.
+    engine.setFactHorizon(Date.parse(stolenUse.time) - 5 * 60_000);
+    engine.process(stolenUse);
+    const [later] = materialise([{ at: '+2h', event_id: 'later-1', kind: 'tool_call', agent_id: INVOICE, tool: 'erp.invoice.read', outcome: 'success' }]);
+    engine.process(later as CanonicalEvent);
+    // Own time is two hours on, but the horizon is not: the use is still held, and the late issuance resolves it.
+    expect(engine.getStats()).toMatchObject({ parkedUses: 1, parkedExpired: 0 });
+    engine.process(issued);
+    expect(engine.flush().filter((a) => a.rule_id === 'credential.token_used_by_other_agent')).toHaveLength(1);
+  });
+
   it('a revocation read after another agent used the token re-checks only the revocation rule on that use', () => {
     const [revoked] = materialise([{ at: '+1m30s', event_id: 'revoke-1', kind: 'token_revoked', agent_id: INVOICE, token_id: 'tok-1' }]) as [CanonicalEvent];
     const key = (a: { rule_id: string; alert_id: string; count: number; first_seen: string }) => `${a.rule_id} ${a.alert_id} ${a.count} ${a.first_seen}`;

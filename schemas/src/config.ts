@@ -77,6 +77,11 @@ export const AgentwatchConfig = z.strictObject({
    * re-reads at most this much: from Kafka, or the events stored since (in-process).
    */
   checkpoint_interval: Duration.default('5s'),
+  /**
+   * Partitions of the events topic (across the group) are read within this much event time of the slowest one
+   * that has a backlog. Larger: bigger batches when catching up; engines hold more token uses meanwhile.
+   */
+  partition_skew: Duration.default('6h'),
   /** How long the group waits for a silent collector before handing its partitions to the others. */
   kafka_session_timeout: Duration.default('30s'),
   clickhouse_url: z.url().optional(),

@@ -136,6 +136,8 @@ export class DetectionEngine {
   private readonly onRuleError: EngineOptions['onRuleError'];
   private readonly ctx: Mutable<RuleContext<unknown>>;
   private watermarkMs = Number.NEGATIVE_INFINITY;
+  /** See {@link setFactHorizon}. */
+  private factHorizonMs = Number.POSITIVE_INFINITY;
   private nextCloseCheckMs = Number.NEGATIVE_INFINITY;
   private nextAgentSweepMs = Number.NEGATIVE_INFINITY;
   private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number>, parkedExpired: 0, duplicates: 0 };
@@ -282,6 +284,16 @@ export class DetectionEngine {
   /** Re-checks every parked use whose token is known by now (after a restore, facts may have arrived meanwhile). */
   recheckParked(): void {
     for (const tokenId of [...this.parked.tokenIds(), ...this.watched.tokenIds()]) this.tokenFactArrived(tokenId);
+  }
+
+  /**
+   * Event time up to which every stream that can still deliver token facts has been read (live scale-out: the
+   * slowest partition of the group that has a backlog; +Infinity when none has). Held uses expire only once this,
+   * as well as the engine's own time, is `token_fact_wait` past them, so a partition may run ahead of a slow one
+   * by more than `token_fact_wait` without losing late facts. A runtime input, not part of snapshots.
+   */
+  setFactHorizon(ms: number): void {
+    this.factHorizonMs = ms;
   }
 
   /** Whether uses of this token are parked (waiting for its fact) or watched (for its revocation). */
@@ -514,8 +526,9 @@ export class DetectionEngine {
     this.nextCloseCheckMs = Math.floor(now / 60_000) * 60_000 + 60_000;
     this.closeUntil(now);
     this.tokens.sweep(now);
-    this.stats.parkedExpired += this.parked.expire(now - this.limits.tokenFactWaitMs);
-    this.watched.expire(now - this.limits.tokenFactWaitMs);
+    const factNow = Math.min(now, this.factHorizonMs);
+    this.stats.parkedExpired += this.parked.expire(factNow - this.limits.tokenFactWaitMs);
+    this.watched.expire(factNow - this.limits.tokenFactWaitMs);
     if (now >= this.nextAgentSweepMs) {
       this.nextAgentSweepMs = now + 3_600_000;
       for (const [id, s] of this.agents) if (now - s.baseline.lastSeenMs > AGENT_IDLE_MS) this.agents.delete(id);

@@ -52,6 +52,7 @@ export function loadConfig(opts: {
     if (value) fromEnv[key] = value;
   }
   if (env['AGENTWATCH_GROUP_ID']) fromEnv['consumer_group'] = env['AGENTWATCH_GROUP_ID'];
+  if (env['AGENTWATCH_PARTITION_SKEW']) fromEnv['partition_skew'] = env['AGENTWATCH_PARTITION_SKEW'];
   if (env['AGENTWATCH_CHECKPOINT_INTERVAL']) fromEnv['checkpoint_interval'] = env['AGENTWATCH_CHECKPOINT_INTERVAL'];
   if (env['AGENTWATCH_KAFKA_SESSION_TIMEOUT']) fromEnv['kafka_session_timeout'] = env['AGENTWATCH_KAFKA_SESSION_TIMEOUT'];
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];

@@ -40,8 +40,8 @@ export interface KafkaCollectorOptions {
   checkpointIntervalMs?: number;
   /**
    * Partitions, across the whole group, are kept within this much event time of the slowest one with a backlog
-   * (default 30 min). Must stay below the engines' `token_fact_wait` (default 1 h): that is how late a token fact
-   * from another partition may come and still be matched with its uses.
+   * (default 6 h). Engines hold token uses until that slowest partition is `token_fact_wait` past them (the fact
+   * horizon), so late facts are matched whatever the allowance; it bounds how much they hold (and checkpoint).
    */
   maxPartitionSkewMs?: number;
   /** Partitions processed at the same time (default 1; each has its own engine, batches of one partition stay in order). */
@@ -150,7 +150,7 @@ export class KafkaCollector {
     // A dead collector's last reports must hold the group back until the group notices (session timeout) and its
     // partitions' new owner reports them.
     this.progressStaleMs = 2 * (opts.consumerConfig?.sessionTimeout ?? 30_000) + 30_000;
-    this.pacer = new PartitionPacer({ maxSkewMs: opts.maxPartitionSkewMs ?? 30 * 60_000, staleMs: this.progressStaleMs });
+    this.pacer = new PartitionPacer({ maxSkewMs: opts.maxPartitionSkewMs ?? 6 * 3_600_000, staleMs: this.progressStaleMs });
     this.ownCheckpointStore = opts.checkpoints
       ? null
       : new KafkaCheckpointStore({ kafka: opts.kafka, logger: this.log, ...(opts.checkpointsTopic ? { topic: opts.checkpointsTopic } : {}) });
@@ -356,6 +356,8 @@ export class KafkaCollector {
     // A failure up to the engine step (e.g. the store is down) leaves the engine untouched: kafkajs redelivers.
     let result: Awaited<ReturnType<LivePipeline['ingest']>>;
     const tIngest = performance.now();
+    // Held token uses wait for facts until the slowest partition with a backlog passed them (not just this one).
+    shard.pipeline.engine.setFactHorizon(this.pacer.groupFloor(Date.now()));
     try {
       result = await shard.pipeline.ingest(items, { dedupToken });
     } catch (e) {

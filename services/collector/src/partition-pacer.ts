@@ -96,6 +96,11 @@ export class PartitionPacer {
     return { resume };
   }
 
+  /** Event time of the slowest partition of the group that still has a backlog (+Infinity: none): the fact horizon. */
+  groupFloor(nowMs: number): number {
+    return this.floor(-1, nowMs);
+  }
+
   paused(): number[] {
     return [...this.own].filter(([, s]) => s.paused).map(([p]) => p);
   }

@@ -154,8 +154,7 @@ export async function up(opts: UpOptions): Promise<number> {
       groupId: config.consumer_group,
       tokenGraceMs: durationToMs(config.detection.token_grace),
       checkpointIntervalMs: durationToMs(config.checkpoint_interval),
-      // Half the time a late token fact is still matched with its uses, so cross-partition token rules hold.
-      maxPartitionSkewMs: durationToMs(config.detection.token_fact_wait) / 2,
+      maxPartitionSkewMs: durationToMs(config.partition_skew),
       consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
       // kafkajs gave up reconnecting: exit so a supervisor restarts from the checkpoints.
       onFatal: (err) => {
