@@ -63,6 +63,7 @@ export interface CollectorStats {
   messages: number;
   accepted: number;
   dlq: number;
+  /** Alert versions published to the alerts topic. */
   alerts: number;
   checkpoints: number;
   /** Messages at or before a restored checkpoint's offset, already reflected in its state. */
@@ -134,6 +135,7 @@ export class KafkaCollector {
   private readonly reported = new Map<number, { timeMs: number; backlog: boolean; atMs: number }>();
   private progressTimer: NodeJS.Timeout | null = null;
   private readonly progressStaleMs: number;
+  private readonly progressIntervalMs: number;
 
   constructor(opts: KafkaCollectorOptions) {
     this.opts = {
@@ -150,7 +152,13 @@ export class KafkaCollector {
     // A dead collector's last reports must hold the group back until the group notices (session timeout) and its
     // partitions' new owner reports them.
     this.progressStaleMs = 2 * (opts.consumerConfig?.sessionTimeout ?? 30_000) + 30_000;
-    this.pacer = new PartitionPacer({ maxSkewMs: opts.maxPartitionSkewMs ?? 6 * 3_600_000, staleMs: this.progressStaleMs });
+    this.progressIntervalMs = opts.progressIntervalMs ?? 500;
+    this.pacer = new PartitionPacer({
+      maxSkewMs: opts.maxPartitionSkewMs ?? 6 * 3_600_000,
+      staleMs: this.progressStaleMs,
+      // Positions are re-reported every 2 intervals (heartbeat); silence for 10 means the owner may be gone.
+      silentMs: 10 * this.progressIntervalMs,
+    });
     this.ownCheckpointStore = opts.checkpoints
       ? null
       : new KafkaCheckpointStore({ kafka: opts.kafka, logger: this.log, ...(opts.checkpointsTopic ? { topic: opts.checkpointsTopic } : {}) });
@@ -226,7 +234,7 @@ export class KafkaCollector {
     this.progressTimer = setInterval(() => {
       this.reportProgress();
       this.checkpointQuiet();
-    }, this.opts.progressIntervalMs ?? 500);
+    }, this.progressIntervalMs);
     this.log.info({ groupId, topic }, 'collector started');
   }
 
@@ -359,7 +367,9 @@ export class KafkaCollector {
     // Held token uses wait for facts until the slowest partition with a backlog passed them (not just this one).
     shard.pipeline.engine.setFactHorizon(this.pacer.groupFloor(Date.now()));
     try {
-      result = await shard.pipeline.ingest(items, { dedupToken });
+      // Catching up on a backlog: even new alerts wait for the checkpoint (fewer, larger writes); live: at once.
+      const backlog = BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
+      result = await shard.pipeline.ingest(items, { dedupToken, holdAll: backlog });
     } catch (e) {
       if (shard.pipeline.isBroken) await this.reload(shard, e);
       throw e;
@@ -407,7 +417,6 @@ export class KafkaCollector {
 
     this.counters.batches++;
     this.counters.dlq += dlq.length;
-    this.counters.alerts += result.alerts.length;
     const ms = performance.now() - started;
     this.counters.busyMs += ms;
     this.log.debug(
@@ -529,7 +538,8 @@ export class KafkaCollector {
     const nowMs = Date.now();
     const last = this.reported.get(partition);
     const changed = !last || last.timeMs !== position.timeMs || last.backlog !== position.backlog;
-    if (!changed && !(position.backlog && nowMs - last.atMs > this.progressStaleMs / 3)) return;
+    // Unchanged positions are re-reported as a heartbeat: other collectors treat a silent partition as orphaned.
+    if (!changed && nowMs - last.atMs < 2 * this.progressIntervalMs) return;
     this.reported.set(partition, { ...position, atMs: nowMs });
     this.checkpoints
       .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
@@ -557,6 +567,8 @@ export class KafkaCollector {
 
   private async sendAlerts(alerts: readonly Alert[]): Promise<void> {
     if (alerts.length === 0) return;
+    // Every alert version published (from a batch, a checkpoint's held versions, or a late token fact).
+    this.counters.alerts += alerts.length;
     const messages: Message[] = alerts.map((a) => ({ key: a.alert_id, value: JSON.stringify(a) }));
     await this.requireProducer().send({ topic: this.opts.alertsTopic, acks: -1, messages });
   }

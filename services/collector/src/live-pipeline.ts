@@ -85,7 +85,11 @@ export class LivePipeline {
     return next;
   }
 
-  ingest(items: readonly SourceItem[], meta: { dedupToken: string }): Promise<IngestResult> {
+  /**
+   * `meta.holdAll` (deferred mode): hold even alerts that open, until {@link flushPending}, e.g. while catching up
+   * on a backlog, where the data is old anyway and fewer, larger writes matter more than seconds of latency.
+   */
+  ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean }): Promise<IngestResult> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
       const valid: Array<{ event: CanonicalEvent; timeMs: number }> = [];
@@ -113,7 +117,7 @@ export class LivePipeline {
       let alerts: Alert[];
       try {
         for (const v of valid) this.engine.process(v.event, v.timeMs);
-        alerts = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed());
+        alerts = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed(), meta.holdAll === true);
         if (this.pending.length >= this.deferEventWrites) await this.writePending();
         await this.emit(alerts);
       } catch (e) {
@@ -232,7 +236,7 @@ export class LivePipeline {
    * In deferred mode: of a batch's changed and closed alerts, versions of alerts already handed on wait (unless the
    * batch opened an alert, then everything goes now). Returns the alerts to upsert and hand on now.
    */
-  private holdUpdates(changed: Alert[], closed: Alert[]): Alert[] {
+  private holdUpdates(changed: Alert[], closed: Alert[], holdAll: boolean): Alert[] {
     if (this.deferEventWrites <= 0) return [...changed, ...closed];
     let opened = false;
     for (const a of [...changed, ...closed]) {
@@ -241,7 +245,7 @@ export class LivePipeline {
     }
     // Closed alerts never change again: no need to remember them once handed on.
     const closedIds = closed.map((a) => a.alert_id);
-    return opened ? this.takePendingAlerts(closedIds) : this.forgetLater(closedIds);
+    return opened && !holdAll ? this.takePendingAlerts(closedIds) : this.forgetLater(closedIds);
   }
 
   private readonly closedWaiting = new Set<string>();

@@ -18,6 +18,12 @@ export interface PartitionPacerOptions {
    * new owner reports them; after that a partition whose owner is stuck stops holding the group.
    */
   staleMs: number;
+  /**
+   * Owners re-report their partitions at least this often (heartbeat). A partition whose reports stopped longer
+   * than this may have lost its owner while messages keep arriving unread: it counts as behind (at its last
+   * position) until it is reported again or goes stale. Default: no silence rule.
+   */
+  silentMs?: number;
 }
 
 /**
@@ -111,7 +117,10 @@ export class PartitionPacer {
     for (const [p, s] of this.own) if (p !== except && s.backlog && s.timeMs < floor) floor = s.timeMs;
     for (const [p, r] of this.reported) {
       // A partition read here is known first-hand; an old report is not trusted to hold the group back.
-      if (p === except || this.own.has(p) || !r.backlog || nowMs - r.atMs > this.opts.staleMs) continue;
+      if (p === except || this.own.has(p) || nowMs - r.atMs > this.opts.staleMs) continue;
+      // Silent: its owner may be gone while messages pile up unread, so it holds the group whatever it last said.
+      const silent = this.opts.silentMs !== undefined && nowMs - r.atMs > this.opts.silentMs;
+      if (!r.backlog && !silent) continue;
       if (r.timeMs < floor) floor = r.timeMs;
     }
     return floor;

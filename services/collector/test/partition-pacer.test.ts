@@ -39,6 +39,21 @@ describe('PartitionPacer', () => {
     expect(p.limitFor(0, T + 30 * MIN, NOW)).toBe(T + 10 * MIN);
   });
 
+  it('a partition whose reports went silent holds the group at its last position, whatever it last said', () => {
+    const p = new PartitionPacer({ maxSkewMs: 10 * MIN, staleMs: 60_000, silentMs: 5_000 });
+    p.assign([0]);
+    p.observe(0, T + 30 * MIN, true);
+    // Caught up when last heard of: no hold while its owner keeps reporting...
+    p.report({ partition: 1, timeMs: T, backlog: false, atMs: NOW });
+    expect(p.groupFloor(NOW + 1_000)).toBe(T + 30 * MIN);
+    expect(p.limitFor(0, T + 30 * MIN, NOW + 1_000)).toBe(Number.POSITIVE_INFINITY);
+    // ...but silent past silentMs its owner may be gone with messages arriving unread: it holds (the fact horizon too).
+    expect(p.groupFloor(NOW + 6_000)).toBe(T);
+    expect(p.limitFor(0, T + 30 * MIN, NOW + 6_000)).toBe(T + 10 * MIN);
+    // Stale: no longer trusted at all.
+    expect(p.limitFor(0, T + 30 * MIN, NOW + 61_000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('keeps the newest report per partition', () => {
     const p = pacer();
     p.assign([0]);
