@@ -202,19 +202,8 @@ export class DetectionEngine {
       this.agents.set(event.agent_id, agentState);
     }
     this.remember(agentState.recent, event.event_id, nowMs);
-    const agent = this.registry.agent(event.agent_id);
     rollTo(agentState.baseline, nowMs);
-    // One context object for the engine's life, refilled per event and per rule (no garbage per event).
-    const ctx = this.ctx;
-    ctx.registry = this.registry;
-    ctx.agent = agent;
-    ctx.nowMs = nowMs;
-    ctx.baseline = agentState.baseline;
-    if (agentState.rulesFor === null || agentState.rulesForVersion !== this.registry.version) {
-      agentState.rulesFor = this.rulesApplyingTo(agent);
-      agentState.rulesForVersion = this.registry.version;
-    }
-    this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, 'all');
+    this.runRules(this.enter(agentState, event, nowMs), agentState, event, nowMs, 'all');
     if (this.parkKinds.has(event.kind)) {
       const ref = tokenReference(event);
       if (ref !== undefined) {
@@ -329,9 +318,16 @@ export class DetectionEngine {
 
   /** Runs the token-dependent (or only the revocation) rules again on a held use, at its own event time. */
   private recheck({ event, nowMs }: HeldUse, which: 'token' | 'revocation'): void {
-    const ctx = this.ctx;
     const agentState = this.agents.get(event.agent_id);
-    if (!agentState) return;
+    if (agentState) this.runRules(this.enter(agentState, event, nowMs), agentState, event, nowMs, which);
+  }
+
+  /**
+   * Fills the rule context for one event of an agent (one context object for the engine's life, refilled per event
+   * and rule: no garbage per event) and returns the rules that apply to that agent for the event's kind.
+   */
+  private enter(agentState: AgentState, event: CanonicalEvent, nowMs: number): readonly ActiveRule[] {
+    const ctx = this.ctx;
     const agent = this.registry.agent(event.agent_id);
     ctx.registry = this.registry;
     ctx.agent = agent;
@@ -341,7 +337,7 @@ export class DetectionEngine {
       agentState.rulesFor = this.rulesApplyingTo(agent);
       agentState.rulesForVersion = this.registry.version;
     }
-    this.runRules(agentState.rulesFor[event.kind], agentState, event, nowMs, which);
+    return agentState.rulesFor[event.kind];
   }
 
   /** Alerts whose dedup window closed (by event time) since the last call, in closing order. */

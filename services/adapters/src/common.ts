@@ -18,6 +18,32 @@ export function mergeInto(a: AdapterResult, b: AdapterResult): AdapterResult {
   return a;
 }
 
+/**
+ * `mapOne` made safe for one record: an exception becomes a reject naming it, and rejects get `path` (the record's
+ * place in a wrapper) unless they have one.
+ */
+export function guardedMap(mapOne: (raw: unknown) => AdapterResult): (raw: unknown, path?: string) => AdapterResult {
+  return (raw, path) => {
+    try {
+      const r = mapOne(raw);
+      if (path !== undefined) for (const reject of r.rejects) reject.path ??= path;
+      return r;
+    } catch (e) {
+      return rejected(`record could not be mapped: ${e instanceof Error ? e.message : String(e)}`, path);
+    }
+  };
+}
+
+/** Maps the entries of a wrapper (`field`: e.g. CloudTrail `Records`), at most `max`, each with its path; the rest rejected. */
+export function mapEntries(entries: readonly unknown[], field: string, max: number, map: (raw: unknown, path: string) => AdapterResult): AdapterResult {
+  const result = emptyResult();
+  entries.slice(0, max).forEach((entry, i) => {
+    mergeInto(result, map(entry, `${field}[${i}]`));
+  });
+  if (entries.length > max) result.rejects.push({ reason: `${field}: more than ${max} entries; the rest were not mapped` });
+  return result;
+}
+
 export function rejected(reason: string, path?: string): AdapterResult {
   const reject: AdapterReject = path === undefined ? { reason } : { reason, path };
   return { events: [], rejects: [reject], skipped: 0 };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AdapterResult, RecordAdapter } from '../src/types.ts';
+import { HOSTILE_VALUES, mutator } from './fuzz.ts';
 
 /** The real samples, read in place (never copied into the repo). */
 const SAMPLES = new URL('../../../../shared/samples/aws-cloudtrail/', import.meta.url);
@@ -119,61 +120,7 @@ export function sessionCall(o: {
   return record;
 }
 
-/** Deterministic PRNG for the fuzz loop (same failures on every run). */
-export function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Replaces, deletes or adds 1..3 values at random places of a record (5% of the time: a hostile value instead). */
+export const mutate = mutator([...HOSTILE_VALUES, 'ASIAFUZZ', 'arn:aws:sts::1:assumed-role/r/s', '999.1.1.1']);
 
-const HOSTILE: unknown[] = [
-  null,
-  undefined,
-  0,
-  -1,
-  1e308,
-  Number.NaN,
-  '',
-  ' ',
-  'x'.repeat(10_000),
-  true,
-  [],
-  [1, 'a'],
-  {},
-  { a: { b: [] } },
-  '2026-11-02T09:00:00Z',
-  'Feb 30, 2024, 8:43:17 PM',
-  'ASIAFUZZ',
-  'arn:aws:sts::1:assumed-role/r/s',
-  '999.1.1.1',
-];
-
-/** Replaces, deletes or adds 1..3 values at random places of a record (5% of the time: a hostile value instead of a record). */
-export function mutate(record: unknown, rand: () => number): unknown {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-  if (rand() < 0.05) return pick(HOSTILE);
-  const edits = 1 + Math.floor(rand() * 3);
-  for (let n = 0; n < edits; n++) {
-    let cur = record as Record<string, unknown>;
-    for (let depth = 0; depth < 6; depth++) {
-      if (typeof cur !== 'object' || cur === null) break;
-      const keys = Object.keys(cur);
-      if (keys.length === 0) break;
-      const key = pick(keys);
-      const next = cur[key];
-      if (typeof next !== 'object' || next === null || rand() < 0.3) {
-        const r = rand();
-        if (r < 0.3) delete cur[key];
-        else cur[key] = pick(HOSTILE);
-        if (rand() < 0.2) cur[`extra${n}`] = pick(HOSTILE);
-        break;
-      }
-      cur = next as Record<string, unknown>;
-    }
-  }
-  return record;
-}
+export { mulberry32 } from './fuzz.ts';

@@ -68,6 +68,8 @@ export class LivePipeline {
   private pendingAlerts = new Map<string, Alert>();
   /** Ids of open alerts this pipeline has handed on (their next versions may wait); forgotten once closed. */
   private readonly handedOn = new Set<string>();
+  /** Ids among the waiting versions whose alert closed. */
+  private readonly closedWaiting = new Set<string>();
 
   constructor(opts: LivePipelineOptions) {
     this.engine = opts.engine;
@@ -114,17 +116,13 @@ export class LivePipeline {
         // Stable sort by event time.
         valid.sort((a, b) => a.timeMs - b.timeMs);
       }
-      let alerts: Alert[];
-      try {
+      const alerts = await this.afterEngine(async () => {
         for (const v of valid) this.engine.process(v.event, v.timeMs);
-        alerts = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed(), meta.holdAll === true);
+        const now = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed(), meta.holdAll === true);
         if (this.pending.length >= this.deferEventWrites) await this.writePending();
-        await this.emit(alerts);
-      } catch (e) {
-        // Retrying the batch would feed the engine its events twice: restart from a checkpoint instead.
-        this.broken = e instanceof Error ? e : new Error(String(e));
-        throw e;
-      }
+        await this.emit(now);
+        return now;
+      });
       this.totals.accepted += valid.length;
       this.totals.rejected += rejected;
       this.totals.batches++;
@@ -139,16 +137,10 @@ export class LivePipeline {
   reprocess(items: ReadonlyArray<{ event: CanonicalEvent; timeMs: number }>): Promise<Alert[]> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      let alerts: Alert[];
-      try {
+      return this.afterEngine(async () => {
         for (const v of [...items].sort((a, b) => a.timeMs - b.timeMs)) this.engine.process(v.event, v.timeMs);
-        alerts = this.takeAll(this.engine.takeChanged(), this.engine.takeClosed());
-        await this.emit(alerts);
-      } catch (e) {
-        this.broken = e instanceof Error ? e : new Error(String(e));
-        throw e;
-      }
-      return alerts;
+        return this.emitAll();
+      });
     });
   }
 
@@ -160,17 +152,11 @@ export class LivePipeline {
   resolveToken(tokenId: string | null): Promise<Alert[]> {
     return this.serial(async () => {
       if (this.broken) return [];
-      let alerts: Alert[];
-      try {
+      return this.afterEngine(async () => {
         if (tokenId === null) this.engine.recheckParked();
         else this.engine.tokenFactArrived(tokenId);
-        alerts = this.takeAll(this.engine.takeChanged(), this.engine.takeClosed());
-        await this.emit(alerts);
-      } catch (e) {
-        this.broken = e instanceof Error ? e : new Error(String(e));
-        throw e;
-      }
-      return alerts;
+        return this.emitAll();
+      });
     });
   }
 
@@ -191,14 +177,11 @@ export class LivePipeline {
   flushPending(): Promise<Alert[]> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      const alerts = this.takePendingAlerts([]);
-      try {
+      const alerts = this.takePendingAlerts();
+      await this.afterEngine(async () => {
         await this.writePending();
         await this.emit(alerts);
-      } catch (e) {
-        this.broken = e instanceof Error ? e : new Error(String(e));
-        throw e;
-      }
+      });
       return alerts;
     });
   }
@@ -232,39 +215,42 @@ export class LivePipeline {
     return { ...this.totals };
   }
 
+  /** Records a step's alert versions as waiting (latest per id); closed ones are forgotten once handed on. */
+  private hold(changed: Alert[], closed: Alert[]): void {
+    for (const a of changed) this.pendingAlerts.set(a.alert_id, a);
+    for (const a of closed) {
+      this.pendingAlerts.set(a.alert_id, a);
+      this.closedWaiting.add(a.alert_id);
+    }
+  }
+
   /**
    * In deferred mode: of a batch's changed and closed alerts, versions of alerts already handed on wait (unless the
-   * batch opened an alert, then everything goes now). Returns the alerts to upsert and hand on now.
+   * batch opened an alert and `holdAll` is off: then everything goes now). Returns the alerts to upsert and hand on now.
    */
   private holdUpdates(changed: Alert[], closed: Alert[], holdAll: boolean): Alert[] {
     if (this.deferEventWrites <= 0) return [...changed, ...closed];
-    let opened = false;
-    for (const a of [...changed, ...closed]) {
-      if (!this.handedOn.has(a.alert_id)) opened = true;
-      this.pendingAlerts.set(a.alert_id, a);
-    }
-    // Closed alerts never change again: no need to remember them once handed on.
-    const closedIds = closed.map((a) => a.alert_id);
-    return opened && !holdAll ? this.takePendingAlerts(closedIds) : this.forgetLater(closedIds);
+    const opened = changed.some((a) => !this.handedOn.has(a.alert_id)) || closed.some((a) => !this.handedOn.has(a.alert_id));
+    this.hold(changed, closed);
+    return opened && !holdAll ? this.takePendingAlerts() : [];
   }
 
-  private readonly closedWaiting = new Set<string>();
+  /** Upserts and hands on the engine's changed and closed alerts, and every waiting version, now. */
+  private async emitAll(): Promise<Alert[]> {
+    const alerts = this.takeAll(this.engine.takeChanged(), this.engine.takeClosed());
+    await this.emit(alerts);
+    return alerts;
+  }
 
   /** Everything goes now, waiting versions included (merged by id, so an older version never follows a newer one). */
   private takeAll(changed: Alert[], closed: Alert[]): Alert[] {
     if (this.deferEventWrites <= 0) return [...changed, ...closed];
-    for (const a of [...changed, ...closed]) this.pendingAlerts.set(a.alert_id, a);
-    return this.takePendingAlerts(closed.map((a) => a.alert_id));
-  }
-
-  private forgetLater(closedIds: string[]): Alert[] {
-    for (const id of closedIds) this.closedWaiting.add(id);
-    return [];
+    this.hold(changed, closed);
+    return this.takePendingAlerts();
   }
 
   /** Every waiting alert version, in the order they were held; marks them handed on (closed ones forgotten). */
-  private takePendingAlerts(closedIds: string[]): Alert[] {
-    for (const id of closedIds) this.closedWaiting.add(id);
+  private takePendingAlerts(): Alert[] {
     const alerts = [...this.pendingAlerts.values()];
     this.pendingAlerts = new Map();
     for (const a of alerts) {
@@ -275,18 +261,26 @@ export class LivePipeline {
     return alerts;
   }
 
+  /**
+   * Runs a step that follows the engine's (the engine has seen its events): a failure breaks the pipeline, since
+   * retrying would feed the engine twice; only a restore from a checkpoint goes on.
+   */
+  private async afterEngine<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (e) {
+      this.broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    }
+  }
+
   /** Stores the held events. A failure breaks the pipeline: they are in the engine, so only a restore re-reads them. */
   private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
     const events = this.pending;
     this.pending = [];
-    try {
-      // No token given: the store derives one from the event ids, so re-writing the same set is deduplicated.
-      await this.store.insertEvents(events);
-    } catch (e) {
-      this.broken = e instanceof Error ? e : new Error(String(e));
-      throw e;
-    }
+    // No token given: the store derives one from the event ids, so re-writing the same set is deduplicated.
+    await this.afterEngine(() => this.store.insertEvents(events));
   }
 
   private async emit(alerts: Alert[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { emptyResult, isObject, mergeInto, rejected, skipped } from '../common.ts';
+import { emptyResult, guardedMap, isObject, mapEntries, mergeInto, rejected, skipped } from '../common.ts';
 import { describe, obj, str } from '../record-values.ts';
 import type { AdapterResult, RecordAdapter } from '../types.ts';
 import { mapApiCall } from './api-call.ts';
@@ -42,26 +42,12 @@ function mapOne(raw: unknown, opts: CloudTrailOptions): AdapterResult {
  */
 export function createCloudTrailAdapter(options: Partial<CloudTrailOptions> = {}): RecordAdapter {
   const opts = CloudTrailOptions.parse(options);
-  const safeMap = (raw: unknown, path?: string): AdapterResult => {
-    try {
-      const r = mapOne(raw, opts);
-      if (path !== undefined) for (const reject of r.rejects) reject.path ??= path;
-      return r;
-    } catch (e) {
-      return rejected(`record could not be mapped: ${e instanceof Error ? e.message : String(e)}`, path);
-    }
-  };
+  const safeMap = guardedMap((raw) => mapOne(raw, opts));
   return {
     format: 'cloudtrail',
     map(record: unknown): AdapterResult {
       const records = isObject(record) ? record['Records'] : undefined;
-      if (!Array.isArray(records)) return safeMap(record);
-      const result = emptyResult();
-      records.slice(0, MAX_RECORDS).forEach((r, i) => {
-        mergeInto(result, safeMap(r, `Records[${i}]`));
-      });
-      if (records.length > MAX_RECORDS) result.rejects.push({ reason: `Records: more than ${MAX_RECORDS} entries; the rest were not mapped` });
-      return result;
+      return Array.isArray(records) ? mapEntries(records, 'Records', MAX_RECORDS, safeMap) : safeMap(record);
     },
     flush: emptyResult,
   };

@@ -1,4 +1,4 @@
-import { emptyResult, getPath, isObject, mergeInto, rejected, skipped } from '../common.ts';
+import { emptyResult, getPath, guardedMap, isObject, mapEntries, rejected, skipped } from '../common.ts';
 import type { AdapterResult, RecordAdapter } from '../types.ts';
 import { mapDecision } from './decision.ts';
 import { mapGrant } from './grant.ts';
@@ -51,26 +51,12 @@ function mapOne(raw: unknown, opts: OktaOptions): AdapterResult {
  */
 export function createOktaAdapter(options: Partial<OktaOptions> = {}): RecordAdapter {
   const opts = OktaOptions.parse(options);
-  const safeMap = (raw: unknown, path?: string): AdapterResult => {
-    try {
-      const r = mapOne(raw, opts);
-      if (path !== undefined) for (const reject of r.rejects) reject.path ??= path;
-      return r;
-    } catch (e) {
-      return rejected(`record could not be mapped: ${e instanceof Error ? e.message : String(e)}`, path);
-    }
-  };
+  const safeMap = guardedMap((raw) => mapOne(raw, opts));
   return {
     format: 'okta',
     map(record: unknown): AdapterResult {
       const events = isObject(record) && record['eventType'] === EVENT_HOOK ? getPath(record, 'data.events') : undefined;
-      if (!Array.isArray(events)) return safeMap(record);
-      const result = emptyResult();
-      events.slice(0, MAX_HOOK_EVENTS).forEach((e, i) => {
-        mergeInto(result, safeMap(e, `data.events[${i}]`));
-      });
-      if (events.length > MAX_HOOK_EVENTS) result.rejects.push({ reason: `data.events: more than ${MAX_HOOK_EVENTS} entries; the rest were not mapped` });
-      return result;
+      return Array.isArray(events) ? mapEntries(events, 'data.events', MAX_HOOK_EVENTS, safeMap) : safeMap(record);
     },
     flush: emptyResult,
   };
