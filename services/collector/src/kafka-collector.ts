@@ -1,11 +1,12 @@
 import type { TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
-import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqMessage } from './dlq.ts';
 import type { LivePipeline } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
+import { serialSend } from './serial-send.ts';
 import { TokenFacts } from './token-facts.ts';
 
 export const DEFAULT_EVENTS_TOPIC = 'agentwatch.events';
@@ -123,6 +124,8 @@ export class KafkaCollector {
   private readonly log: Logger;
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
+  /** Sends through {@link producer}, one at a time (see serialSend). */
+  private send: ((record: ProducerRecord) => Promise<unknown>) | null = null;
   private readonly checkpoints: PartitionCheckpointStore;
   private readonly ownCheckpointStore: KafkaCheckpointStore | null;
   private readonly tokens: TokenFacts;
@@ -198,6 +201,7 @@ export class KafkaCollector {
     await this.tokens.start();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    this.send = serialSend(this.producer);
     // kafkajs sleeps maxWaitTime when every partition is paused (pacing): keep it short so a resume takes effect soon.
     const consumer = kafka.consumer({ allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
@@ -570,7 +574,7 @@ export class KafkaCollector {
     // Every alert version published (from a batch, a checkpoint's held versions, or a late token fact).
     this.counters.alerts += alerts.length;
     const messages: Message[] = alerts.map((a) => ({ key: a.alert_id, value: JSON.stringify(a) }));
-    await this.requireProducer().send({ topic: this.opts.alertsTopic, acks: -1, messages });
+    await this.requireSend()({ topic: this.opts.alertsTopic, acks: -1, messages });
   }
 
   /** Pushes a valid message onto `items`; returns the DLQ reason for an invalid one. */
@@ -605,12 +609,12 @@ export class KafkaCollector {
         truncateAbove: this.opts.maxMessageBytes,
       }),
     );
-    await this.requireProducer().send({ topic: this.opts.dlqTopic, acks: -1, messages });
+    await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, messages });
     for (const { message, reason } of entries) this.log.warn({ topic, partition, offset: message.offset, reason }, 'message sent to DLQ');
   }
 
-  private requireProducer(): Producer {
-    if (!this.producer) throw new Error('collector is not started');
-    return this.producer;
+  private requireSend(): (record: ProducerRecord) => Promise<unknown> {
+    if (!this.send || !this.producer) throw new Error('collector is not started');
+    return this.send;
   }
 }

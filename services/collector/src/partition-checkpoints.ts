@@ -1,8 +1,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
 import type { PartitionProgress } from './partition-pacer.ts';
+import { serialSend } from './serial-send.ts';
 
 export const DEFAULT_CHECKPOINTS_TOPIC = 'agentwatch.checkpoints';
 /** Largest compressed checkpoint accepted by the topic (topic-level max.message.bytes). */
@@ -55,6 +56,7 @@ type StoredValue = { checkpoint: Buffer } | { progress: ReportedProgress };
 export class KafkaCheckpointStore implements PartitionCheckpointStore {
   private readonly view: CompactedTopicView<StoredValue>;
   private producer: Producer | null = null;
+  private send: ((record: ProducerRecord) => Promise<unknown>) | null = null;
   private readonly listeners: Array<(progress: ReportedProgress) => void> = [];
 
   constructor(private readonly opts: { kafka: Kafka; logger: Logger; topic?: string }) {
@@ -92,6 +94,7 @@ export class KafkaCheckpointStore implements PartitionCheckpointStore {
     }
     this.producer = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    this.send = serialSend(this.producer);
     await this.view.start();
   }
 
@@ -109,21 +112,21 @@ export class KafkaCheckpointStore implements PartitionCheckpointStore {
     }
     const messages: Array<{ key: string; value: Buffer }> = [{ key, value }];
     if (progress) messages.push(this.progressMessage(progress));
-    await this.requireProducer().send({ topic: this.topic, acks: -1, messages });
+    await this.requireSend()({ topic: this.topic, acks: -1, messages });
     this.view.setLocal(key, { checkpoint: value });
   }
 
   async reportProgress(progress: ReportedProgress): Promise<void> {
-    await this.requireProducer().send({ topic: this.topic, acks: -1, messages: [this.progressMessage(progress)] });
+    await this.requireSend()({ topic: this.topic, acks: -1, messages: [this.progressMessage(progress)] });
   }
 
   private progressMessage(p: ReportedProgress): { key: string; value: Buffer } {
     return { key: keyOf(p.groupId, p.topic, p.partition) + PROGRESS_SUFFIX, value: Buffer.from(JSON.stringify(p)) };
   }
 
-  private requireProducer(): Producer {
-    if (!this.producer) throw new Error('checkpoint store is not started');
-    return this.producer;
+  private requireSend(): (record: ProducerRecord) => Promise<unknown> {
+    if (!this.send) throw new Error('checkpoint store is not started');
+    return this.send;
   }
 
   async stop(): Promise<void> {

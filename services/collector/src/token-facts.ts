@@ -1,8 +1,9 @@
 import { type TokenFact, TokenTable } from '@agentwatch/detections';
 import type { CanonicalEvent } from '@agentwatch/schemas';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
+import { serialSend } from './serial-send.ts';
 
 export const DEFAULT_TOKENS_TOPIC = 'agentwatch.tokens';
 
@@ -23,6 +24,7 @@ export class TokenFacts {
   readonly table: TokenTable;
   private readonly view: CompactedTopicView<TokenFactMessage>;
   private producer: Producer | null = null;
+  private send: ((record: ProducerRecord) => Promise<unknown>) | null = null;
 
   constructor(private readonly opts: { kafka: Kafka; logger: Logger; topic?: string; graceMs: number; onFact: (tokenId: string) => void }) {
     this.table = new TokenTable(opts.graceMs);
@@ -53,6 +55,7 @@ export class TokenFacts {
     }
     this.producer = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    this.send = serialSend(this.producer);
     await this.view.start();
     // Facts written before this collector started are known before its first batch.
     await this.view.waitCaughtUp();
@@ -91,8 +94,8 @@ export class TokenFacts {
       messages.push({ key: tokenId, value: JSON.stringify(m) });
     }
     if (messages.length === 0) return;
-    if (!this.producer) throw new Error('token facts are not started');
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    if (!this.send) throw new Error('token facts are not started');
+    await this.send({ topic: this.topic, acks: -1, messages });
   }
 
   /** Forgets facts past their grace period (event time of the newest batch). */
