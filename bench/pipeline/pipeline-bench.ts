@@ -17,7 +17,8 @@
  * Prints one JSON object; exits 0 whatever the numbers (timing is never a pass/fail test).
  *
  * Env: BENCH_PIPELINE_AGENTS (100), BENCH_PIPELINE_DAYS (8), BENCH_PIPELINE_PARTITIONS (6), BENCH_PIPELINE_RATE (5000),
- *      BENCH_PIPELINE_SECONDS (20), BENCH_PIPELINE_INSERT_N (events in floor B; default = fleet size).
+ *      BENCH_PIPELINE_SECONDS (20), BENCH_PIPELINE_INSERT_N (events in floor B; default = fleet size), BENCH_DEBUG_LOG
+ *      (a file: the collectors log at debug level there, e.g. per-batch timings).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -187,7 +188,7 @@ try {
   await floorStore.close();
   say(`floor B: ${rawInsert.eventsPerSec} events/s`);
 
-  const logger = pino({ level: 'error' });
+  const logger = process.env['BENCH_DEBUG_LOG'] ? pino({ level: 'debug' }, pino.destination(process.env['BENCH_DEBUG_LOG'])) : pino({ level: 'error' });
   const newStore = async (name: string): Promise<Store> => {
     const s = createStore({ dataDir, database: `aw_bench_${name}_${run}` });
     await s.migrate();
@@ -203,13 +204,14 @@ try {
     let ingestMs = 0;
     const collector = new KafkaCollector({
       kafka,
-      newPipeline: (_partition, sharedTokens) => {
-        // As `agentwatch up` builds them: events stored in larger inserts (before alerts and checkpoints).
+      store,
+      newPipeline: (_partition, sharedTokens, writeBehind) => {
+        // As `agentwatch up` builds them: written behind the batches (large inserts, before alerts and checkpoints).
         const pipeline = new LivePipeline({
           engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }),
           store,
           logger,
-          deferEventWrites: 50_000,
+          writeBehind,
         });
         const orig = pipeline.ingest.bind(pipeline);
         pipeline.ingest = async (items, meta) => {
@@ -241,6 +243,8 @@ try {
         900_000,
         () => collector.error,
       );
+      // Until every event is stored, every alert published and every partition checkpointed and committed.
+      await collector.flush();
       last = performance.now();
     } finally {
       await collector.stop();
@@ -261,6 +265,9 @@ try {
       events_per_s_incl_start: Math.round(st.messages / ((last - started) / 1000)),
       seconds_incl_start: round((last - started) / 1000, 2),
       share_of_batch_time_in_ingest: round(ingestMs / Math.max(1, st.busyMs), 3),
+      event_inserts: st.writeBehind.channels['events']?.writes ?? 0,
+      largest_event_insert: st.writeBehind.channels['events']?.largest ?? 0,
+      token_fact_sends: st.writeBehind.channels['token-facts']?.writes ?? 0,
     };
   })();
   say(`sustained: ${sustained.events_per_s} events/s`);
@@ -275,6 +282,7 @@ try {
     const alertSeen = new Set<string>();
     const toAlert: number[] = [];
     const toProcessed: number[] = [];
+    const toStored: number[] = [];
     let measuring = false;
     let alertsDelivered = 0;
     const onAlerts = (alerts: Alert[]) => {
@@ -289,15 +297,31 @@ try {
         }
       }
     };
+    // Events are written behind the engine: the time to the end of the insert that stored each one.
+    const timedStore: Store = {
+      ...store,
+      insertEventJson: async (events, token) => {
+        const r = await store.insertEventJson(events, token);
+        const now = performance.now();
+        if (measuring) {
+          for (const e of events) {
+            const t = producedAt.get(e.eventId);
+            if (t !== undefined) toStored.push(now - t);
+          }
+        }
+        return r;
+      },
+    };
     const collector = new KafkaCollector({
       kafka,
-      newPipeline: (_partition, sharedTokens) => {
+      store: timedStore,
+      onAlerts,
+      newPipeline: (_partition, sharedTokens, writeBehind) => {
         const pipeline = new LivePipeline({
           engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }),
-          store,
+          store: timedStore,
           logger,
-          onAlerts,
-          deferEventWrites: 50_000,
+          writeBehind,
         });
         const orig = pipeline.ingest.bind(pipeline);
         pipeline.ingest = async (items: readonly SourceItem[], meta) => {
@@ -380,6 +404,7 @@ try {
         max_producer_sends_in_flight: maxInflight,
         alerts_delivered: alertsDelivered,
         event_to_processed: summary(toProcessed),
+        event_to_stored: summary(toStored),
         event_to_alert: summary(toAlert),
       };
     } finally {
@@ -393,9 +418,11 @@ try {
     bench: 'pipeline',
     what: {
       sustained:
-        'A fresh KafkaCollector group (checkpoint every batch, as `agentwatch up` runs it) + LivePipeline (BUILTIN_RULES, registry of the simulated fleet, embedded chdb store) over the whole pre-produced topic; events/s from its first batch to the commit of the last message (events_per_s_incl_start adds start() and the group join).',
+        'A fresh KafkaCollector group (as `agentwatch up` runs it: checkpoints every 5 s per partition, writes behind the engine) + LivePipeline (BUILTIN_RULES, registry of the simulated fleet, embedded chdb store) over the whole pre-produced topic; events/s from its first batch until every event is stored, every alert published and every partition checkpointed and committed (collector.flush()); events_per_s_incl_start adds start() and the group join.',
       latency_event_to_processed:
-        'Per event: wall time from handing it to producer.send() (steady offered load, acks=-1) to the end of the LivePipeline.ingest() call of its batch (events stored, run through the engine, alerts upserted and passed to onAlerts). Excludes the alerts-topic produce, checkpoint and offset commit that follow in the same batch.',
+        'Per event: wall time from handing it to producer.send() (steady offered load, acks=-1) to the end of the LivePipeline.ingest() call of its batch (run through the engine; its writes queued behind).',
+      latency_event_to_stored:
+        'Per event: wall time from producer.send() to the end of the ClickHouse insert that stored it (written behind, group-committed).',
       latency_event_to_alert:
         'For events cited by an alert (evidence.event_ids, first citation only): wall time from producer.send() to the onAlerts call delivering that alert. Alerts cite only some events, so fewer samples.',
       floor_raw_consume: 'Plain kafkajs consumer (fresh group, eachBatch, no processing) over the same topic; messages/s from its first batch.',

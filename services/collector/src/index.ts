@@ -10,9 +10,19 @@ export {
   KafkaCollector,
   type KafkaCollectorOptions,
 } from './kafka-collector.ts';
-export { type IngestResult, LivePipeline, type LivePipelineOptions, PipelineBrokenError, type RejectedItem } from './live-pipeline.ts';
+export {
+  type IngestResult,
+  LivePipeline,
+  type LivePipelineOptions,
+  PipelineBrokenError,
+  type PipelineWriteBehind,
+  type PipelineWriteBehindOptions,
+  pipelineWriteBehind,
+  type RejectedItem,
+} from './live-pipeline.ts';
 export { DEFAULT_CHECKPOINTS_TOPIC, KafkaCheckpointStore, type PartitionCheckpoint, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 export { PartitionPacer } from './partition-pacer.ts';
 export { PRODUCE_CHUNK_BYTES, sendChunked } from './send-chunked.ts';
 export { DEFAULT_SOURCES_GROUP_ID, decodeRecords, type SourceBridgeStats, SourceTopicBridge, type SourceTopicBridgeOptions } from './source-topic-bridge.ts';
 export { DEFAULT_TOKENS_TOPIC, TokenFacts } from './token-facts.ts';
+export { type Channel, GroupCommit, WriteBehind, WriteBehindFailedError } from './write-behind.ts';

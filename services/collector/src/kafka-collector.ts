@@ -1,13 +1,15 @@
 import type { TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
+import type { EventJson, Store } from '@agentwatch/store';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqMessage } from './dlq.ts';
-import type { LivePipeline } from './live-pipeline.ts';
+import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
 import { serialSend } from './serial-send.ts';
 import { TokenFacts } from './token-facts.ts';
+import type { GroupCommit, WriteBehind } from './write-behind.ts';
 
 export const DEFAULT_EVENTS_TOPIC = 'agentwatch.events';
 export const DEFAULT_ALERTS_TOPIC = 'agentwatch.alerts';
@@ -18,10 +20,17 @@ export interface KafkaCollectorOptions {
   /** A kafkajs client (the caller owns its brokers, SASL/TLS and log settings). */
   kafka: Kafka;
   /**
-   * A fresh pipeline with a fresh engine for one partition. The engine must be built with
-   * `sharedTokens` (EngineOptions) so it sees credentials issued on other partitions and by other collectors.
+   * A fresh pipeline with a fresh engine for one partition. The engine must be built with `sharedTokens`
+   * (EngineOptions) so it sees credentials issued on other partitions and by other collectors, and the pipeline with
+   * `writeBehind` (LivePipelineOptions), the collector's background writer, and `store`.
    */
-  newPipeline: (partition: number, sharedTokens: TokenLookup) => LivePipeline;
+  newPipeline: (partition: number, sharedTokens: TokenLookup, writeBehind: PipelineWriteBehind) => LivePipeline;
+  /** The store the pipelines write to: events are written behind, in large inserts shared by all partitions. */
+  store: Store;
+  /** Tuning of the writes behind the batches (insert size, events held, linger). */
+  writeBehind?: Pick<PipelineWriteBehindOptions, 'insertEventsAt' | 'maxHeldEvents' | 'eventsLingerMs'>;
+  /** Alert versions after they were upserted and published to the alerts topic. Awaited. */
+  onAlerts?: (alerts: Alert[]) => void | Promise<void>;
   logger: Logger;
   groupId?: string;
   topic?: string;
@@ -71,8 +80,17 @@ export interface CollectorStats {
   skipped: number;
   /** Partition states dropped after a failed batch (rebuilt from their checkpoint). */
   reloads: number;
-  /** Wall time spent inside batches (decode, store, engine, produce, checkpoint, commit). */
+  /** Wall time spent inside batches (decode, engine, queueing writes; waiting for the writer when it is full). */
   busyMs: number;
+  /** Background writes that failed (each made every partition re-read from its last saved checkpoint). */
+  writeFailures: number;
+}
+
+/** A valid message: the event, its time, and the message text (stored verbatim). */
+interface DecodedEvent {
+  event: CanonicalEvent;
+  timeMs: number;
+  json: string;
 }
 
 interface DlqEntry {
@@ -86,11 +104,15 @@ interface PartitionShard {
   pipeline: LivePipeline;
   /** Next offset to process; everything before it is in the engine. */
   nextOffset: bigint;
-  /** Offset of the last checkpoint (= the committed offset). */
+  /** Offset of the last saved checkpoint (= the committed offset): where a reload goes back to. */
   checkpointOffset: bigint;
+  /** Offset of the last checkpoint taken (its save may still be queued behind the writes it reflects). */
+  queuedOffset: bigint;
   batchesSinceCheckpoint: number;
-  /** Messages and accepted events counted in the stats since the last checkpoint (uncounted when the state is dropped). */
-  sinceCheckpoint: { messages: number; accepted: number };
+  /** Messages and accepted events this shard counted in the stats (those since the last save are uncounted when it is dropped). */
+  counted: { messages: number; accepted: number };
+  /** {@link counted} as of the last saved checkpoint. */
+  countedAtSave: { messages: number; accepted: number };
   lastCheckpointMs: number;
   /** Batches and timer checkpoints of one partition run one at a time: a snapshot always matches nextOffset. */
   lock: Promise<unknown>;
@@ -100,10 +122,13 @@ interface PartitionShard {
  * Consumes canonical events from Kafka (a consumer group, messages keyed by agent_id) with one detection engine per
  * partition, so partitions, with their agents' state, can move between collectors.
  *
- * Per batch (one partition's messages): decode; invalid or oversized -> DLQ with the reason in headers; valid ->
- * the partition's `pipeline.ingest` (store + engine + alerts) with dedup token `topic:partition:first-last`; the
- * batch's token facts -> the shared tokens topic; alerts -> alerts topic; then, every N batches or T seconds, the
- * partition checkpoint (engine snapshot + next offset) and only then the offset commit.
+ * Per batch (one partition's messages): decode; invalid or oversized -> DLQ with the reason in headers (sent before
+ * going on); valid -> the partition's `pipeline.ingest` (engine; alerts). Everything the batch produced is written
+ * behind ({@link WriteBehind}), in order, while the next batch runs: its events go to ClickHouse in large inserts
+ * shared by all partitions, its token facts to the shared tokens topic, its alerts to the store and then the alerts
+ * topic; every N batches or T seconds the partition checkpoint (engine snapshot + next offset) is queued after them
+ * and saved once they are durable, and only then is the offset committed. A failed write makes every partition
+ * re-read from its last saved checkpoint.
  *
  * Assignment and rebalance: a partition's engine is created on its first batch from that partition's checkpoint,
  * and messages before the checkpoint's offset are skipped (they are in its state), so it does not matter whether the
@@ -131,7 +156,23 @@ export class KafkaCollector {
   private readonly tokens: TokenFacts;
   private readonly shards = new Map<number, PartitionShard>();
   private readonly pacer: PartitionPacer;
-  private readonly counters: CollectorStats = { batches: 0, messages: 0, accepted: 0, dlq: 0, alerts: 0, checkpoints: 0, skipped: 0, reloads: 0, busyMs: 0 };
+  private readonly counters: CollectorStats = {
+    batches: 0,
+    messages: 0,
+    accepted: 0,
+    dlq: 0,
+    alerts: 0,
+    checkpoints: 0,
+    skipped: 0,
+    reloads: 0,
+    busyMs: 0,
+    writeFailures: 0,
+  };
+  private readonly writeBehind: PipelineWriteBehind;
+  private readonly writer: WriteBehind;
+  private readonly events: GroupCommit<EventJson>;
+  private readonly facts: GroupCommit<Message>;
+  private readonly alerts: GroupCommit<Alert>;
   private crashed: Error | null = null;
   private stopping = false;
   /** Last progress reported per partition, to report only changes (and refresh before reports go stale). */
@@ -178,10 +219,28 @@ export class KafkaCollector {
       ...(opts.tokensTopic ? { topic: opts.tokensTopic } : {}),
       onFact: (tokenId) => this.tokenFactArrived(tokenId),
     });
+    const writes = pipelineWriteBehind({
+      store: opts.store,
+      onFailure: (e) => this.writesFailed(e),
+      publish: (alerts) => this.sendAlerts(alerts),
+      ...(opts.onAlerts ? { onAlerts: opts.onAlerts } : {}),
+      ...opts.writeBehind,
+    });
+    this.writeBehind = writes;
+    this.writer = writes.writer;
+    this.events = writes.events;
+    this.alerts = writes.alerts;
+    // Token facts go out as soon as there are any (other collectors may have parked uses waiting for them).
+    this.facts = this.writer.channel<Message>('token-facts', (messages) => this.tokens.send(messages), { flushAt: 0, maxHeld: 100_000, maxPerWrite: 10_000 });
   }
 
-  stats(): CollectorStats & { partitions: number[]; paused: number[] } {
-    return { ...this.counters, partitions: [...this.shards.keys()].sort((a, b) => a - b), paused: this.pacer.paused() };
+  stats(): CollectorStats & { partitions: number[]; paused: number[]; writeBehind: ReturnType<WriteBehind['stats']> } {
+    return {
+      ...this.counters,
+      partitions: [...this.shards.keys()].sort((a, b) => a - b),
+      paused: this.pacer.paused(),
+      writeBehind: this.writer.stats(),
+    };
   }
 
   /** The error that stopped consumption, if any (kafkajs gave up restarting). */
@@ -248,21 +307,16 @@ export class KafkaCollector {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.progressTimer = null;
     const consumer = this.consumer;
-    const pending = (shard: PartitionShard) => shard.nextOffset > shard.checkpointOffset && !shard.pipeline.isBroken;
     if (consumer) {
       // Still in the group (kafkajs cannot commit once stopped): no new batches, the one in flight finishes, then
       // every partition is checkpointed and its offset committed.
       consumer.pause([{ topic: this.opts.topic }]);
-      for (const shard of [...this.shards.values()]) {
-        await this.exclusive(shard, async () => {
-          if (pending(shard)) await this.saveCheckpoint(shard);
-        });
-      }
+      await this.flush().catch((err: unknown) => this.log.error({ err }, 'final checkpoints failed; the next owner re-reads from the last saved ones'));
       await consumer.stop();
     }
     this.consumer = null;
     // A batch that was still starting when the group was left: its checkpoint alone is the restart point.
-    for (const shard of this.shards.values()) if (pending(shard)) await this.saveCheckpoint(shard);
+    await this.flush().catch((err: unknown) => this.log.error({ err }, 'final checkpoints failed; the next owner re-reads from the last saved ones'));
     if (consumer) await consumer.disconnect();
     await this.tokens.stop();
     await this.ownCheckpointStore?.stop();
@@ -272,18 +326,33 @@ export class KafkaCollector {
     this.log.info(this.counters, 'collector stopped');
   }
 
+  /**
+   * Checkpoints every partition with progress not yet checkpointed and waits until everything written behind so
+   * far (events, token facts, alerts, checkpoints, commits) is done. Rejects if a write failed.
+   */
+  async flush(): Promise<void> {
+    for (const shard of [...this.shards.values()]) {
+      await this.exclusive(shard, async () => {
+        if (this.shards.get(shard.partition) === shard && shard.nextOffset > shard.queuedOffset && !shard.pipeline.isBroken) {
+          await this.checkpoint(shard);
+        }
+      });
+    }
+    await this.writer.drain();
+  }
+
   /** The partition's engine, restored from its checkpoint the first time the partition is seen here. */
   private async shardFor(partition: number): Promise<PartitionShard> {
     const existing = this.shards.get(partition);
     if (existing) return existing;
-    const pipeline = this.opts.newPipeline(partition, this.tokens.table);
+    const pipeline = this.opts.newPipeline(partition, this.tokens.table, this.writeBehind);
     const cp = await this.checkpoints.load(this.opts.groupId, this.opts.topic, partition);
     let offset = -1n;
     if (cp) {
       await pipeline.restore(cp.snapshot);
       offset = BigInt(cp.offset);
       // Facts that arrived while nobody held this partition resolve the uses its engine had parked.
-      await this.sendAlerts(await pipeline.resolveToken(null));
+      await pipeline.resolveToken(null);
       this.log.info({ partition, offset: cp.offset, savedAt: new Date(cp.createdAtMs).toISOString() }, 'partition engine restored from checkpoint');
     }
     const shard: PartitionShard = {
@@ -291,8 +360,10 @@ export class KafkaCollector {
       pipeline,
       nextOffset: offset,
       checkpointOffset: offset,
+      queuedOffset: offset,
       batchesSinceCheckpoint: 0,
-      sinceCheckpoint: { messages: 0, accepted: 0 },
+      counted: { messages: 0, accepted: 0 },
+      countedAtSave: { messages: 0, accepted: 0 },
       lastCheckpointMs: Date.now(),
       lock: Promise.resolve(),
     };
@@ -310,6 +381,9 @@ export class KafkaCollector {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    // Backpressure: the writes behind are bounded (memory, and what a crash re-reads).
+    await this.writer.ready();
+    if (!isRunning() || isStale()) return;
     const shard = await this.shardFor(batch.partition);
     await this.exclusive(shard, async () => {
       // Dropped while this batch waited (a failed timer checkpoint reloaded it): the seek re-fetches these messages.
@@ -335,9 +409,9 @@ export class KafkaCollector {
       );
     }
     // Decode everything, then keep the prefix within the pacer's event-time limit (the rest is fetched again later).
-    const decoded: Array<{ message: KafkaMessage; item: { event: CanonicalEvent; timeMs: number } | null; reason: string | null }> = [];
+    const decoded: Array<{ message: KafkaMessage; item: DecodedEvent | null; reason: string | null }> = [];
     for (const m of fresh) {
-      const one: Array<{ event: CanonicalEvent; timeMs: number }> = [];
+      const one: Array<DecodedEvent> = [];
       const reason = this.decode(m, topic, partition, one);
       decoded.push({ message: m, item: one[0] ?? null, reason });
     }
@@ -353,7 +427,7 @@ export class KafkaCollector {
       return;
     }
     const taken = decoded.slice(0, cut);
-    const items: Array<{ event: CanonicalEvent; timeMs: number }> = [];
+    const items: Array<DecodedEvent> = [];
     const dlq: DlqEntry[] = [];
     for (const d of taken) {
       if (d.item) items.push(d.item);
@@ -365,7 +439,7 @@ export class KafkaCollector {
 
     // DLQ first: a bad message is durable somewhere before its offset can ever be committed.
     if (dlq.length > 0) await this.sendDlq(dlq, topic, partition);
-    // A failure up to the engine step (e.g. the store is down) leaves the engine untouched: kafkajs redelivers.
+    // A failure up to the engine step leaves the engine untouched: kafkajs redelivers.
     let result: Awaited<ReturnType<LivePipeline['ingest']>>;
     const tIngest = performance.now();
     // Held token uses wait for facts until the slowest partition with a backlog passed them (not just this one).
@@ -375,36 +449,40 @@ export class KafkaCollector {
       const backlog = BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
       result = await shard.pipeline.ingest(items, { dedupToken, holdAll: backlog });
     } catch (e) {
+      // Dropped meanwhile by a failed write behind (already seeking back to its checkpoint): nothing more to do.
+      if (this.shards.get(partition) !== shard) return;
       if (shard.pipeline.isBroken) await this.reload(shard, e);
       throw e;
     }
+    // A failed write behind dropped this partition's engine meanwhile: the seek back re-fetches these messages.
+    if (this.shards.get(partition) !== shard) return;
     // From here on the engine has seen the batch: a failure drops this partition's engine and re-reads from its
     // checkpoint (redelivery into the advanced engine would count the batch twice).
     const tPublish = performance.now();
     let tCheckpoint = Number.NaN;
     try {
       await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
-      await this.tokens.publish(items.map((i) => i.event));
-      await this.sendAlerts(result.alerts);
+      this.facts.add(this.tokens.record(items.map((i) => i.event)));
       shard.nextOffset = BigInt(last.offset) + 1n;
       // Live (caught up): what the pipeline held goes out now, so a growing alert is seen at once. Catching up on a
       // backlog, it waits for the checkpoint: fewer, larger writes, where latency is already that of the backlog.
-      if (BigInt(batch.highWatermark) <= shard.nextOffset) await this.sendAlerts(await shard.pipeline.flushPending());
+      if (BigInt(batch.highWatermark) <= shard.nextOffset) await shard.pipeline.flushPending();
       shard.batchesSinceCheckpoint++;
       resolveOffset(last.offset);
       this.counters.messages += taken.length;
       this.counters.accepted += result.accepted;
-      shard.sinceCheckpoint.messages += taken.length;
-      shard.sinceCheckpoint.accepted += result.accepted;
+      shard.counted.messages += taken.length;
+      shard.counted.accepted += result.accepted;
       const due =
         this.stopping ||
         shard.batchesSinceCheckpoint >= this.opts.checkpointEveryBatches ||
         Date.now() - shard.lastCheckpointMs >= this.opts.checkpointIntervalMs;
       if (due) {
         tCheckpoint = performance.now();
-        await this.saveCheckpoint(shard);
+        await this.checkpoint(shard);
       }
     } catch (e) {
+      if (this.shards.get(partition) !== shard) return;
       await this.reload(shard, e);
       throw e;
     }
@@ -433,7 +511,7 @@ export class KafkaCollector {
         dlq: dlq.length,
         alerts: result.alerts.length,
         ms: Math.round(ms),
-        // Where the batch's time went: decode+pace, store+engine, tokens/alerts/commit, checkpoint.
+        // Where the batch's time went: decode+pace, engine, queueing its writes, taking the checkpoint.
         decodeMs: Math.round(tIngest - started),
         ingestMs: Math.round(tPublish - tIngest),
         publishMs: Math.round((Number.isNaN(tCheckpoint) ? performance.now() : tCheckpoint) - tPublish),
@@ -443,39 +521,66 @@ export class KafkaCollector {
     );
   }
 
-  /** Saves the partition's engine snapshot with its next offset (and its progress), then commits that offset for the group. */
-  private async saveCheckpoint(shard: PartitionShard): Promise<void> {
-    // What the pipeline held back (events, later alert versions) is written and published before the state that
-    // reflects it is saved.
-    await this.sendAlerts(await shard.pipeline.flushPending());
+  /**
+   * Takes the partition's checkpoint (engine snapshot + next offset) now and queues its save after the writes it
+   * reflects (the batches' events, token facts, held alerts); once saved, the offset is committed. Call inside the
+   * shard's lock and wait for it (the snapshot must match `nextOffset`); `saved` settles when the save ran (callers
+   * need not handle its rejection: a failed write reaches {@link writesFailed}).
+   */
+  private async checkpoint(shard: PartitionShard): Promise<{ saved: Promise<void> }> {
+    // What the pipeline held back (later alert versions) is written and published before the state that reflects it.
+    await shard.pipeline.flushPending();
     const snapshot = await shard.pipeline.checkpoint();
-    const offset = shard.nextOffset.toString();
-    const { groupId, topic } = this.opts;
-    const position = this.pacer.position(shard.partition);
-    const nowMs = Date.now();
-    const progress = position ? { groupId, topic, partition: shard.partition, ...position, atMs: nowMs } : undefined;
-    await this.checkpoints.save({ groupId, topic, partition: shard.partition, offset, snapshot, createdAtMs: nowMs }, progress);
-    if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
-    shard.checkpointOffset = shard.nextOffset;
+    const offset = shard.nextOffset;
+    const counted = { ...shard.counted };
+    shard.queuedOffset = offset;
     shard.batchesSinceCheckpoint = 0;
-    shard.sinceCheckpoint = { messages: 0, accepted: 0 };
     shard.lastCheckpointMs = Date.now();
-    this.counters.checkpoints++;
-    // The committed offset is only ever a checkpointed one (lag monitoring, and where kafkajs starts after a rebalance).
-    await this.consumer?.commitOffsets([{ topic: this.opts.topic, partition: shard.partition, offset }]).catch((err: unknown) => {
-      // Not fatal: the checkpoint is the restart point; a later commit (or the next owner) moves the group on.
-      this.log.warn({ err, partition: shard.partition }, 'offset commit failed after checkpoint');
-    });
+    const saved = this.writer.step(async () => {
+      // Moved to another collector (or dropped after a failure) meanwhile: its next engine saves its own.
+      if (this.shards.get(shard.partition) !== shard) return;
+      const { groupId, topic } = this.opts;
+      const position = this.pacer.position(shard.partition);
+      const nowMs = Date.now();
+      const progress = position ? { groupId, topic, partition: shard.partition, ...position, atMs: nowMs } : undefined;
+      await this.checkpoints.save({ groupId, topic, partition: shard.partition, offset: offset.toString(), snapshot, createdAtMs: nowMs }, progress);
+      if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
+      if (offset > shard.checkpointOffset) shard.checkpointOffset = offset;
+      shard.countedAtSave = counted;
+      this.counters.checkpoints++;
+      // The committed offset is only ever a saved checkpoint's (lag monitoring, and where kafkajs starts after a rebalance).
+      await this.consumer?.commitOffsets([{ topic, partition: shard.partition, offset: offset.toString() }]).catch((err: unknown) => {
+        // Not fatal: the checkpoint is the restart point; a later commit (or the next owner) moves the group on.
+        this.log.warn({ err, partition: shard.partition }, 'offset commit failed after checkpoint');
+      });
+    }, [this.events, this.facts, this.alerts]);
+    return { saved };
+  }
+
+  /**
+   * A write behind failed: what it carried is lost, and every engine may have seen events whose writes were dropped
+   * with it, so every partition re-reads from its last saved checkpoint (nothing later was saved or committed).
+   */
+  private writesFailed(error: Error): void {
+    this.counters.writeFailures++;
+    this.log.error({ err: error }, 'a background write failed; every partition re-reads from its last saved checkpoint');
+    for (const shard of [...this.shards.values()]) {
+      shard.pipeline.markBroken(error);
+      void this.reload(shard, error);
+    }
+    this.writer.reset();
   }
 
   /** Drops a partition's engine after a failed batch and seeks back to its checkpoint, where a fresh engine resumes. */
   private async reload(shard: PartitionShard, cause: unknown): Promise<void> {
+    // Once per shard: a write failure and the batch it broke may both get here.
+    if (this.shards.get(shard.partition) !== shard) return;
     this.shards.delete(shard.partition);
     this.counters.reloads++;
     // Those messages are read again by the partition's next engine and counted then.
-    this.counters.messages -= shard.sinceCheckpoint.messages;
-    this.counters.accepted -= shard.sinceCheckpoint.accepted;
-    this.log.error({ err: cause, partition: shard.partition }, 'batch failed after the engine step; reloading the partition from its checkpoint');
+    this.counters.messages -= shard.counted.messages - shard.countedAtSave.messages;
+    this.counters.accepted -= shard.counted.accepted - shard.countedAtSave.accepted;
+    this.log.error({ err: cause, partition: shard.partition }, 'partition state dropped after a failure past its engine step; re-reading from its checkpoint');
     try {
       // No checkpoint yet: the partition's engine started from its first message, so that is where to go back to.
       const offset = shard.checkpointOffset >= 0n ? shard.checkpointOffset.toString() : await this.firstOffset(shard.partition);
@@ -511,14 +616,14 @@ export class KafkaCollector {
   private checkpointQuiet(): void {
     const nowMs = Date.now();
     for (const shard of this.shards.values()) {
-      if (shard.nextOffset <= shard.checkpointOffset || nowMs - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) continue;
+      if (shard.nextOffset <= shard.queuedOffset || nowMs - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) continue;
       this.exclusive(shard, async () => {
         // Re-checked inside the lock: a batch may have checkpointed it, or the partition moved to another collector.
-        if (this.shards.get(shard.partition) !== shard || shard.pipeline.isBroken || shard.nextOffset <= shard.checkpointOffset) return;
+        if (this.shards.get(shard.partition) !== shard || shard.pipeline.isBroken || shard.nextOffset <= shard.queuedOffset) return;
         if (Date.now() - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) return;
-        await this.saveCheckpoint(shard);
+        await this.checkpoint(shard);
       }).catch((err: unknown) => {
-        // Held events or alert versions may be lost with the failed write: re-read the partition from its last checkpoint.
+        // Taking the snapshot failed (the pipeline is broken): re-read the partition from its last checkpoint.
         if (this.shards.get(shard.partition) === shard) void this.reload(shard, err);
       });
     }
@@ -559,13 +664,10 @@ export class KafkaCollector {
   private tokenFactArrived(tokenId: string): void {
     for (const shard of this.shards.values()) {
       if (!shard.pipeline.engine.waitsForToken(tokenId)) continue;
-      shard.pipeline
-        .resolveToken(tokenId)
-        .then((alerts) => this.sendAlerts(alerts))
-        .catch((err: unknown) => {
-          this.log.error({ err, partition: shard.partition, tokenId }, 'late token fact failed; reloading the partition');
-          void this.reload(shard, err);
-        });
+      shard.pipeline.resolveToken(tokenId).catch((err: unknown) => {
+        this.log.error({ err, partition: shard.partition, tokenId }, 'late token fact failed; reloading the partition');
+        void this.reload(shard, err);
+      });
     }
   }
 
@@ -578,11 +680,12 @@ export class KafkaCollector {
   }
 
   /** Pushes a valid message onto `items`; returns the DLQ reason for an invalid one. */
-  private decode(m: KafkaMessage, topic: string, partition: number, items: Array<{ event: CanonicalEvent; timeMs: number }>): string | null {
+  private decode(m: KafkaMessage, topic: string, partition: number, items: Array<DecodedEvent>): string | null {
     const value = m.value;
     if (value === null || value.length === 0) return 'empty message (no value)';
     if (value.length > this.opts.maxMessageBytes) return `message of ${value.length} bytes is larger than ${this.opts.maxMessageBytes} bytes`;
-    const r = parseEventJson(value.toString('utf8'));
+    const text = value.toString('utf8');
+    const r = parseEventJson(text);
     if (!r.ok) {
       return r.problems
         .slice(0, 5)
@@ -594,7 +697,7 @@ export class KafkaCollector {
       // Keyed by something else: still processed (per-agent order may not hold), but visible in the log.
       this.log.warn({ topic, partition, offset: m.offset, key, agent_id: r.value.agent_id }, 'message key is not the event agent_id');
     }
-    items.push({ event: r.value, timeMs: Date.parse(r.value.time) });
+    items.push({ event: r.value, timeMs: Date.parse(r.value.time), json: text });
     return null;
   }
 

@@ -1,7 +1,8 @@
 import type { DetectionEngine, EngineSnapshot, Origin, SourceItem } from '@agentwatch/detections';
 import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
-import type { Store } from '@agentwatch/store';
+import type { EventJson, Store } from '@agentwatch/store';
 import type { Logger } from 'pino';
+import { type GroupCommit, WriteBehind } from './write-behind.ts';
 
 export interface RejectedItem {
   error: string;
@@ -13,20 +14,31 @@ export interface LivePipelineOptions {
   engine: DetectionEngine;
   store: Store;
   logger?: Logger;
-  /** Alerts opened, grown or closed by a batch (after they are in the store). Awaited. */
+  /**
+   * Alerts opened, grown or closed by a batch (after they are in the store). Awaited. Not called in write-behind
+   * mode: there the writer's alerts channel stores and hands them on.
+   */
   onAlerts?: (alerts: Alert[]) => void | Promise<void>;
   /** Items that were rejected before they reached the pipeline (validation errors). Awaited. */
   onRejected?: (item: RejectedItem) => void | Promise<void>;
   /**
-   * Store in larger writes instead of once per batch, for the Kafka collector, whose small paced batches would
-   * otherwise each pay ClickHouse round trips (not for HTTP ingest, which answers after storing). Events are held
-   * (at most this many) and written before any alert is upserted (an alert never cites an event that is not stored),
-   * at {@link LivePipeline.flushPending} / {@link LivePipeline.checkpoint} (so before the source offset is committed),
-   * and when this many are held. Alerts that open are upserted and handed on at once; later versions of an alert
-   * already handed on (its count grew, its window closed) wait for the next batch that opens one, or for
-   * {@link LivePipeline.flushPending}: the caller's checkpoint, every few seconds.
+   * Write behind instead of storing inside each call, for the Kafka collector, whose batches would otherwise each
+   * wait for ClickHouse (not for HTTP ingest, which answers after storing). Events go to the `events` channel
+   * (written in large group-committed inserts) and alerts to the `alerts` channel, whose writes wait for the events
+   * added before them, so an alert never cites an event that is not stored. The caller saves a
+   * {@link LivePipeline.checkpoint} in a step after those channels. Alerts that open are upserted and handed on
+   * at once; later versions of an alert already handed on (its count grew, its window closed) wait for the next
+   * batch that opens one, or for {@link LivePipeline.flushPending}: the caller's checkpoint, every few seconds.
    */
-  deferEventWrites?: number;
+  writeBehind?: PipelineWriteBehind;
+}
+
+/** Where a write-behind pipeline sends its writes (shared by every partition pipeline of a collector). */
+export interface PipelineWriteBehind {
+  writer: WriteBehind;
+  events: GroupCommit<EventJson>;
+  /** Upserted after the events added before them, then handed on (alerts topic, callbacks) by the channel's owner. */
+  alerts: GroupCommit<Alert>;
 }
 
 export interface IngestResult {
@@ -34,6 +46,56 @@ export interface IngestResult {
   rejected: number;
   /** Alerts upserted by this batch: open alerts opened/updated, then alerts whose window closed. */
   alerts: Alert[];
+}
+
+export interface PipelineWriteBehindOptions {
+  store: Store;
+  /** A write failed: every pipeline using this writer is ahead of what was stored (see WriteBehind). */
+  onFailure: (error: Error) => void;
+  /** After alerts were upserted: publish them (latest version per id, in order), e.g. to the alerts topic. */
+  publish?: (alerts: Alert[]) => Promise<void>;
+  /** After they were upserted and published. */
+  onAlerts?: (alerts: Alert[]) => void | Promise<void>;
+  /** Held events that start an insert without anyone waiting for it (default 20,000). */
+  insertEventsAt?: number;
+  /** Events held (not yet stored) above which `writer.ready()` waits (default 100,000). */
+  maxHeldEvents?: number;
+  /** Longest an event is held before an insert starts (default 1 s): live events are queryable soon. */
+  eventsLingerMs?: number;
+}
+
+/** A writer with the two channels write-behind pipelines use: events (large inserts) and alerts (after their events). */
+export function pipelineWriteBehind(opts: PipelineWriteBehindOptions): PipelineWriteBehind {
+  const writer = new WriteBehind({ onFailure: opts.onFailure });
+  const maxHeld = opts.maxHeldEvents ?? 100_000;
+  // No dedup token given: the store derives one from the event ids, so re-writing the same set is deduplicated.
+  const events = writer.channel<EventJson>('events', (e) => opts.store.insertEventJson(e).then(() => undefined), {
+    flushAt: opts.insertEventsAt ?? 20_000,
+    lingerMs: opts.eventsLingerMs ?? 1_000,
+    maxHeld,
+    maxPerWrite: maxHeld,
+  });
+  // Upserted once the events they cite are stored, then published, then handed on; many versions per write.
+  const alerts = writer.channel<Alert>(
+    'alerts',
+    async (list) => {
+      await opts.store.insertAlerts(list);
+      await opts.publish?.(latestPerId(list));
+      await opts.onAlerts?.(list);
+    },
+    { flushAt: 0, maxHeld: 50_000, maxPerWrite: 10_000, after: [events] },
+  );
+  return { writer, events, alerts };
+}
+
+/** The last version of each alert id, in the order of those last versions (what an alerts topic needs). */
+function latestPerId(alerts: readonly Alert[]): Alert[] {
+  const last = new Map<string, Alert>();
+  for (const a of alerts) {
+    last.delete(a.alert_id);
+    last.set(a.alert_id, a);
+  }
+  return [...last.values()];
 }
 
 /**
@@ -61,9 +123,7 @@ export class LivePipeline {
   private readonly totals = { accepted: 0, rejected: 0, alerts: 0, batches: 0 };
   /** Set when a batch failed after the engine had seen its events: the in-memory state is ahead of what was acknowledged. */
   private broken: Error | null = null;
-  private readonly deferEventWrites: number;
-  /** Events through the engine, not yet stored ({@link LivePipelineOptions.deferEventWrites}). */
-  private pending: CanonicalEvent[] = [];
+  private readonly behind: PipelineWriteBehind | null;
   /** Later versions of alerts already handed on, not yet upserted (latest version per id). */
   private pendingAlerts = new Map<string, Alert>();
   /** Ids of open alerts this pipeline has handed on (their next versions may wait); forgotten once closed. */
@@ -75,7 +135,7 @@ export class LivePipeline {
     this.engine = opts.engine;
     this.store = opts.store;
     this.log = opts.logger;
-    this.deferEventWrites = opts.deferEventWrites ?? 0;
+    this.behind = opts.writeBehind ?? null;
     this.onAlerts = opts.onAlerts;
     this.onRejected = opts.onRejected;
   }
@@ -88,13 +148,13 @@ export class LivePipeline {
   }
 
   /**
-   * `meta.holdAll` (deferred mode): hold even alerts that open, until {@link flushPending}, e.g. while catching up
+   * `meta.holdAll` (write-behind mode): hold even alerts that open, until {@link flushPending}, e.g. while catching up
    * on a backlog, where the data is old anyway and fewer, larger writes matter more than seconds of latency.
    */
   ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean }): Promise<IngestResult> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      const valid: Array<{ event: CanonicalEvent; timeMs: number }> = [];
+      const valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string }> = [];
       let rejected = 0;
       for (const item of items) {
         if ('error' in item) {
@@ -106,8 +166,8 @@ export class LivePipeline {
         valid.push(item);
       }
       if (valid.length > 0) {
-        // Stored first (or held, and written before any alert): an alert never cites an event that is not stored.
-        if (this.deferEventWrites > 0) for (const v of valid) this.pending.push(v.event);
+        // Stored first (or written behind, before any alert step): an alert never cites an event that is not stored.
+        if (this.behind) this.behind.events.add(valid.map((v) => ({ eventId: v.event.event_id, json: v.json ?? JSON.stringify(v.event) })));
         else
           await this.store.insertEvents(
             valid.map((v) => v.event),
@@ -119,7 +179,6 @@ export class LivePipeline {
       const alerts = await this.afterEngine(async () => {
         for (const v of valid) this.engine.process(v.event, v.timeMs);
         const now = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed(), meta.holdAll === true);
-        if (this.pending.length >= this.deferEventWrites) await this.writePending();
         await this.emit(now);
         return now;
       });
@@ -170,30 +229,26 @@ export class LivePipeline {
   }
 
   /**
-   * Writes what {@link LivePipelineOptions.deferEventWrites} held: events, then the alert versions that waited.
-   * Returns those alerts (already upserted and handed to `onAlerts`) for the caller to publish. Call before
+   * The alert versions that waited (write-behind mode) go to the alerts channel now; returns them. Call before
    * {@link checkpoint}: a checkpoint must only reflect what was published.
    */
   flushPending(): Promise<Alert[]> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
       const alerts = this.takePendingAlerts();
-      await this.afterEngine(async () => {
-        await this.writePending();
-        await this.emit(alerts);
-      });
+      await this.afterEngine(() => this.emit(alerts));
       return alerts;
     });
   }
 
   /**
    * The engine snapshot as JSON: together with the source offsets of the batches ingested so far, a restart point.
-   * Held events are stored first, so whatever a checkpoint reflects is in the store.
+   * Directly stored events are in the store already; in write-behind mode the caller saves it in a step after the
+   * events channel, so whatever a saved checkpoint reflects is in the store.
    */
   checkpoint(): Promise<string> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      await this.writePending();
       return JSON.stringify(this.engine.snapshot());
     });
   }
@@ -204,6 +259,11 @@ export class LivePipeline {
       this.engine.restore(JSON.parse(snapshotJson) as EngineSnapshot);
       this.broken = null;
     });
+  }
+
+  /** Refuses further calls until {@link restore}: a write behind it failed, so its state is ahead of what was stored. */
+  markBroken(cause: Error): void {
+    this.broken ??= cause;
   }
 
   /** True after a batch failed past the engine step (see {@link PipelineBrokenError}). */
@@ -225,11 +285,11 @@ export class LivePipeline {
   }
 
   /**
-   * In deferred mode: of a batch's changed and closed alerts, versions of alerts already handed on wait (unless the
+   * In write-behind mode: of a batch's changed and closed alerts, versions of alerts already handed on wait (unless the
    * batch opened an alert and `holdAll` is off: then everything goes now). Returns the alerts to upsert and hand on now.
    */
   private holdUpdates(changed: Alert[], closed: Alert[], holdAll: boolean): Alert[] {
-    if (this.deferEventWrites <= 0) return [...changed, ...closed];
+    if (!this.behind) return [...changed, ...closed];
     const opened = changed.some((a) => !this.handedOn.has(a.alert_id)) || closed.some((a) => !this.handedOn.has(a.alert_id));
     this.hold(changed, closed);
     return opened && !holdAll ? this.takePendingAlerts() : [];
@@ -244,7 +304,7 @@ export class LivePipeline {
 
   /** Everything goes now, waiting versions included (merged by id, so an older version never follows a newer one). */
   private takeAll(changed: Alert[], closed: Alert[]): Alert[] {
-    if (this.deferEventWrites <= 0) return [...changed, ...closed];
+    if (!this.behind) return [...changed, ...closed];
     this.hold(changed, closed);
     return this.takePendingAlerts();
   }
@@ -274,21 +334,16 @@ export class LivePipeline {
     }
   }
 
-  /** Stores the held events. A failure breaks the pipeline: they are in the engine, so only a restore re-reads them. */
-  private async writePending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const events = this.pending;
-    this.pending = [];
-    // No token given: the store derives one from the event ids, so re-writing the same set is deduplicated.
-    await this.afterEngine(() => this.store.insertEvents(events));
-  }
-
+  /** Upserts the alerts and hands them on: now, or (write-behind) through the alerts channel, after the events before them. */
   private async emit(alerts: Alert[]): Promise<void> {
     if (alerts.length === 0) return;
-    await this.writePending();
-    await this.store.insertAlerts(alerts);
     this.totals.alerts += alerts.length;
-    if (this.onAlerts) await this.onAlerts(alerts);
+    // A failed write goes to the writer's onFailure (its owner drops this pipeline and re-reads from the checkpoint).
+    if (this.behind) this.behind.alerts.add(alerts);
+    else {
+      await this.store.insertAlerts(alerts);
+      if (this.onAlerts) await this.onAlerts(alerts);
+    }
   }
 }
 

@@ -24,7 +24,7 @@ export class TokenFacts {
   readonly table: TokenTable;
   private readonly view: CompactedTopicView<TokenFactMessage>;
   private producer: Producer | null = null;
-  private send: ((record: ProducerRecord) => Promise<unknown>) | null = null;
+  private sender: ((record: ProducerRecord) => Promise<unknown>) | null = null;
 
   constructor(private readonly opts: { kafka: Kafka; logger: Logger; topic?: string; graceMs: number; onFact: (tokenId: string) => void }) {
     this.table = new TokenTable(opts.graceMs);
@@ -55,17 +55,17 @@ export class TokenFacts {
     }
     this.producer = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    this.send = serialSend(this.producer);
+    this.sender = serialSend(this.producer);
     await this.view.start();
     // Facts written before this collector started are known before its first batch.
     await this.view.waitCaughtUp();
   }
 
   /**
-   * Writes the token facts among `events` (one partition's batch, already through its engine) to the topic and
-   * applies them here at once, so the other partitions of this process need not wait for the round trip.
+   * The token facts among `events` (one partition's batch, already through its engine), applied here at once, so
+   * the other partitions of this process need not wait for the round trip; returns them as messages for {@link send}.
    */
-  async publish(events: readonly CanonicalEvent[]): Promise<void> {
+  record(events: readonly CanonicalEvent[]): Message[] {
     const messages: Message[] = [];
     for (const e of events) {
       let m: TokenFactMessage | null = null;
@@ -93,9 +93,14 @@ export class TokenFacts {
       this.apply(tokenId, m);
       messages.push({ key: tokenId, value: JSON.stringify(m) });
     }
+    return messages;
+  }
+
+  /** Writes recorded facts to the topic, for the other collectors (and the next owner of a partition). */
+  async send(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
-    if (!this.send) throw new Error('token facts are not started');
-    await this.send({ topic: this.topic, acks: -1, messages });
+    if (!this.sender) throw new Error('token facts are not started');
+    await this.sender({ topic: this.topic, acks: -1, messages });
   }
 
   /** Forgets facts past their grace period (event time of the newest batch). */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokersOrFail } from '../../../test/support/kafka-suite.ts';
 import { replay } from '../../cli/src/commands/replay.ts';
 import { KafkaCollector } from '../src/kafka-collector.ts';
-import { LivePipeline } from '../src/live-pipeline.ts';
+import { LivePipeline, type PipelineWriteBehind } from '../src/live-pipeline.ts';
 import { KafkaCheckpointStore } from '../src/partition-checkpoints.ts';
 
 const brokers = kafkaBrokersOrFail('KafkaCollector');
@@ -50,19 +50,19 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
   let store: Store;
   let dir: string;
   let events: CanonicalEvent[];
-  const logger = pino({ level: 'error' });
+  const logger = pino({ level: process.env['AW_TEST_LOG'] ?? 'error' });
 
   const checkpointsTopic = `aw-checkpoints-${run}`;
   const tokensTopic = `aw-tokens-${run}`;
   const newPipeline =
     (s: Store = store) =>
-    (_partition: number, sharedTokens: TokenLookup) => {
+    (_partition: number, sharedTokens: TokenLookup, writeBehind: PipelineWriteBehind) => {
       const reg = parseRegistry(readFileSync(join(dir, 'registry.yaml'), 'utf8'), 'registry.yaml');
       if (!reg.ok) throw new Error('registry refused');
-      return new LivePipeline({ engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }), store: s, logger });
+      return new LivePipeline({ engine: new DetectionEngine({ registry: reg.registry, rules: BUILTIN_RULES, sharedTokens }), store: s, logger, writeBehind });
     };
   const newCollector = () =>
-    new KafkaCollector({ kafka, newPipeline: newPipeline(), logger, groupId, topic, alertsTopic, dlqTopic, checkpointsTopic, tokensTopic });
+    new KafkaCollector({ kafka, store, newPipeline: newPipeline(), logger, groupId, topic, alertsTopic, dlqTopic, checkpointsTopic, tokensTopic });
   const sendAll = async (t: string, list: CanonicalEvent[], chunk: number) => {
     for (let i = 0; i < list.length; i += chunk) {
       await producer.send({ topic: t, acks: -1, messages: list.slice(i, i + chunk).map((e) => ({ key: e.agent_id, value: JSON.stringify(e) })) });
@@ -236,7 +236,7 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
     );
   });
 
-  it('a batch that fails past the engine step reloads that partition from its checkpoint: every event once, the alerts of replay', async () => {
+  it('a write that fails behind the batches reloads the partitions from their checkpoints: every event once, the alerts of replay', async () => {
     // One partition in time order: the live pipeline sees exactly what replay sees.
     const t = `${topic}-1p`;
     const g = `${groupId}-1p`;
@@ -248,23 +248,30 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
         { topic: at, numPartitions: 1, replicationFactor: 1 },
       ],
     });
+    const half = Math.floor(events.length / 2);
     // Small sends: small record batches, so many small consumer batches.
-    await sendAll(t, events, 100);
+    await sendAll(t, events.slice(0, half), 100);
     const s2 = createStore({ dataDir: DATA_DIR, database: `aw_collector_k_${randomBytes(6).toString('hex')}` });
     await s2.migrate();
     try {
-      // Alert upserts fail for a while (calls 4 to 6), after the engine has seen those batches.
-      let calls = 0;
+      // Once the first half is in, the next event insert and the next alert upsert fail: written behind batches the
+      // engine has already seen (and later ones ran on), so what they carried is lost unless re-read.
+      let failEvents = 0;
+      let failAlerts = 0;
       const flaky: Store = {
         ...s2,
+        insertEventJson: (list, token) => {
+          if (failEvents > 0 && failEvents--) return Promise.reject(new Error('events table unavailable'));
+          return s2.insertEventJson(list, token);
+        },
         insertAlerts: (alerts) => {
-          calls++;
-          if (calls > 3 && calls <= 6) return Promise.reject(new Error('alerts table unavailable'));
+          if (failAlerts > 0 && failAlerts--) return Promise.reject(new Error('alerts table unavailable'));
           return s2.insertAlerts(alerts);
         },
       };
       const a = new KafkaCollector({
         kafka,
+        store: flaky,
         newPipeline: newPipeline(flaky),
         logger,
         groupId: g,
@@ -273,20 +280,32 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
         dlqTopic,
         checkpointsTopic,
         tokensTopic: `${tokensTopic}-1p`,
-        // Small fetches: many batches.
+        // Small fetches and frequent checkpoints: many batches, many writes.
         consumerConfig: { maxBytesPerPartition: 64 * 1024 },
+        checkpointIntervalMs: 100,
       });
       await a.start();
+      const committed = async () => (await admin.fetchOffsets({ groupId: g, topics: [t] }))[0]?.partitions[0]?.offset;
+      await waitFor(
+        'the first half processed',
+        async () => (await committed()) === String(half),
+        60_000,
+        () => a.error,
+      );
+      failEvents = 1;
+      failAlerts = 1;
+      await sendAll(t, events.slice(half), 100);
       await waitFor(
         'every message processed after the failures',
-        async () => (await admin.fetchOffsets({ groupId: g, topics: [t] }))[0]?.partitions[0]?.offset === String(events.length),
+        async () => a.stats().writeFailures >= 2 && (await committed()) === String(events.length) && a.stats().messages === events.length,
         60_000,
         () => a.error,
       );
       await a.stop();
-      expect(a.stats().reloads).toBeGreaterThanOrEqual(1);
+      expect(a.stats().writeFailures).toBe(2);
+      expect(a.stats().reloads).toBeGreaterThanOrEqual(2);
       expect(a.error).toBeNull();
-      // A failed batch is not counted; after each reload it was processed again by a fresh engine: each message once.
+      // A dropped state's messages are not counted; after each reload they were processed again by a fresh engine.
       expect(a.stats().messages).toBe(events.length);
       expect(await s2.countEvents()).toBe(events.length);
 

@@ -9,7 +9,8 @@ import { createStore, type Store } from '@agentwatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../../cli/src/commands/replay.ts';
 import { CheckpointStore } from '../src/checkpoint-store.ts';
-import { LivePipeline, PipelineBrokenError } from '../src/live-pipeline.ts';
+import { LivePipeline, PipelineBrokenError, pipelineWriteBehind } from '../src/live-pipeline.ts';
+import { WriteBehindFailedError } from '../src/write-behind.ts';
 
 // chdb: one data folder per process (vitest forks per file); tests isolate by database.
 const DATA_DIR = mkdtempSync(join(tmpdir(), 'aw-collector-test-'));
@@ -132,21 +133,22 @@ describe('LivePipeline', () => {
     expect(await cps.load('g', 'other')).toBeNull();
   });
 
-  it('deferred event writes: events stored before any alert citing them and at each checkpoint, never lost', async () => {
+  it('write-behind: events stored before any alert citing them and by each checkpoint, in few large inserts, never lost', async () => {
     const store = await openStore();
     const inserts: number[] = [];
     const counting: Store = {
       ...store,
-      insertEvents: (events, token) => {
+      insertEventJson: (events, token) => {
         inserts.push(events.length);
-        return store.insertEvents(events, token);
+        return store.insertEventJson(events, token);
       },
     };
     let citedMissing = 0;
-    const pipeline = new LivePipeline({
-      engine: newEngine(),
+    const failures: Error[] = [];
+    const writeBehind = pipelineWriteBehind({
       store: counting,
-      deferEventWrites: 5_000,
+      onFailure: (e) => failures.push(e),
+      insertEventsAt: 5_000,
       onAlerts: async (alerts) => {
         // Every event an alert cites is already stored when the alert is handed on.
         const ids = alerts.flatMap((a) => a.evidence.event_ids ?? []);
@@ -160,19 +162,32 @@ describe('LivePipeline', () => {
         citedMissing += new Set(ids).size - Number(row?.n ?? 0);
       },
     });
+    const pipeline = new LivePipeline({ engine: newEngine(), store: counting, writeBehind });
     for (let i = 0; i < items.length; i += 100) await pipeline.ingest(items.slice(i, i + 100), { dedupToken: `d:0:${i}` });
     await pipeline.checkpoint();
+    // What a checkpoint reflects is durable once the writes queued before its save are (the collector saves it in a step).
+    await writeBehind.writer.step(() => undefined, [writeBehind.events, writeBehind.alerts]);
+    expect(failures).toEqual([]);
     expect(citedMissing).toBe(0);
     expect(await store.countEvents()).toBe(items.length);
-    // Fewer, larger inserts than one per batch, none above the cap.
-    expect(inserts.length).toBeLessThan(Math.ceil(items.length / 100));
-    expect(Math.max(...inserts)).toBeLessThanOrEqual(5_000 + 100);
+    // Fewer, larger inserts than one per batch.
+    expect(inserts.length).toBeLessThan(Math.ceil(items.length / 100) / 4);
+    expect(inserts.reduce((a, b) => a + b, 0)).toBe(items.length);
   });
 
-  it("deferred writes: alerts open at once, later versions wait for flushPending; the final state is replay's", async () => {
+  it("write-behind: alerts open at once, later versions wait for flushPending; the final state is replay's", async () => {
     const store = await openStore();
     const handed: Alert[] = [];
-    const pipeline = new LivePipeline({ engine: newEngine(), store, deferEventWrites: 50_000, onAlerts: (a) => void handed.push(...a) });
+    const published: Alert[] = [];
+    const writeBehind = pipelineWriteBehind({
+      store,
+      onFailure: (e) => {
+        throw e;
+      },
+      publish: async (a) => void published.push(...a),
+      onAlerts: (a) => void handed.push(...a),
+    });
+    const pipeline = new LivePipeline({ engine: newEngine(), store, writeBehind });
     const seen = new Set<string>();
     let openedLate = 0;
     for (let i = 0; i < items.length; i += 100) {
@@ -185,22 +200,34 @@ describe('LivePipeline', () => {
     }
     expect(openedLate).toBe(0);
     await pipeline.flush();
-    // Latest version per id, in the order handed on, equals replay's alerts; so does the store.
-    const latest = new Map<string, Alert>();
-    for (const a of handed) latest.set(a.alert_id, a);
-    expect([...latest.values()].map(key).sort()).toEqual(replayAlerts.map(key).sort());
+    await writeBehind.writer.drain();
+    // Latest version per id, in the order handed on (and published), equals replay's alerts; so does the store.
+    for (const list of [handed, published]) {
+      const latest = new Map<string, Alert>();
+      for (const a of list) latest.set(a.alert_id, a);
+      expect([...latest.values()].map(key).sort()).toEqual(replayAlerts.map(key).sort());
+    }
     expect((await allAlerts(store)).map(key).sort()).toEqual(replayAlerts.map(key).sort());
     // Fewer hand-ons than one per changed alert per batch would give.
     expect(handed.length).toBeLessThan(items.length / 100);
   });
 
-  it('deferred event writes: a failed write breaks the pipeline (the held events are re-read after a restore)', async () => {
+  it('write-behind: a failed write is reported once, what waited behind it is skipped, and the pipeline can be stopped', async () => {
     const store = await openStore();
-    const failing: Store = { ...store, insertEvents: () => Promise.reject(new Error('events table unavailable')) };
-    const pipeline = new LivePipeline({ engine: newEngine(), store: failing, deferEventWrites: 1_000_000 });
+    const failing: Store = { ...store, insertEventJson: () => Promise.reject(new Error('events table unavailable')) };
+    const failures: Error[] = [];
+    const writeBehind = pipelineWriteBehind({ store: failing, onFailure: (e) => failures.push(e) });
+    const pipeline = new LivePipeline({ engine: newEngine(), store: failing, writeBehind });
     await pipeline.ingest(items.slice(0, 50), { dedupToken: 'f:0:0' });
-    await expect(pipeline.checkpoint()).rejects.toThrow('events table unavailable');
-    expect(pipeline.isBroken).toBe(true);
+    let saved = false;
+    const save = writeBehind.writer.step(() => {
+      saved = true;
+    }, [writeBehind.events]);
+    await expect(save).rejects.toBeInstanceOf(WriteBehindFailedError);
+    expect(saved).toBe(false);
+    expect(failures.map((e) => e.message)).toEqual(['events table unavailable']);
+    // The owner (the collector) marks its pipelines broken and re-reads from the last saved checkpoint.
+    pipeline.markBroken(failures[0] as Error);
     await expect(pipeline.ingest(items.slice(50, 60), { dedupToken: 'f:0:50' })).rejects.toBeInstanceOf(PipelineBrokenError);
   });
 

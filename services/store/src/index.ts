@@ -8,6 +8,7 @@ export {
   type AlertStatusChange,
   createStore,
   type EventFilters,
+  type EventJson,
   type InsertAlertsResult,
   type InsertEventsResult,
   InvalidCursorError,

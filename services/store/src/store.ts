@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import {
   ALERT_STATUSES,
   type Alert,
@@ -23,8 +25,6 @@ import {
   alertFingerprint,
   alertToRow,
   chTime,
-  type EventRow,
-  eventToRow,
   mergeAlert,
   readAlertRow,
   type StoredAlert,
@@ -144,6 +144,12 @@ export interface MigrateResult {
   alreadyApplied: number;
 }
 
+/** A validated canonical event's JSON text, with its id (for the derived deduplication token). */
+export interface EventJson {
+  eventId: string;
+  json: string;
+}
+
 export interface InsertEventsResult {
   rows: number;
   /** Deduplication token of each INSERT sent (one per chunk). */
@@ -184,6 +190,11 @@ export interface Store {
    * is dropped by insert deduplication, and any re-inserted event_id collapses to one row in every read.
    */
   insertEvents(events: CanonicalEvent[], dedupToken?: string): Promise<InsertEventsResult>;
+  /**
+   * {@link insertEvents} for callers that hold each event's JSON text (e.g. the Kafka message it came in): it is
+   * stored as `raw` and flattened into columns by ClickHouse. Each `json` must be a validated canonical event.
+   */
+  insertEventJson(events: readonly EventJson[], dedupToken?: string): Promise<InsertEventsResult>;
   /** Upserts alerts by alert_id (see {@link mergeAlert}); triage status is kept. */
   insertAlerts(alerts: Alert[]): Promise<InsertAlertsResult>;
   /** Records a triage change and returns the alert as it now stands; null when no such alert. */
@@ -366,16 +377,37 @@ export function createStore(config: StoreConfig): Store {
       return { applied, alreadyApplied: migrations.length - applied.length };
     },
 
-    async insertEvents(events, dedupToken) {
+    insertEvents(events, dedupToken) {
+      return this.insertEventJson(
+        events.map((e) => ({ eventId: e.event_id, json: JSON.stringify(e) })),
+        dedupToken,
+      );
+    },
+
+    async insertEventJson(events, dedupToken) {
       const tokens: string[] = [];
       const ingestedAt = chTime(Date.now());
       const chunks = Math.ceil(events.length / chunkSize);
       for (let c = 0; c < chunks; c++) {
         const slice = events.slice(c * chunkSize, (c + 1) * chunkSize);
-        const rows: EventRow[] = slice.map((e) => eventToRow(e, ingestedAt));
-        const base = dedupToken ?? `events:${sha256(slice.map((e) => e.event_id).join('\n'))}`;
+        const base = dedupToken ?? `events:${sha256(slice.map((e) => e.eventId).join('\n'))}`;
         const token = chunks === 1 ? base : `${base}#${c}`;
-        await insert('events', rows, token);
+        // One JSONCompactEachRow row per event: the text goes in as it is (read as a string), no re-escaping.
+        const body = slice.map((e) => `[${e.json},"${ingestedAt}"]`).join('\n');
+        // exec, not insert: the body is already in the format (insert would encode each chunk as a value again).
+        const res = await client.exec({
+          query: `INSERT INTO ${db}.events_ingest FORMAT JSONCompactEachRow`,
+          values: Readable.from([body], { objectMode: false }),
+          clickhouse_settings: {
+            input_format_json_read_objects_as_strings: 1,
+            insert_deduplicate: 1,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            insert_deduplication_token: token,
+          },
+        });
+        // The (empty) response must be read to its end, or the HTTP socket is never released.
+        res.stream.resume();
+        await finished(res.stream);
         tokens.push(token);
       }
       return { rows: events.length, tokens };

@@ -136,14 +136,15 @@ export async function up(opts: UpOptions): Promise<number> {
     // One engine per assigned partition (partitions move between collectors of the group with their state).
     collector = new KafkaCollector({
       kafka,
-      newPipeline: (partition, sharedTokens) =>
+      store,
+      onAlerts,
+      newPipeline: (partition, sharedTokens, writeBehind) =>
         new LivePipeline({
           engine: newEngine(sharedTokens),
           store,
           logger: logger.child({ component: 'pipeline', partition }),
-          onAlerts,
-          // Paced batches are small: store in larger inserts (before alerts and checkpoints, so nothing is skipped).
-          deferEventWrites: 50_000,
+          // Written behind the batches: large inserts shared by all partitions, in order before alerts and checkpoints.
+          writeBehind,
         }),
       logger: logger.child({ component: 'collector' }),
       topic: config.events_topic,
