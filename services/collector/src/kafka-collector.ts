@@ -15,6 +15,8 @@ export const DEFAULT_EVENTS_TOPIC = 'agentwatch.events';
 export const DEFAULT_ALERTS_TOPIC = 'agentwatch.alerts';
 export const DEFAULT_DLQ_TOPIC = 'agentwatch.events.dlq';
 export const DEFAULT_GROUP_ID = 'agentwatch-collector';
+/** Shortest gap between two reports of a partition's moving position. */
+const PROGRESS_MIN_GAP_MS = 200;
 
 export interface KafkaCollectorOptions {
   /** A kafkajs client (the caller owns its brokers, SASL/TLS and log settings). */
@@ -649,6 +651,9 @@ export class KafkaCollector {
     const changed = !last || last.timeMs !== position.timeMs || last.backlog !== position.backlog;
     // Unchanged positions are re-reported as a heartbeat: other collectors treat a silent partition as orphaned.
     if (!changed && nowMs - last.atMs < 2 * this.progressIntervalMs) return;
+    // A moving position at most every 200 ms (a produce per batch cost ~3% of a catch-up); a backlog that appears or
+    // ends at once. The timer reports what was held back.
+    if (changed && last && last.backlog === position.backlog && nowMs - last.atMs < PROGRESS_MIN_GAP_MS) return;
     this.reported.set(partition, { ...position, atMs: nowMs });
     this.checkpoints
       .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
