@@ -24,6 +24,22 @@ export interface PartitionPacerOptions {
    * position) until it is reported again or goes stale. Default: no silence rule.
    */
   silentMs?: number;
+  /**
+   * Conservative fact horizon (wall clock). While the group has a backlog, or had one within this long, a partition
+   * another collector reports as caught up still holds the fact horizon ({@link PartitionPacer.groupFloor}) at its
+   * reported position as long as that position changed within this long: it has live traffic, so if its owner just
+   * died, messages (token facts among them) are piling up unread, and the silence rule only notices after
+   * `silentMs`. A partition whose position stood still longer (idle) stops holding. Must exceed `silentMs` so the
+   * two rules overlap. Default: `staleMs` (the time a dead collector's backlogged report is trusted to hold the
+   * group anyway; with it, a partition that moved within `staleMs - silentMs` before its owner's last report is
+   * covered without a gap from the owner's death until its new owner reports it). 0: off.
+   */
+  movedWithinMs?: number;
+}
+
+interface Reported extends PartitionProgress {
+  /** Wall-clock time (`atMs`) of the first report carrying the current `timeMs`: when the position last moved. */
+  movedAtMs: number;
 }
 
 /**
@@ -41,9 +57,14 @@ export interface PartitionPacerOptions {
  */
 export class PartitionPacer {
   private readonly own = new Map<number, { timeMs: number; backlog: boolean; paused: boolean }>();
-  private readonly reported = new Map<number, PartitionProgress>();
+  private readonly reported = new Map<number, Reported>();
+  private readonly movedWithinMs: number;
+  /** Last wall-clock time some partition of the group was seen with a backlog (or silent). */
+  private busyAtMs = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly opts: PartitionPacerOptions) {}
+  constructor(private readonly opts: PartitionPacerOptions) {
+    this.movedWithinMs = opts.movedWithinMs ?? opts.staleMs;
+  }
 
   /** The partitions now assigned here; the others' positions now come from their owners' reports. */
   assign(partitions: readonly number[]): void {
@@ -53,7 +74,11 @@ export class PartitionPacer {
   /** A position reported by the group (the partition's owner, wherever it runs); newer reports replace older ones. */
   report(progress: PartitionProgress): void {
     const cur = this.reported.get(progress.partition);
-    if (!cur || cur.atMs <= progress.atMs) this.reported.set(progress.partition, progress);
+    if (cur && cur.atMs > progress.atMs) return;
+    // A heartbeat (same position) keeps the time the position last moved; any other position moved now.
+    const movedAtMs = cur && cur.timeMs === progress.timeMs ? cur.movedAtMs : progress.atMs;
+    this.reported.set(progress.partition, { ...progress, movedAtMs });
+    if (progress.backlog) this.busyAtMs = Math.max(this.busyAtMs, progress.atMs);
   }
 
   /**
@@ -61,7 +86,7 @@ export class PartitionPacer {
    * allowance past its own first event, so every partition reports its position before any runs far ahead.
    */
   limitFor(partition: number, firstTimeMs: number, nowMs: number): number {
-    let limit = this.floor(partition, nowMs) + this.opts.maxSkewMs;
+    let limit = this.scan(partition, nowMs).floor + this.opts.maxSkewMs;
     if (!this.own.has(partition)) limit = Math.min(limit, firstTimeMs + this.opts.maxSkewMs);
     return limit;
   }
@@ -92,7 +117,7 @@ export class PartitionPacer {
     const resume: number[] = [];
     for (const [p, s] of this.own) {
       if (!s.paused) continue;
-      const floor = this.floor(p, nowMs);
+      const floor = this.scan(p, nowMs).floor;
       // Hysteresis: wait until a useful stretch (half the allowance) can be processed.
       if (floor === Number.POSITIVE_INFINITY || s.timeMs < floor + this.opts.maxSkewMs / 2) {
         s.paused = false;
@@ -102,27 +127,47 @@ export class PartitionPacer {
     return { resume };
   }
 
-  /** Event time of the slowest partition of the group that still has a backlog (+Infinity: none): the fact horizon. */
+  /**
+   * The fact horizon (+Infinity: none): the event time of the slowest partition of the group that still has a
+   * backlog (or went silent), and, while the group has or recently had a backlog, of the slowest partition other
+   * collectors report as caught up whose position moved within `movedWithinMs` (its owner may have died with
+   * token facts arriving unread). Pacing ({@link limitFor}) does not use the second part: a live partition would
+   * then hold a catch-up for as long as it keeps moving, and lost facts are a matter of the horizon alone.
+   */
   groupFloor(nowMs: number): number {
-    return this.floor(-1, nowMs);
+    const { floor, moving } = this.scan(-1, nowMs);
+    return this.movedWithinMs > 0 && nowMs - this.busyAtMs <= this.movedWithinMs ? Math.min(floor, moving) : floor;
   }
 
   paused(): number[] {
     return [...this.own].filter(([, s]) => s.paused).map(([p]) => p);
   }
 
-  /** Event time of the slowest other partition that still has a backlog (+Infinity: none). */
-  private floor(except: number, nowMs: number): number {
+  /**
+   * `floor`: event time of the slowest other partition that still has a backlog (+Infinity: none). `moving`: of
+   * the slowest other partition reported caught up whose position moved within `movedWithinMs`. Notes whether any
+   * partition of the group (`except` included) has a backlog now.
+   */
+  private scan(except: number, nowMs: number): { floor: number; moving: number } {
     let floor = Number.POSITIVE_INFINITY;
-    for (const [p, s] of this.own) if (p !== except && s.backlog && s.timeMs < floor) floor = s.timeMs;
+    let moving = Number.POSITIVE_INFINITY;
+    let busy = false;
+    for (const [p, s] of this.own) {
+      if (!s.backlog) continue;
+      busy = true;
+      if (p !== except && s.timeMs < floor) floor = s.timeMs;
+    }
     for (const [p, r] of this.reported) {
       // A partition read here is known first-hand; an old report is not trusted to hold the group back.
-      if (p === except || this.own.has(p) || nowMs - r.atMs > this.opts.staleMs) continue;
+      if (this.own.has(p) || nowMs - r.atMs > this.opts.staleMs) continue;
       // Silent: its owner may be gone while messages pile up unread, so it holds the group whatever it last said.
       const silent = this.opts.silentMs !== undefined && nowMs - r.atMs > this.opts.silentMs;
-      if (!r.backlog && !silent) continue;
-      if (r.timeMs < floor) floor = r.timeMs;
+      if (r.backlog || silent) {
+        busy = true;
+        if (p !== except && r.timeMs < floor) floor = r.timeMs;
+      } else if (p !== except && nowMs - r.movedAtMs <= this.movedWithinMs && r.timeMs < moving) moving = r.timeMs;
     }
-    return floor;
+    if (busy) this.busyAtMs = Math.max(this.busyAtMs, nowMs);
+    return { floor, moving };
   }
 }
