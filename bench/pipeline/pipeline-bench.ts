@@ -279,6 +279,7 @@ try {
   const latency = await (async () => {
     const store = await newStore('steady');
     const producedAt = new Map<string, number>();
+    const batchIds = new Map<string, string[]>();
     const alertSeen = new Set<string>();
     const toAlert: number[] = [];
     const toProcessed: number[] = [];
@@ -300,13 +301,17 @@ try {
     // Events are written behind the engine: the time to the end of the insert that stored each one.
     const timedStore: Store = {
       ...store,
-      insertEventJson: async (events, token) => {
-        const r = await store.insertEventJson(events, token);
+      insertEventRows: async (chunks, token) => {
+        const r = await store.insertEventRows(chunks, token);
         const now = performance.now();
+        // Chunks are keyed by their batch's dedup token (topic:partition:first-last): its events, noted at ingest.
         if (measuring) {
-          for (const e of events) {
-            const t = producedAt.get(e.eventId);
-            if (t !== undefined) toStored.push(now - t);
+          for (const c of chunks) {
+            for (const id of batchIds.get(c.key) ?? []) {
+              const t = producedAt.get(id);
+              if (t !== undefined) toStored.push(now - t);
+            }
+            batchIds.delete(c.key);
           }
         }
         return r;
@@ -325,6 +330,11 @@ try {
         });
         const orig = pipeline.ingest.bind(pipeline);
         pipeline.ingest = async (items: readonly SourceItem[], meta) => {
+          if (measuring)
+            batchIds.set(
+              meta.dedupToken,
+              items.flatMap((it) => ('event' in it ? [it.event.event_id] : [])),
+            );
           const r = await orig(items, meta);
           const now = performance.now();
           if (measuring) {

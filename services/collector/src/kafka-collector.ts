@@ -1,6 +1,6 @@
 import type { TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
-import type { EventJson, Store } from '@agentwatch/store';
+import type { EventRows, Store } from '@agentwatch/store';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqMessage } from './dlq.ts';
@@ -172,7 +172,7 @@ export class KafkaCollector {
   };
   private readonly writeBehind: PipelineWriteBehind;
   private readonly writer: WriteBehind;
-  private readonly events: GroupCommit<EventJson>;
+  private readonly events: GroupCommit<EventRows>;
   private readonly facts: GroupCommit<Message>;
   private readonly alerts: GroupCommit<Alert>;
   private crashed: Error | null = null;
@@ -419,6 +419,10 @@ export class KafkaCollector {
     }
     const firstTime = decoded.find((d) => d.item)?.item?.timeMs ?? Number.NEGATIVE_INFINITY;
     const limit = this.pacer.limitFor(partition, firstTime, Date.now());
+    // More behind this fetch: the partition has a backlog from now on (not only after this batch), so the group's
+    // fact horizon cannot pass its position while it is being read (the first batch of a burst included).
+    const fetchedToEnd = BigInt(batch.highWatermark) <= BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
+    if (!fetchedToEnd && firstTime > Number.NEGATIVE_INFINITY) this.pacer.observe(partition, firstTime - 1, true);
     let cut = decoded.findIndex((d) => d.item !== null && d.item.timeMs > limit);
     if (cut < 0) cut = decoded.length;
     if (cut === 0) {

@@ -1,6 +1,6 @@
 import type { DetectionEngine, EngineSnapshot, Origin, SourceItem } from '@agentwatch/detections';
 import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
-import type { EventJson, Store } from '@agentwatch/store';
+import { type EventRows, renderEventRows, type Store } from '@agentwatch/store';
 import type { Logger } from 'pino';
 import { type GroupCommit, WriteBehind } from './write-behind.ts';
 
@@ -36,7 +36,7 @@ export interface LivePipelineOptions {
 /** Where a write-behind pipeline sends its writes (shared by every partition pipeline of a collector). */
 export interface PipelineWriteBehind {
   writer: WriteBehind;
-  events: GroupCommit<EventJson>;
+  events: GroupCommit<EventRows>;
   /** Upserted after the events added before them, then handed on (alerts topic, callbacks) by the channel's owner. */
   alerts: GroupCommit<Alert>;
 }
@@ -68,12 +68,14 @@ export interface PipelineWriteBehindOptions {
 export function pipelineWriteBehind(opts: PipelineWriteBehindOptions): PipelineWriteBehind {
   const writer = new WriteBehind({ onFailure: opts.onFailure });
   const maxHeld = opts.maxHeldEvents ?? 100_000;
-  // No dedup token given: the store derives one from the event ids, so re-writing the same set is deduplicated.
-  const events = writer.channel<EventJson>('events', (e) => opts.store.insertEventJson(e).then(() => undefined), {
+  // No dedup token given: the store derives one from the chunks' keys (the batches' dedup tokens), so re-writing the
+  // same batches is deduplicated. Chunks are weighed by their events.
+  const events = writer.channel<EventRows>('events', (e) => opts.store.insertEventRows(e).then(() => undefined), {
     flushAt: opts.insertEventsAt ?? 20_000,
     lingerMs: opts.eventsLingerMs ?? 1_000,
     maxHeld,
     maxPerWrite: maxHeld,
+    weight: (c) => c.count,
   });
   // Upserted once the events they cite are stored, then published, then handed on; many versions per write.
   const alerts = writer.channel<Alert>(
@@ -167,7 +169,13 @@ export class LivePipeline {
       }
       if (valid.length > 0) {
         // Stored first (or written behind, before any alert step): an alert never cites an event that is not stored.
-        if (this.behind) this.behind.events.add(valid.map((v) => ({ eventId: v.event.event_id, json: v.json ?? JSON.stringify(v.event) })));
+        if (this.behind)
+          this.behind.events.add([
+            renderEventRows(
+              valid.map((v) => v.json ?? JSON.stringify(v.event)),
+              meta.dedupToken,
+            ),
+          ]);
         else
           await this.store.insertEvents(
             valid.map((v) => v.event),

@@ -41,7 +41,7 @@ export class WriteBehind {
    * are written before each write of this one starts (alerts after the events they cite). `maxHeld`: above this,
    * {@link ready} waits.
    */
-  channel<T>(name: string, write: (items: T[]) => Promise<void>, opts: ChannelOptions): GroupCommit<T> {
+  channel<T>(name: string, write: (items: T[]) => Promise<void>, opts: ChannelOptions<T>): GroupCommit<T> {
     const ch = new GroupCommit<T>(name, write, opts, {
       failed: () => this.failed,
       fail: (e) => this.fail(e),
@@ -129,12 +129,14 @@ export class WriteBehind {
   }
 }
 
-export interface ChannelOptions {
+export interface ChannelOptions<T = unknown> {
   flushAt: number;
   maxHeld: number;
   maxPerWrite?: number;
   lingerMs?: number;
   after?: readonly Channel[];
+  /** What one item counts for in flushAt, maxHeld and maxPerWrite (default 1; e.g. the events in a pre-rendered chunk). */
+  weight?: (item: T) => number;
 }
 
 /** What a step can wait for, whatever the channel's item type. */
@@ -147,6 +149,7 @@ export interface Channel {
   stats(): ChannelStats;
 }
 
+/** Counted in item weights (e.g. events, for pre-rendered chunks of events). */
 export interface ChannelStats {
   writes: number;
   items: number;
@@ -160,11 +163,13 @@ export interface ChannelStats {
  */
 export class GroupCommit<T> implements Channel {
   private held: T[] = [];
+  /** Weight of the held items, and of the write in flight. */
+  private heldWeight = 0;
+  private inFlightWeight = 0;
   /** Items added so far / written so far (numbers, not indexes: held items are dropped on failure). */
   private added = 0;
   private written = 0;
   private inFlight: Promise<void> | null = null;
-  private inFlightCount = 0;
   private linger: NodeJS.Timeout | null = null;
   private waiters: Array<{ upTo: number; resolve: () => void; reject: (e: Error) => void }> = [];
   private readonly counters = { writes: 0, items: 0, largest: 0 };
@@ -172,16 +177,19 @@ export class GroupCommit<T> implements Channel {
   constructor(
     readonly name: string,
     private readonly write: (items: T[]) => Promise<void>,
-    private readonly opts: ChannelOptions,
+    private readonly opts: ChannelOptions<T>,
     private readonly owner: { failed: () => Error | null; fail: (e: Error) => void; changed: () => void },
   ) {}
 
   /** Holds `items` for the next write (dropped at once if the writes have failed: their source will be re-read). */
   add(items: readonly T[]): void {
     if (items.length === 0 || this.owner.failed()) return;
-    for (const i of items) this.held.push(i);
+    for (const i of items) {
+      this.held.push(i);
+      this.heldWeight += this.weigh(i);
+    }
     this.added += items.length;
-    if (this.held.length >= this.opts.flushAt) this.kick();
+    if (this.heldWeight >= this.opts.flushAt) this.kick();
     else this.lingerThenWrite();
   }
 
@@ -202,11 +210,11 @@ export class GroupCommit<T> implements Channel {
   }
 
   overfull(): boolean {
-    return this.held.length + this.inFlightCount > this.opts.maxHeld;
+    return this.heldWeight + this.inFlightWeight > this.opts.maxHeld;
   }
 
   stats(): ChannelStats {
-    return { ...this.counters, held: this.held.length + this.inFlightCount };
+    return { ...this.counters, held: this.heldWeight + this.inFlightWeight };
   }
 
   /** Drops what is held (after a failure, or on reset): those items' sources are re-read. */
@@ -214,9 +222,14 @@ export class GroupCommit<T> implements Channel {
     if (this.linger) clearTimeout(this.linger);
     this.linger = null;
     this.held = [];
+    this.heldWeight = 0;
     this.written = this.added;
     const err = new WriteBehindFailedError(this.owner.failed());
     for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  private weigh(item: T): number {
+    return this.opts.weight ? this.opts.weight(item) : 1;
   }
 
   /** Starts a write of what is held once `lingerMs` passed (unless one starts before). */
@@ -234,19 +247,24 @@ export class GroupCommit<T> implements Channel {
     if (this.inFlight || this.held.length === 0 || this.owner.failed()) return;
     if (this.linger) clearTimeout(this.linger);
     this.linger = null;
+    // Everything held, or the oldest items up to maxPerWrite (at least one).
     const max = this.opts.maxPerWrite ?? Number.POSITIVE_INFINITY;
-    const items = this.held.length <= max ? this.held : this.held.slice(0, max);
-    this.held = this.held.length <= max ? [] : this.held.slice(max);
+    let n = 0;
+    let weight = 0;
+    while (n < this.held.length && (n === 0 || weight + this.weigh(this.held[n] as T) <= max)) weight += this.weigh(this.held[n++] as T);
+    const items = n === this.held.length ? this.held : this.held.slice(0, n);
+    this.held = n === this.held.length ? [] : this.held.slice(n);
+    this.heldWeight -= weight;
     const upTo = this.added - this.held.length;
-    this.inFlightCount = items.length;
+    this.inFlightWeight = weight;
     const after = (this.opts.after ?? []).map((ch) => [ch, ch.mark()] as const);
     this.inFlight = (async () => {
       try {
         if (after.length > 0) await Promise.all(after.map(([ch, mark]) => ch.flushTo(mark)));
         await this.write(items);
         this.counters.writes++;
-        this.counters.items += items.length;
-        if (items.length > this.counters.largest) this.counters.largest = items.length;
+        this.counters.items += weight;
+        if (weight > this.counters.largest) this.counters.largest = weight;
         if (upTo > this.written) this.written = upTo;
         const done = this.waiters.filter((w) => w.upTo <= this.written);
         this.waiters = this.waiters.filter((w) => w.upTo > this.written);
@@ -255,11 +273,11 @@ export class GroupCommit<T> implements Channel {
         this.owner.fail(e instanceof Error ? e : new Error(String(e)));
       } finally {
         this.inFlight = null;
-        this.inFlightCount = 0;
+        this.inFlightWeight = 0;
         this.owner.changed();
       }
       // More was added meanwhile: write it if someone waits for it or enough is held (else the linger timer will).
-      if (this.waiters.length > 0 || this.held.length >= this.opts.flushAt) this.kick();
+      if (this.waiters.length > 0 || this.heldWeight >= this.opts.flushAt) this.kick();
       else this.lingerThenWrite();
     })();
   }

@@ -260,9 +260,9 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
       let failAlerts = 0;
       const flaky: Store = {
         ...s2,
-        insertEventJson: (list, token) => {
+        insertEventRows: (chunks, token) => {
           if (failEvents > 0 && failEvents--) return Promise.reject(new Error('events table unavailable'));
-          return s2.insertEventJson(list, token);
+          return s2.insertEventRows(chunks, token);
         },
         insertAlerts: (alerts) => {
           if (failAlerts > 0 && failAlerts--) return Promise.reject(new Error('alerts table unavailable'));

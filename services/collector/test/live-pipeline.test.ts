@@ -138,9 +138,9 @@ describe('LivePipeline', () => {
     const inserts: number[] = [];
     const counting: Store = {
       ...store,
-      insertEventJson: (events, token) => {
-        inserts.push(events.length);
-        return store.insertEventJson(events, token);
+      insertEventRows: (chunks, token) => {
+        inserts.push(chunks.reduce((n, c) => n + c.count, 0));
+        return store.insertEventRows(chunks, token);
       },
     };
     let citedMissing = 0;
@@ -214,7 +214,7 @@ describe('LivePipeline', () => {
 
   it('write-behind: a failed write is reported once, what waited behind it is skipped, and the pipeline can be stopped', async () => {
     const store = await openStore();
-    const failing: Store = { ...store, insertEventJson: () => Promise.reject(new Error('events table unavailable')) };
+    const failing: Store = { ...store, insertEventRows: () => Promise.reject(new Error('events table unavailable')) };
     const failures: Error[] = [];
     const writeBehind = pipelineWriteBehind({ store: failing, onFailure: (e) => failures.push(e) });
     const pipeline = new LivePipeline({ engine: newEngine(), store: failing, writeBehind });

@@ -144,10 +144,24 @@ export interface MigrateResult {
   alreadyApplied: number;
 }
 
-/** A validated canonical event's JSON text, with its id (for the derived deduplication token). */
-export interface EventJson {
-  eventId: string;
-  json: string;
+/**
+ * Events rendered for insertion (rows of `events_ingest`, see migration 009), with a key naming them for the derived
+ * deduplication token (a Kafka batch `topic:partition:first-last`, or the event ids). One flat string per chunk: a
+ * writer that holds events for a while holds one string, not one object per event.
+ */
+export interface EventRows {
+  rows: string;
+  count: number;
+  key: string;
+}
+
+/** Renders validated canonical events' JSON texts as `events_ingest` rows, ingested at `ingestedAtMs`. */
+export function renderEventRows(jsons: readonly string[], key: string, ingestedAtMs: number = Date.now()): EventRows {
+  const at = chTime(ingestedAtMs);
+  const rows = new Array<string>(jsons.length);
+  // JSONCompactEachRow, read with input_format_json_read_objects_as_strings: the text goes in as it is, no re-escaping.
+  for (let i = 0; i < jsons.length; i++) rows[i] = `[${jsons[i]},"${at}"]`;
+  return { rows: rows.join('\n'), count: jsons.length, key };
 }
 
 export interface InsertEventsResult {
@@ -191,10 +205,11 @@ export interface Store {
    */
   insertEvents(events: CanonicalEvent[], dedupToken?: string): Promise<InsertEventsResult>;
   /**
-   * {@link insertEvents} for callers that hold each event's JSON text (e.g. the Kafka message it came in): it is
-   * stored as `raw` and flattened into columns by ClickHouse. Each `json` must be a validated canonical event.
+   * {@link insertEvents} for callers that hold the events' JSON texts (e.g. the Kafka messages they came in), rendered
+   * with {@link renderEventRows}: each text is stored as `raw` and flattened into columns by ClickHouse. Without a
+   * token, one is derived from the chunks' keys. Chunks go in inserts of up to the store's chunk size (whole chunks).
    */
-  insertEventJson(events: readonly EventJson[], dedupToken?: string): Promise<InsertEventsResult>;
+  insertEventRows(chunks: readonly EventRows[], dedupToken?: string): Promise<InsertEventsResult>;
   /** Upserts alerts by alert_id (see {@link mergeAlert}); triage status is kept. */
   insertAlerts(alerts: Alert[]): Promise<InsertAlertsResult>;
   /** Records a triage change and returns the alert as it now stands; null when no such alert. */
@@ -299,6 +314,25 @@ export function createStore(config: StoreConfig): Store {
     });
   };
 
+  /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
+  const insertRows = async (rows: string, token: string): Promise<void> => {
+    if (rows.length === 0) return;
+    // exec, not insert: the body is already in the format (insert would encode each chunk as a value again).
+    const res = await client.exec({
+      query: `INSERT INTO ${db}.events_ingest FORMAT JSONCompactEachRow`,
+      values: Readable.from([rows], { objectMode: false }),
+      clickhouse_settings: {
+        input_format_json_read_objects_as_strings: 1,
+        insert_deduplicate: 1,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+        insert_deduplication_token: token,
+      },
+    });
+    // The (empty) response must be read to its end, or the HTTP socket is never released.
+    res.stream.resume();
+    await finished(res.stream);
+  };
+
   // Read-modify-write of alerts is serialised within this process.
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -377,40 +411,46 @@ export function createStore(config: StoreConfig): Store {
       return { applied, alreadyApplied: migrations.length - applied.length };
     },
 
-    insertEvents(events, dedupToken) {
-      return this.insertEventJson(
-        events.map((e) => ({ eventId: e.event_id, json: JSON.stringify(e) })),
-        dedupToken,
-      );
-    },
-
-    async insertEventJson(events, dedupToken) {
+    async insertEvents(events, dedupToken) {
       const tokens: string[] = [];
-      const ingestedAt = chTime(Date.now());
       const chunks = Math.ceil(events.length / chunkSize);
+      const at = Date.now();
       for (let c = 0; c < chunks; c++) {
         const slice = events.slice(c * chunkSize, (c + 1) * chunkSize);
-        const base = dedupToken ?? `events:${sha256(slice.map((e) => e.eventId).join('\n'))}`;
+        const base = dedupToken ?? `events:${sha256(slice.map((e) => e.event_id).join('\n'))}`;
         const token = chunks === 1 ? base : `${base}#${c}`;
-        // One JSONCompactEachRow row per event: the text goes in as it is (read as a string), no re-escaping.
-        const body = slice.map((e) => `[${e.json},"${ingestedAt}"]`).join('\n');
-        // exec, not insert: the body is already in the format (insert would encode each chunk as a value again).
-        const res = await client.exec({
-          query: `INSERT INTO ${db}.events_ingest FORMAT JSONCompactEachRow`,
-          values: Readable.from([body], { objectMode: false }),
-          clickhouse_settings: {
-            input_format_json_read_objects_as_strings: 1,
-            insert_deduplicate: 1,
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-            insert_deduplication_token: token,
-          },
-        });
-        // The (empty) response must be read to its end, or the HTTP socket is never released.
-        res.stream.resume();
-        await finished(res.stream);
+        const rendered = renderEventRows(
+          slice.map((e) => JSON.stringify(e)),
+          '',
+          at,
+        );
+        await insertRows(rendered.rows, token);
         tokens.push(token);
       }
       return { rows: events.length, tokens };
+    },
+
+    async insertEventRows(chunks, dedupToken) {
+      // Whole chunks per INSERT, up to chunkSize events each (a larger chunk goes alone).
+      const groups: EventRows[][] = [];
+      let size = 0;
+      for (const c of chunks) {
+        if (groups.length === 0 || size + c.count > chunkSize) {
+          groups.push([]);
+          size = 0;
+        }
+        (groups[groups.length - 1] as EventRows[]).push(c);
+        size += c.count;
+      }
+      const tokens: string[] = [];
+      const base = dedupToken ?? `events:${sha256(chunks.map((c) => c.key).join('\n'))}`;
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g] as EventRows[];
+        const token = groups.length === 1 ? base : `${base}#${g}`;
+        await insertRows(group.map((c) => c.rows).join('\n'), token);
+        tokens.push(token);
+      }
+      return { rows: chunks.reduce((n, c) => n + c.count, 0), tokens };
     },
 
     insertAlerts(alerts) {
