@@ -21,7 +21,8 @@
  *      (a file: the collectors log at debug level there, e.g. per-batch timings).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_RULES, DetectionEngine, parseRegistry, type SourceItem } from '@agentwatch/detections';
@@ -74,6 +75,23 @@ function summary(samples: number[]) {
     p99_ms: arr.length ? round(percentile(arr, 99) as number, 1) : null,
     max_ms: arr.length ? round(arr[arr.length - 1] as number, 1) : null,
   };
+}
+
+// BENCH_HEAP_PROFILE=file: sampled allocations of the sustained phase (collected objects included), for DevTools.
+const heapProfileFile = process.env['BENCH_HEAP_PROFILE'];
+const inspector = heapProfileFile ? new Session() : null;
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) => inspector?.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+async function startHeapProfile(): Promise<void> {
+  if (!inspector) return;
+  inspector.connect();
+  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+async function stopHeapProfile(): Promise<void> {
+  if (!inspector || !heapProfileFile) return;
+  const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+  writeFileSync(heapProfileFile, JSON.stringify(profile));
+  inspector.disconnect();
 }
 
 // kafkajs logs: group-join/leader-election retries are expected noise; anything else goes to stderr.
@@ -234,6 +252,7 @@ try {
       tokensTopic: `aw-bench-tokens-${run}`,
     });
     const started = performance.now();
+    await startHeapProfile();
     await collector.start();
     let last = 0;
     try {
@@ -246,6 +265,7 @@ try {
       // Until every event is stored, every alert published and every partition checkpointed and committed.
       await collector.flush();
       last = performance.now();
+      await stopHeapProfile();
     } finally {
       await collector.stop();
     }

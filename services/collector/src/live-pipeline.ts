@@ -85,7 +85,8 @@ export function pipelineWriteBehind(opts: PipelineWriteBehindOptions): PipelineW
       await opts.publish?.(latestPerId(list));
       await opts.onAlerts?.(list);
     },
-    { flushAt: 0, maxHeld: 50_000, maxPerWrite: 10_000, after: [events] },
+    // At most 200 per write: they are published in one send (see KAFKA_MESSAGES_PER_SEND in kafka-collector.ts).
+    { flushAt: 0, maxHeld: 50_000, maxPerWrite: 200, after: [events] },
   );
   return { writer, events, alerts };
 }
