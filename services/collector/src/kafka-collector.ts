@@ -476,11 +476,14 @@ export class KafkaCollector {
     let tCheckpoint = Number.NaN;
     try {
       await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+      if (this.shards.get(partition) !== shard) return;
       this.facts.add(this.tokens.record(items.map((i) => i.event)));
       shard.nextOffset = BigInt(last.offset) + 1n;
       // Live (caught up): what the pipeline held goes out now, so a growing alert is seen at once. Catching up on a
       // backlog, it waits for the checkpoint: fewer, larger writes, where latency is already that of the backlog.
       if (BigInt(batch.highWatermark) <= shard.nextOffset) await shard.pipeline.flushPending();
+      // (Checked after every wait: a failed write behind may have dropped this engine, and its stats, meanwhile.)
+      if (this.shards.get(partition) !== shard) return;
       shard.batchesSinceCheckpoint++;
       resolveOffset(last.offset);
       this.counters.messages += taken.length;

@@ -44,6 +44,7 @@ export class WriteBehind {
   channel<T>(name: string, write: (items: T[]) => Promise<void>, opts: ChannelOptions<T>): GroupCommit<T> {
     const ch = new GroupCommit<T>(name, write, opts, {
       failed: () => this.failed,
+      epoch: () => this.epoch,
       fail: (e) => this.fail(e),
       changed: () => this.wake(),
     });
@@ -178,7 +179,7 @@ export class GroupCommit<T> implements Channel {
     readonly name: string,
     private readonly write: (items: T[]) => Promise<void>,
     private readonly opts: ChannelOptions<T>,
-    private readonly owner: { failed: () => Error | null; fail: (e: Error) => void; changed: () => void },
+    private readonly owner: { failed: () => Error | null; epoch: () => number; fail: (e: Error) => void; changed: () => void },
   ) {}
 
   /** Holds `items` for the next write (dropped at once if the writes have failed: their source will be re-read). */
@@ -258,6 +259,7 @@ export class GroupCommit<T> implements Channel {
     const upTo = this.added - this.held.length;
     this.inFlightWeight = weight;
     const after = (this.opts.after ?? []).map((ch) => [ch, ch.mark()] as const);
+    const epoch = this.owner.epoch();
     this.inFlight = (async () => {
       try {
         if (after.length > 0) await Promise.all(after.map(([ch, mark]) => ch.flushTo(mark)));
@@ -270,7 +272,9 @@ export class GroupCommit<T> implements Channel {
         this.waiters = this.waiters.filter((w) => w.upTo > this.written);
         for (const w of done) w.resolve();
       } catch (e) {
-        this.owner.fail(e instanceof Error ? e : new Error(String(e)));
+        // Only a failure of its own: not the skip that an earlier failure caused (waiting on a cleared channel), nor
+        // a write from before a reset (its failure was already handled).
+        if (!(e instanceof WriteBehindFailedError) && epoch === this.owner.epoch()) this.owner.fail(e instanceof Error ? e : new Error(String(e)));
       } finally {
         this.inFlight = null;
         this.inFlightWeight = 0;

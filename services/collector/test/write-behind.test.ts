@@ -118,6 +118,31 @@ describe('WriteBehind', () => {
     expect(w.stats()).toMatchObject({ failures: 1 });
   });
 
+  it('one failure is reported once, even when its owner resets at once and another channel was waiting on it', async () => {
+    const failures: Error[] = [];
+    let w: WriteBehind;
+    // The collector's way: drop the engines and reset synchronously inside onFailure.
+    w = new WriteBehind({
+      onFailure: (e) => {
+        failures.push(e);
+        w.reset();
+      },
+    });
+    const events = w.channel(
+      'events',
+      async () => {
+        throw new Error('events table unavailable');
+      },
+      { flushAt: 1_000, maxHeld: 10_000 },
+    );
+    const alerts = w.channel('alerts', async () => {}, { flushAt: 0, maxHeld: 100, after: [events] });
+    events.add([1]);
+    alerts.add(['a1']); // its write waits for event 1, whose write fails
+    for (let i = 0; i < 5; i++) await tick();
+    expect(failures.map((e) => e.message)).toEqual(['events table unavailable']);
+    expect(w.failure).toBeNull();
+  });
+
   it('a failing step stops the steps after it too', async () => {
     const failures: Error[] = [];
     const w = new WriteBehind({ onFailure: (e) => failures.push(e) });
