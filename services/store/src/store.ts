@@ -157,11 +157,11 @@ export interface EventRows {
 
 /** Renders validated canonical events' JSON texts as `events_ingest` rows, ingested at `ingestedAtMs`. */
 export function renderEventRows(jsons: readonly string[], key: string, ingestedAtMs: number = Date.now()): EventRows {
+  if (jsons.length === 0) return { rows: '', count: 0, key };
   const at = chTime(ingestedAtMs);
-  const rows = new Array<string>(jsons.length);
   // JSONCompactEachRow, read with input_format_json_read_objects_as_strings: the text goes in as it is, no re-escaping.
-  for (let i = 0; i < jsons.length; i++) rows[i] = `[${jsons[i]},"${at}"]`;
-  return { rows: rows.join('\n'), count: jsons.length, key };
+  // One join with the row boundary as separator: no string per row.
+  return { rows: `[${jsons.join(`,"${at}"]\n[`)},"${at}"]`, count: jsons.length, key };
 }
 
 export interface InsertEventsResult {
@@ -314,13 +314,16 @@ export function createStore(config: StoreConfig): Store {
     });
   };
 
-  /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
-  const insertRows = async (rows: string, token: string): Promise<void> => {
-    if (rows.length === 0) return;
+  /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest; the chunks are streamed, not joined. */
+  const insertRows = async (chunks: readonly string[], token: string): Promise<void> => {
+    if (chunks.length === 0) return;
     // exec, not insert: the body is already in the format (insert would encode each chunk as a value again).
     const res = await client.exec({
       query: `INSERT INTO ${db}.events_ingest FORMAT JSONCompactEachRow`,
-      values: Readable.from([rows], { objectMode: false }),
+      values: Readable.from(
+        chunks.flatMap((c, i) => (i === 0 ? [c] : ['\n', c])),
+        { objectMode: false },
+      ),
       clickhouse_settings: {
         input_format_json_read_objects_as_strings: 1,
         insert_deduplicate: 1,
@@ -424,7 +427,7 @@ export function createStore(config: StoreConfig): Store {
           '',
           at,
         );
-        await insertRows(rendered.rows, token);
+        await insertRows([rendered.rows], token);
         tokens.push(token);
       }
       return { rows: events.length, tokens };
@@ -447,7 +450,10 @@ export function createStore(config: StoreConfig): Store {
       for (let g = 0; g < groups.length; g++) {
         const group = groups[g] as EventRows[];
         const token = groups.length === 1 ? base : `${base}#${g}`;
-        await insertRows(group.map((c) => c.rows).join('\n'), token);
+        await insertRows(
+          group.filter((c) => c.count > 0).map((c) => c.rows),
+          token,
+        );
         tokens.push(token);
       }
       return { rows: chunks.reduce((n, c) => n + c.count, 0), tokens };
