@@ -13,7 +13,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
-import { lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
+import { killAll, lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 const brokers = kafkaBrokersOrFail('agentwatch up crash (Kafka)');
 const TOKEN = 'aw_test_bootstrap_token_crash_0123456789';
@@ -83,8 +83,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka): SIGKILL mid-stream
   }, 400_000);
 
   afterAll(async () => {
-    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killAll(procs);
     unlock?.();
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await admin.disconnect();

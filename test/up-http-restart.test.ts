@@ -8,7 +8,7 @@ import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
-import { readNdjson, spawnUp, type UpProcess } from './support/up-process.ts';
+import { killAll, readNdjson, spawnUp, type UpProcess } from './support/up-process.ts';
 
 const TOKEN = 'aw_test_bootstrap_token_http_restart_0123';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -54,8 +54,7 @@ describe('agentwatch up (HTTP, in-process): graceful stop, SIGKILL, restart', ()
   }, 120_000);
 
   afterAll(async () => {
-    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killAll(procs);
     rmSync(dir, { recursive: true, force: true });
   });
 

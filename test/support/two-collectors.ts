@@ -11,7 +11,7 @@ import { simulateFleet } from '@agentwatch/simulator';
 import { Kafka, type Kafka as KafkaClient, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { replay } from '../../services/cli/src/commands/replay.ts';
-import { lockUp, ROOT, readNdjson, spawnUp, type UpProcess, waitFor } from './up-process.ts';
+import { killAll, lockUp, ROOT, readNdjson, spawnUp, type UpProcess, waitFor } from './up-process.ts';
 
 const TOKEN = 'aw_test_bootstrap_token_two_collectors_0123';
 export const PARTITIONS = 4;
@@ -193,8 +193,7 @@ export function twoCollectors(brokers: string[], prefix: string): TwoCollectors 
   }, 400_000);
 
   afterAll(async () => {
-    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killAll(procs);
     unlock?.();
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
     await admin.disconnect();

@@ -45,6 +45,12 @@ export function spawnUp(args: string[], env: Record<string, string>): UpProcess 
   return { proc, base, exited, stdout: () => out, stderr: () => err };
 }
 
+/** Test teardown: SIGKILLs the processes still running and waits until every one has exited. */
+export async function killAll(procs: readonly UpProcess[]): Promise<void> {
+  for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms: number, context: () => string = () => ''): Promise<T> {
   const end = performance.now() + ms;
   let lastError = '';
