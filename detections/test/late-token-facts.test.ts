@@ -139,6 +139,55 @@ describe('late token facts', () => {
     expect(e3.flush().filter((a) => a.rule_id === 'credential.token_used_after_revocation')).toEqual([]);
   });
 
+  it('a token exchange read before its parent token: the unauthorized delegation is raised once the parent arrives, as in order', () => {
+    // invoice-bot may not delegate at all; its token tok-p is exchanged for payments-bot's tok-c.
+    const [parent, child, childWithChain] = materialise([
+      {
+        at: '+1m',
+        kind: 'token_issued',
+        agent_id: INVOICE,
+        token_id: 'tok-p',
+        issuer: 'https://idp.corp.example',
+        scopes: ['erp.read'],
+        expires_at: '2026-11-02T00:30:00.000Z',
+      },
+      {
+        at: '+2m',
+        kind: 'token_issued',
+        agent_id: PAYMENTS,
+        token_id: 'tok-c',
+        parent_token_id: 'tok-p',
+        issuer: 'https://idp.corp.example',
+        scopes: ['erp.read'],
+        expires_at: '2026-11-02T00:20:00.000Z',
+      },
+      {
+        at: '+3m',
+        kind: 'token_issued',
+        agent_id: PAYMENTS,
+        token_id: 'tok-d',
+        parent_token_id: 'tok-p',
+        delegation_chain: [INVOICE, PAYMENTS],
+        issuer: 'https://idp.corp.example',
+        scopes: ['erp.read'],
+        expires_at: '2026-11-02T00:20:00.000Z',
+      },
+    ]) as [CanonicalEvent, CanonicalEvent, CanonicalEvent];
+    const delegations = (events: CanonicalEvent[]) => {
+      const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES });
+      for (const e of events) engine.process(e);
+      return engine.flush().filter((a) => a.rule_id === 'delegation.unauthorized_delegate');
+    };
+    const inOrder = delegations([parent, child, childWithChain]);
+    // One alert (invoice-bot > payments-bot), counted once per exchange: the chain hop of the second is the same hop.
+    expect(inOrder).toHaveLength(1);
+    expect(inOrder[0]).toMatchObject({ count: 2, first_seen: child.time, last_seen: childWithChain.time });
+    expect(inOrder[0]?.evidence).toMatchObject({ parent_token_id: 'tok-p', event_ids: [parent.event_id, child.event_id, childWithChain.event_id] });
+    // The parent read last (a slower partition): the exchange hops are found on the re-check, not counted twice, and
+    // the alert reads as in order (words, evidence, times), byte for byte.
+    expect(JSON.stringify(delegations([child, childWithChain, parent]))).toBe(JSON.stringify(inOrder));
+  });
+
   it('a use of a token that is never issued parks and re-checks nothing else (no double counting)', () => {
     const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES });
     const [u1, u2] = materialise([

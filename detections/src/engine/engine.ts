@@ -162,6 +162,7 @@ export class DetectionEngine {
       baseline: newBaseline(0),
       state: undefined,
       shared: {},
+      recheck: false,
     };
     const disabled = new Set(this.config.disabled_rules);
     const seen = new Set<string>();
@@ -240,6 +241,7 @@ export class DetectionEngine {
   /** Evaluates `rules` for one event of the agent in `ctx` (filled by the caller); a subset for late token facts. */
   private runRules(rules: readonly ActiveRule[], agentState: AgentState, event: CanonicalEvent, nowMs: number, which: 'all' | 'token' | 'revocation'): void {
     const ctx = this.ctx;
+    ctx.recheck = which !== 'all';
     for (let i = 0; i < rules.length; i++) {
       const { rule, shared, index } = rules[i] as ActiveRule;
       if (which === 'token' && !rule.tokenDependent) continue;
@@ -484,9 +486,22 @@ export class DetectionEngine {
     if (existing) {
       const a = existing.alert;
       a.count++;
-      a.last_seen = new Date(nowMs).toISOString();
-      const ids = a.evidence.event_ids;
-      if (ids.length < MAX_EVIDENCE_EVENTS && !ids.includes(event.event_id)) ids.push(event.event_id);
+      if (nowMs < existing.firstSeenMs) {
+        // An earlier finding folded late (a re-check after a late token fact, or a late event): the alert reads as
+        // if it had come first, as in-order input gives (its words, evidence and first time lead).
+        const text: FindingText = 'describe' in f ? f.describe() : f;
+        const ids = [...(f.relatedEventIds ?? []), event.event_id];
+        for (const id of a.evidence.event_ids) if (!ids.includes(id)) ids.push(id);
+        a.title = text.title;
+        a.summary = text.summary;
+        a.evidence = { event_ids: ids.slice(0, MAX_EVIDENCE_EVENTS), ...text.evidence };
+        a.first_seen = new Date(nowMs).toISOString();
+        existing.firstSeenMs = nowMs;
+      } else {
+        if (nowMs > Date.parse(a.last_seen)) a.last_seen = new Date(nowMs).toISOString();
+        const ids = a.evidence.event_ids;
+        if (ids.length < MAX_EVIDENCE_EVENTS && !ids.includes(event.event_id)) ids.push(event.event_id);
+      }
       this.changed.add(key);
       return;
     }

@@ -83,6 +83,11 @@ export interface RuleContext<S> {
   readonly state: S;
   /** This rule's state shared across agents (for group-bys not keyed by agent); plain JSON, bounded by the rule. */
   readonly shared: Record<string, unknown>;
+  /**
+   * True when the engine runs this (tokenDependent or recheckOnRevocation) rule again on an event it already saw,
+   * because a token fact arrived late: a rule with findings that do not depend on the token must not repeat them.
+   */
+  readonly recheck: boolean;
 }
 
 /** Durations of {@link DetectionConfig} in milliseconds, parsed once per engine. */

@@ -27,6 +27,9 @@ export default defineRule({
   dedupWindowMs: 3_600_000,
   falsePositives: ['New delegation paths deployed before the registry is updated'],
   knownGaps: ['Hops from or to unregistered agents are left to the out-of-registry rules'],
+  // The token-exchange hop needs the parent token's owner, which can arrive late (issued on another partition): the
+  // engine runs the rule again then, and only that hop is new.
+  tokenDependent: true,
   evaluate(event, ctx) {
     const chain = event.delegation_chain;
     const exchange = event.kind === 'token_issued' && event.parent_token_id !== undefined;
@@ -42,6 +45,10 @@ export default defineRule({
         if (f) findings.push(f);
       }
     }
+    // On a recheck the chain hops were reported when the event was first seen: only the exchange hop can be new
+    // (and not if a chain hop already reported the same delegator and delegate for this event).
+    const reported = new Set(findings.map((f) => f.dedupKey));
+    if (ctx.recheck) findings.length = 0;
     if (event.kind === 'token_issued' && event.parent_token_id) {
       const parent = ctx.tokens.get(event.parent_token_id);
       if (parent && parent.agentId !== event.agent_id && ctx.registry.agent(event.agent_id)) {
@@ -49,7 +56,7 @@ export default defineRule({
           parent_token_id: event.parent_token_id,
           token_id: event.token_id,
         });
-        if (f && !findings.some((x) => x.dedupKey === f.dedupKey)) findings.push({ ...f, relatedEventIds: [parent.eventId] });
+        if (f && !reported.has(f.dedupKey)) findings.push({ ...f, relatedEventIds: [parent.eventId] });
       }
     }
     return findings;
