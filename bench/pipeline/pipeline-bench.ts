@@ -454,10 +454,10 @@ try {
       latency_event_to_stored:
         'Per event: wall time from producer.send() to the end of the ClickHouse insert that stored it (written behind, group-committed).',
       latency_event_to_alert:
-        'For events cited by an alert (evidence.event_ids, first citation only): wall time from producer.send() to the onAlerts call delivering that alert. Alerts cite only some events, so fewer samples.',
+        "For events cited by an alert (evidence.event_ids, first citation only): wall time from producer.send() to the collector's onAlerts call delivering that alert (after it was upserted and published to the alerts topic). Alerts cite only some events, so fewer samples.",
       floor_raw_consume: 'Plain kafkajs consumer (fresh group, eachBatch, no processing) over the same topic; messages/s from its first batch.',
       floor_raw_insert:
-        'measureRawInsert: synthetic events into a plain MergeTree table (no dedup, no views), 100k rows per JSONEachRow INSERT, same chdb data dir.',
+        "measureRawInsert: synthetic events into a plain MergeTree table (no dedup, no views), 100k rows per JSONEachRow INSERT, same chdb data dir. Column rows built in Node: the path the store used before migration 009 (the store now inserts the events' JSON text, flattened by ClickHouse, which is faster); kept so runs stay comparable across sessions.",
     },
     fleet: { agents: AGENTS, days: DAYS, seed: SEED, events: total, json_mb: round(fileMb, 1) },
     kafka: { how: handle.how, partitions: PARTITIONS, acquire_ms: Math.round(acquireMs), produce_events_per_s: Math.round(total / (produceMs / 1000)) },
