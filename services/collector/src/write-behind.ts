@@ -7,9 +7,11 @@
  * carries the events of many batches (group commit) and the engine goes on with the next batch meanwhile.
  *
  * What keeps it correct:
+ * - A channel's writes go in the order items were added; a channel with `after` writes only once what was added to
+ *   those channels before is written (alerts after the events they cite).
  * - {@link step}s run one at a time in the order they were queued, and each first waits until what it depends on is
- *   durable: everything added to the listed {@link GroupCommit} channels before the step was queued (events before
- *   an alert that cites them is upserted; events and token facts before a checkpoint that reflects them is saved).
+ *   durable: everything added to the listed {@link GroupCommit} channels before the step was queued (a checkpoint is
+ *   saved after the events, token facts and alerts it reflects).
  * - The first failure stops everything after it (the failed write's data is gone, so nothing that depends on it may
  *   run, and no later checkpoint may be saved): queued steps are skipped, held items dropped, and `onFailure` is told
  *   once, so the owner can drop its engines and re-read from the last saved checkpoints, then {@link reset}.
