@@ -419,11 +419,11 @@ export class KafkaCollector {
       );
     }
     // Decode everything, then keep the prefix within the pacer's event-time limit (the rest is fetched again later).
-    const decoded: Array<{ message: KafkaMessage; item: DecodedEvent | null; reason: string | null }> = [];
-    for (const m of fresh) {
-      const one: Array<DecodedEvent> = [];
-      const reason = this.decode(m, topic, partition, one);
-      decoded.push({ message: m, item: one[0] ?? null, reason });
+    const decoded: Array<{ message: KafkaMessage; item: DecodedEvent | null; reason: string | null }> = new Array(fresh.length);
+    for (let i = 0; i < fresh.length; i++) {
+      const m = fresh[i] as KafkaMessage;
+      const r = this.decode(m, topic, partition);
+      decoded[i] = typeof r === 'string' ? { message: m, item: null, reason: r } : { message: m, item: r, reason: null };
     }
     const firstTime = decoded.find((d) => d.item)?.item?.timeMs ?? Number.NEGATIVE_INFINITY;
     const limit = this.pacer.limitFor(partition, firstTime, Date.now());
@@ -699,8 +699,8 @@ export class KafkaCollector {
     await this.requireSend()({ topic: this.opts.alertsTopic, acks: -1, messages });
   }
 
-  /** Pushes a valid message onto `items`; returns the DLQ reason for an invalid one. */
-  private decode(m: KafkaMessage, topic: string, partition: number, items: Array<DecodedEvent>): string | null {
+  /** A valid message's event, or the DLQ reason for an invalid one. */
+  private decode(m: KafkaMessage, topic: string, partition: number): DecodedEvent | string {
     const value = m.value;
     if (value === null || value.length === 0) return 'empty message (no value)';
     if (value.length > this.opts.maxMessageBytes) return `message of ${value.length} bytes is larger than ${this.opts.maxMessageBytes} bytes`;
@@ -712,13 +712,11 @@ export class KafkaCollector {
         .map((p) => `${p.path}: ${p.message}`)
         .join('; ');
     }
-    const key = m.key?.toString('utf8');
-    if (key !== undefined && key !== '' && key !== r.value.agent_id) {
+    if (m.key && m.key.length > 0 && !keyIs(m.key, r.value.agent_id)) {
       // Keyed by something else: still processed (per-agent order may not hold), but visible in the log.
-      this.log.warn({ topic, partition, offset: m.offset, key, agent_id: r.value.agent_id }, 'message key is not the event agent_id');
+      this.log.warn({ topic, partition, offset: m.offset, key: m.key.toString('utf8'), agent_id: r.value.agent_id }, 'message key is not the event agent_id');
     }
-    items.push({ event: r.value, timeMs: Date.parse(r.value.time), json: text });
-    return null;
+    return { event: r.value, timeMs: Date.parse(r.value.time), json: text };
   }
 
   private async sendDlq(entries: DlqEntry[], topic: string, partition: number): Promise<void> {
@@ -740,4 +738,15 @@ export class KafkaCollector {
     if (!this.send || !this.producer) throw new Error('collector is not started');
     return this.send;
   }
+}
+
+/** Whether a message key holds exactly `agentId` (compared byte by byte for ASCII ids: no string per message). */
+function keyIs(key: Buffer, agentId: string): boolean {
+  if (key.length !== agentId.length) return key.toString('utf8') === agentId;
+  for (let i = 0; i < key.length; i++) {
+    const c = agentId.charCodeAt(i);
+    if (c >= 0x80) return key.toString('utf8') === agentId;
+    if (key[i] !== c) return false;
+  }
+  return true;
 }
