@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../test/support/prng.ts';
 import { CanonicalEvent } from '../src/event.ts';
 import { isCertainlyCanonicalEvent } from '../src/fast-check.ts';
 import { normalizeEvent } from '../src/normalize.ts';
@@ -42,17 +43,6 @@ const TEMPLATES: Record<string, unknown>[] = [
   { kind: 'token_revoked', ...base, token_id: 't', reason: 'r' },
   { kind: 'policy_decision', ...base, decision: 'deny', policy: 'p', tool: 't', resource: 'r', action: 'admin', token_id: 'x' },
 ];
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEIRD: unknown[] = [
   '',
@@ -113,7 +103,7 @@ describe('fast validation pre-check', () => {
   });
 
   it('never accepts what the zod schema rejects (differential fuzz, 40,000 mutants)', () => {
-    const r = rng(20261124);
+    const r = mulberry32(20261124);
     let vouched = 0;
     for (let i = 0; i < 40_000; i++) {
       const m = mutate(TEMPLATES[i % TEMPLATES.length] as Record<string, unknown>, r);

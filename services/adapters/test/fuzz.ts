@@ -1,15 +1,6 @@
 // Seeded fuzzing shared by the adapter tests: the same failures on every run.
 
-/** Deterministic PRNG for the fuzz loops. */
-export function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../../test/support/prng.ts';
 
 /** Values no field expects: each adapter test adds values that look almost right for its format. */
 export const HOSTILE_VALUES: readonly unknown[] = [

@@ -3,6 +3,7 @@ import { parseEvent } from '@agentwatch/schemas';
 import { describe, expect, it } from 'vitest';
 import type { AdapterResult } from '../src/types.ts';
 import { createVaultAdapter, detectVault } from '../src/vault/index.ts';
+import { mulberry32 } from './fuzz.ts';
 import { approleLogin, call, sampleLines } from './vault-fixtures.ts';
 
 const bot = { name: 'invoice', roleName: 'invoice-bot' };
@@ -100,18 +101,6 @@ describe('vault adapter: hostile and malformed records', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32) so a failure is reproducible from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WEIRD: unknown[] = [
   null,
   0,
@@ -164,7 +153,7 @@ describe('vault adapter: fuzz', () => {
       call({ id: 'c', time: T, token: bot, path: 'auth/token/revoke-accessor', mountType: 'token', data: { accessor: 'hmac-sha256:aa' } }),
       call({ id: 'd', time: T, token: bot, path: 'secret/data/a', type: 'request', error: 'permission denied' }),
     ];
-    const rand = rng(20261102);
+    const rand = mulberry32(20261102);
     let events = 0;
     for (const options of [{}, { unauthenticatedAgentId: 'anon', deniedAs: 'both' as const, maxPendingRequests: 3, tokenMemory: 2 }]) {
       const adapter = createVaultAdapter(options);
