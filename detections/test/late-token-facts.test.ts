@@ -1,7 +1,8 @@
 import type { CanonicalEvent } from '@agentwatch/schemas';
 import { describe, expect, it } from 'vitest';
 import { DetectionEngine } from '../src/engine/engine.ts';
-import { TokenTable } from '../src/engine/token-table.ts';
+import { type TokenFact, TokenTable } from '../src/engine/token-table.ts';
+
 import { BUILTIN_RULES } from '../src/index.ts';
 import { loadRegistryOrThrow } from '../src/registry/load-registry.ts';
 import { FIXTURE_REGISTRY } from '../src/testing/fixture-registry.ts';
@@ -25,6 +26,18 @@ const [issued, stolenUse] = materialise([
   { at: '+2m', kind: 'tool_call', agent_id: PAYMENTS, tool: 'payments.status', outcome: 'success', token_id: 'tok-1' },
 ]) as [CanonicalEvent, CanonicalEvent];
 
+/** tok-1 as the shared view knows it once the invoice bot's partition published its issuance. */
+const issuedFact: TokenFact = {
+  agentId: INVOICE,
+  issuer: 'https://idp.corp.example',
+  scopes: ['erp.read'],
+  issuedMs: Date.parse(issued.time),
+  expiresMs: Date.parse('2026-11-02T00:10:00.000Z'),
+  revokedMs: null,
+  parentTokenId: null,
+  eventId: issued.event_id,
+};
+
 const run = (engine: DetectionEngine, events: CanonicalEvent[]) => {
   for (const e of events) engine.process(e);
   return engine.flush().filter((a) => a.rule_id === 'credential.token_used_by_other_agent');
@@ -44,16 +57,7 @@ describe('late token facts', () => {
     const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: shared });
     engine.process(stolenUse);
     expect(engine.getStats().parkedUses).toBe(1);
-    shared.issue('tok-1', {
-      agentId: INVOICE,
-      issuer: 'https://idp.corp.example',
-      scopes: ['erp.read'],
-      issuedMs: Date.parse(issued.time),
-      expiresMs: Date.parse('2026-11-02T00:10:00.000Z'),
-      revokedMs: null,
-      parentTokenId: null,
-      eventId: issued.event_id,
-    });
+    shared.issue('tok-1', { ...issuedFact });
     engine.tokenFactArrived('tok-1');
     expect(engine.getStats().parkedUses).toBe(0);
     const alerts = engine.flush().filter((a) => a.rule_id === 'credential.token_used_by_other_agent');
@@ -106,16 +110,7 @@ describe('late token facts', () => {
     // revocation (owner's partition) is read after it.
     const shared = new TokenTable(86_400_000);
     const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: shared });
-    shared.issue('tok-1', {
-      agentId: INVOICE,
-      issuer: 'https://idp.corp.example',
-      scopes: ['erp.read'],
-      issuedMs: Date.parse(issued.time),
-      expiresMs: Date.parse('2026-11-02T00:10:00.000Z'),
-      revokedMs: null,
-      parentTokenId: null,
-      eventId: issued.event_id,
-    });
+    shared.issue('tok-1', { ...issuedFact });
     engine.process({ ...stolenUse, event_id: 'use-after' });
     expect(engine.getStats().watchedUses).toBe(1);
     const after = JSON.parse(JSON.stringify(engine.snapshot()));
