@@ -8,7 +8,7 @@ import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
-import { killAll, readNdjson, spawnUp, type UpProcess } from './support/up-process.ts';
+import { killAll, postEvents, readNdjson, spawnUp, type UpProcess } from './support/up-process.ts';
 
 const TOKEN = 'aw_test_bootstrap_token_http_restart_0123';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -29,16 +29,7 @@ describe('agentwatch up (HTTP, in-process): graceful stop, SIGKILL, restart', ()
     procs.push(up);
     return { up, base: await up.base };
   };
-  const post = async (base: string, part: string[]): Promise<void> => {
-    for (let i = 0; i < part.length; i += 5000) {
-      const res = await fetch(`${base}/v1/events`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/x-ndjson' },
-        body: part.slice(i, i + 5000).join('\n'),
-      });
-      expect(res.status).toBe(202);
-    }
-  };
+  const post = (base: string, part: string[]): Promise<void> => postEvents(base, auth, part);
   /** What the restarted process said it read back from the store (its pino log). */
   const replayedAtStart = (up: UpProcess): number | null => {
     for (const line of up.stderr().split('\n')) {

@@ -6,6 +6,7 @@ import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { postEvents } from './support/up-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TOKEN = 'aw_test_bootstrap_token_0123456789abcdef';
@@ -76,14 +77,7 @@ describe('agentwatch up (HTTP, embedded ClickHouse)', () => {
 
   it('the simulated fleet posted over HTTP yields the alert ids replay gives for the same events', async () => {
     const lines = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter(Boolean);
-    for (let i = 0; i < lines.length; i += 5000) {
-      const res = await fetch(`${base}/v1/events`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/x-ndjson' },
-        body: lines.slice(i, i + 5000).join('\n'),
-      });
-      expect(res.status).toBe(202);
-    }
+    await postEvents(base, auth, lines);
     const out = join(dir, 'replay.ndjson');
     await replay({ registry: join(dir, 'registry.yaml'), files: [join(dir, 'events.ndjson')], inputFormat: 'canonical', out, log: () => {} });
     const expected = readFileSync(out, 'utf8')

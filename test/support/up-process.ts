@@ -45,6 +45,18 @@ export function spawnUp(args: string[], env: Record<string, string>): UpProcess 
   return { proc, base, exited, stdout: () => out, stderr: () => err };
 }
 
+/** POSTs NDJSON event lines to `up` in bodies of `chunk` lines; each must be accepted (202), else it throws. */
+export async function postEvents(base: string, headers: Record<string, string>, lines: readonly string[], chunk = 5000): Promise<void> {
+  for (let i = 0; i < lines.length; i += chunk) {
+    const res = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-ndjson' },
+      body: lines.slice(i, i + chunk).join('\n'),
+    });
+    if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${await res.text()}`);
+  }
+}
+
 /** Test teardown: SIGKILLs the processes still running and waits until every one has exited. */
 export async function killAll(procs: readonly UpProcess[]): Promise<void> {
   for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
