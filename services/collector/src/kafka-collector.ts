@@ -343,7 +343,7 @@ export class KafkaCollector {
   async flush(): Promise<void> {
     for (const shard of [...this.shards.values()]) {
       await this.exclusive(shard, async () => {
-        if (this.shards.get(shard.partition) === shard && shard.nextOffset > shard.queuedOffset && !shard.pipeline.isBroken) {
+        if (this.holds(shard) && shard.nextOffset > shard.queuedOffset && !shard.pipeline.isBroken) {
           await this.checkpoint(shard);
         }
       });
@@ -381,6 +381,11 @@ export class KafkaCollector {
     return shard;
   }
 
+  /** Whether `shard` is still this collector's engine for its partition (not dropped by a failure, reload or revocation). */
+  private holds(shard: PartitionShard): boolean {
+    return this.shards.get(shard.partition) === shard;
+  }
+
   /** Runs `fn` when nothing else runs on the shard (a batch, or a checkpoint from the timer). */
   private exclusive<T>(shard: PartitionShard, fn: () => Promise<T>): Promise<T> {
     const next = shard.lock.then(fn, fn);
@@ -397,7 +402,7 @@ export class KafkaCollector {
     const shard = await this.shardFor(batch.partition);
     await this.exclusive(shard, async () => {
       // Dropped while this batch waited (a failed timer checkpoint reloaded it): the seek re-fetches these messages.
-      if (this.shards.get(batch.partition) !== shard) return;
+      if (!this.holds(shard)) return;
       await this.processBatch(shard, payload);
     });
   }
@@ -429,7 +434,8 @@ export class KafkaCollector {
     const limit = this.pacer.limitFor(partition, firstTime, Date.now());
     // More behind this fetch: the partition has a backlog from now on (not only after this batch), so the group's
     // fact horizon cannot pass its position while it is being read (the first batch of a burst included).
-    const fetchedToEnd = BigInt(batch.highWatermark) <= BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
+    const high = BigInt(batch.highWatermark);
+    const fetchedToEnd = high <= BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
     if (!fetchedToEnd && firstTime > Number.NEGATIVE_INFINITY) this.pacer.observe(partition, firstTime - 1, true);
     let cut = decoded.findIndex((d) => d.item !== null && d.item.timeMs > limit);
     if (cut < 0) cut = decoded.length;
@@ -460,30 +466,30 @@ export class KafkaCollector {
     shard.pipeline.engine.setFactHorizon(this.pacer.groupFloor(Date.now()));
     try {
       // Catching up on a backlog: even new alerts wait for the checkpoint (fewer, larger writes); live: at once.
-      const backlog = BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
+      const backlog = high > BigInt(last.offset) + 1n;
       result = await shard.pipeline.ingest(items, { dedupToken, holdAll: backlog });
     } catch (e) {
       // Dropped meanwhile by a failed write behind (already seeking back to its checkpoint): nothing more to do.
-      if (this.shards.get(partition) !== shard) return;
+      if (!this.holds(shard)) return;
       if (shard.pipeline.isBroken) await this.reload(shard, e);
       throw e;
     }
     // A failed write behind dropped this partition's engine meanwhile: the seek back re-fetches these messages.
-    if (this.shards.get(partition) !== shard) return;
+    if (!this.holds(shard)) return;
     // From here on the engine has seen the batch: a failure drops this partition's engine and re-reads from its
     // checkpoint (redelivery into the advanced engine would count the batch twice).
     const tPublish = performance.now();
     let tCheckpoint = Number.NaN;
     try {
       await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
-      if (this.shards.get(partition) !== shard) return;
+      if (!this.holds(shard)) return;
       this.facts.add(this.tokens.record(items.map((i) => i.event)));
       shard.nextOffset = BigInt(last.offset) + 1n;
       // Live (caught up): what the pipeline held goes out now, so a growing alert is seen at once. Catching up on a
       // backlog, it waits for the checkpoint: fewer, larger writes, where latency is already that of the backlog.
-      if (BigInt(batch.highWatermark) <= shard.nextOffset) await shard.pipeline.flushPending();
+      if (high <= shard.nextOffset) await shard.pipeline.flushPending();
       // (Checked after every wait: a failed write behind may have dropped this engine, and its stats, meanwhile.)
-      if (this.shards.get(partition) !== shard) return;
+      if (!this.holds(shard)) return;
       shard.batchesSinceCheckpoint++;
       resolveOffset(last.offset);
       this.counters.messages += taken.length;
@@ -499,7 +505,7 @@ export class KafkaCollector {
         await this.checkpoint(shard);
       }
     } catch (e) {
-      if (this.shards.get(partition) !== shard) return;
+      if (!this.holds(shard)) return;
       await this.reload(shard, e);
       throw e;
     }
@@ -507,7 +513,7 @@ export class KafkaCollector {
     for (const i of items) if (i.timeMs > newest) newest = i.timeMs;
     if (newest > Number.NEGATIVE_INFINITY) {
       this.tokens.sweep(newest);
-      this.pacer.observe(partition, newest, BigInt(batch.highWatermark) > shard.nextOffset);
+      this.pacer.observe(partition, newest, high > shard.nextOffset);
       // At once, not on the timer: collectors waiting for this partition go on as soon as it moved.
       this.reportPosition(partition);
     }
@@ -555,7 +561,7 @@ export class KafkaCollector {
     shard.lastCheckpointMs = Date.now();
     const saved = this.writer.step(async () => {
       // Moved to another collector (or dropped after a failure) meanwhile: its next engine saves its own.
-      if (this.shards.get(shard.partition) !== shard) return;
+      if (!this.holds(shard)) return;
       const { groupId, topic } = this.opts;
       const position = this.pacer.position(shard.partition);
       const nowMs = Date.now();
@@ -591,7 +597,7 @@ export class KafkaCollector {
   /** Drops a partition's engine after a failed batch and seeks back to its checkpoint, where a fresh engine resumes. */
   private async reload(shard: PartitionShard, cause: unknown): Promise<void> {
     // Once per shard: a write failure and the batch it broke may both get here.
-    if (this.shards.get(shard.partition) !== shard) return;
+    if (!this.holds(shard)) return;
     this.shards.delete(shard.partition);
     this.counters.reloads++;
     // Those messages are read again by the partition's next engine and counted then.
@@ -636,12 +642,12 @@ export class KafkaCollector {
       if (shard.nextOffset <= shard.queuedOffset || nowMs - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) continue;
       this.exclusive(shard, async () => {
         // Re-checked inside the lock: a batch may have checkpointed it, or the partition moved to another collector.
-        if (this.shards.get(shard.partition) !== shard || shard.pipeline.isBroken || shard.nextOffset <= shard.queuedOffset) return;
+        if (!this.holds(shard) || shard.pipeline.isBroken || shard.nextOffset <= shard.queuedOffset) return;
         if (Date.now() - shard.lastCheckpointMs < this.opts.checkpointIntervalMs) return;
         await this.checkpoint(shard);
       }).catch((err: unknown) => {
         // Taking the snapshot failed (the pipeline is broken): re-read the partition from its last checkpoint.
-        if (this.shards.get(shard.partition) === shard) void this.reload(shard, err);
+        if (this.holds(shard)) void this.reload(shard, err);
       });
     }
   }
