@@ -285,6 +285,8 @@ try {
       events_per_s_incl_start: Math.round(st.messages / ((last - started) / 1000)),
       seconds_incl_start: round((last - started) / 1000, 2),
       share_of_batch_time_in_ingest: round(ingestMs / Math.max(1, st.busyMs), 3),
+      // This process holds the broker client, the collector and the embedded ClickHouse (chdb): all of it.
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       event_inserts: st.writeBehind.channels['events']?.writes ?? 0,
       largest_event_insert: st.writeBehind.channels['events']?.largest ?? 0,
       token_fact_sends: st.writeBehind.channels['token-facts']?.writes ?? 0,
