@@ -9,8 +9,11 @@ export interface Origin {
 }
 
 /** What a source yields: a valid event with its parsed time, or a rejected input with the reason and origin. */
-/** `json`: the event's text as received, when the source has it (stored verbatim instead of re-serialising it). */
-export type SourceItem = { event: CanonicalEvent; timeMs: number; json?: string } | { error: string; origin: Origin; raw?: string };
+/**
+ * `json`: the event's text as received (a string, or its UTF-8 bytes such as a Kafka message value), when the source
+ * has it: stored verbatim instead of re-serialising the event.
+ */
+export type SourceItem = { event: CanonicalEvent; timeMs: number; json?: string | Uint8Array } | { error: string; origin: Origin; raw?: string };
 
 export interface PipelineSink {
   /** Alerts whose window closed, in deterministic order. */

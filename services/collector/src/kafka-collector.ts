@@ -90,11 +90,11 @@ export interface CollectorStats {
   writeFailures: number;
 }
 
-/** A valid message: the event, its time, and the message text (stored verbatim). */
+/** A valid message: the event, its time, and the message value (stored verbatim). */
 interface DecodedEvent {
   event: CanonicalEvent;
   timeMs: number;
-  json: string;
+  json: Buffer;
 }
 
 interface DlqEntry {
@@ -722,7 +722,7 @@ export class KafkaCollector {
       // Keyed by something else: still processed (per-agent order may not hold), but visible in the log.
       this.log.warn({ topic, partition, offset: m.offset, key: m.key.toString('utf8'), agent_id: r.value.agent_id }, 'message key is not the event agent_id');
     }
-    return { event: r.value, timeMs: Date.parse(r.value.time), json: text };
+    return { event: r.value, timeMs: Date.parse(r.value.time), json: value };
   }
 
   private async sendDlq(entries: DlqEntry[], topic: string, partition: number): Promise<void> {

@@ -157,7 +157,7 @@ export class LivePipeline {
   ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean }): Promise<IngestResult> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      const valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string }> = [];
+      const valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string | Uint8Array }> = [];
       let rejected = 0;
       for (const item of items) {
         if ('error' in item) {

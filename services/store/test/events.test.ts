@@ -1,6 +1,6 @@
 import type { CanonicalEvent } from '@agentwatch/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureRawInsert, type Store, syntheticEvents } from '../src/index.ts';
+import { measureRawInsert, renderEventRows, type Store, syntheticEvents } from '../src/index.ts';
 import { AGENT, closeAll, openStore, toolCall } from './helpers.ts';
 
 afterAll(closeAll);
@@ -65,9 +65,12 @@ describe('events', () => {
     await s.insertEvents(a, 'kafka:events:0:100-101');
     await s.insertEvents(a, 'kafka:events:0:100-101');
     await s.insertEvents(b); // chdb applies settings session-wide: a stale token here would silently drop b
+    const c = [toolCall('c-1', '2026-11-02T09:03:00.000Z')];
+    await s.insertEvents(c, "topic.o'brien\\x:1"); // quoted in the INSERT's SETTINGS clause
+    await s.insertEvents(c, "topic.o'brien\\x:1");
     const raw = await s.client.query({ query: `SELECT count() AS n FROM ${s.database}.events`, format: 'JSONEachRow' });
-    expect(Number((await raw.json<{ n: string }>())[0]?.n)).toBe(3); // the replayed batch was not even written
-    expect(await s.countEvents()).toBe(3);
+    expect(Number((await raw.json<{ n: string }>())[0]?.n)).toBe(4); // the replayed batches were not even written
+    expect(await s.countEvents()).toBe(4);
   });
 
   it('returns events verbatim, filtered and in time order', async () => {
@@ -128,6 +131,28 @@ describe('events', () => {
     });
     const rs = await store.client.query({ query: `SELECT count() AS n FROM ${store.database}.registry_versions FINAL`, format: 'JSONEachRow' });
     expect(Number((await rs.json<{ n: string }>())[0]?.n)).toBe(2);
+  });
+
+  it('stores rendered texts byte for byte (strings and bytes, pretty-printed, non-ASCII), stamped by the store clock', async () => {
+    const s = await openStore();
+    const pretty = JSON.stringify(toolCall('r-1', '2026-11-02T09:00:00.000Z', { resource: 'docs://résumé/ü "q"' }), null, 2);
+    const compact = JSON.stringify(toolCall('r-2', '2026-11-02T09:00:01.000Z', { attributes: { note: 'line\nbreak ✓' } }));
+    const spaced = ` ${JSON.stringify(toolCall('r-3', '2026-11-02T09:00:02.000Z'))}\t`;
+    const before = await s.now();
+    await s.insertEventRows([renderEventRows([pretty, Buffer.from(compact)], 'a'), renderEventRows([Buffer.from(spaced)], 'b')]);
+    const after = await s.now();
+    const rs = await s.client.query({
+      query: `SELECT event_id, raw, resource, attributes, toUnixTimestamp64Milli(ingested_at) AS at FROM ${s.database}.events FINAL ORDER BY event_id`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ event_id: string; raw: string; resource: string; attributes: Record<string, string>; at: string }>();
+    expect(rows.map((r) => r.raw)).toEqual([pretty, compact, spaced.trim()]);
+    expect(rows[0]?.resource).toBe('docs://résumé/ü "q"');
+    expect(rows[1]?.attributes).toEqual({ note: 'line\nbreak ✓' });
+    for (const r of rows) {
+      expect(Number(r.at)).toBeGreaterThanOrEqual(before);
+      expect(Number(r.at)).toBeLessThanOrEqual(after);
+    }
   });
 
   it('splits large inserts into chunks, each with its own token, and stays idempotent', async () => {

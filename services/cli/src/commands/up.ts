@@ -237,9 +237,10 @@ export async function up(opts: UpOptions): Promise<number> {
   }
   const saveInProcessCheckpoint = async (): Promise<void> => {
     if (collector) return;
-    // The HTTP source's "offset" is the store's ingestion time: taken before the snapshot, so every event stored from
-    // then on is re-read after a crash (one already in the snapshot is skipped by the engine as a duplicate).
-    const ingestedSince = Date.now();
+    // The HTTP source's "offset" is the store's ingestion time, read from the store's clock (it stamps ingested_at):
+    // taken before the snapshot, so every event stored from then on is re-read after a crash (one already in the
+    // snapshot is skipped by the engine as a duplicate).
+    const ingestedSince = await store.now();
     const snapshot = await pipeline.checkpoint();
     await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: { [INGESTED_SINCE]: String(ingestedSince) }, snapshot });
   };
