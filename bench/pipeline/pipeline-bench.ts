@@ -77,6 +77,32 @@ function summary(samples: number[]) {
   };
 }
 
+/** CPU used so far: the whole process (every thread: JavaScript, GC helpers, chdb) and, on Linux, its main thread. */
+interface CpuSample {
+  processUs: number;
+  mainThreadUs: number | null;
+}
+function cpuSample(): CpuSample {
+  const u = process.cpuUsage();
+  let mainThreadUs: number | null = null;
+  try {
+    // /proc/self/task/<pid>/stat: utime and stime (fields 14 and 15) in clock ticks of 10 ms.
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    mainThreadUs = (Number(fields[11]) + Number(fields[12])) * 10_000;
+    if (!Number.isFinite(mainThreadUs)) mainThreadUs = null;
+  } catch {
+    mainThreadUs = null;
+  }
+  return { processUs: u.user + u.system, mainThreadUs };
+}
+function cpuPerEvent(a: CpuSample | null, b: CpuSample | null, events: number) {
+  if (!a || !b || events === 0) return null;
+  return {
+    whole_process: round((b.processUs - a.processUs) / events, 1),
+    main_thread: a.mainThreadUs === null || b.mainThreadUs === null ? null : round((b.mainThreadUs - a.mainThreadUs) / events, 1),
+  };
+}
+
 // BENCH_HEAP_PROFILE=file: sampled allocations of the sustained phase (collected objects included), for DevTools.
 const heapProfileFile = process.env['BENCH_HEAP_PROFILE'];
 const inspector = heapProfileFile ? new Session() : null;
@@ -220,6 +246,7 @@ try {
     const store = await newStore('sustained');
     let first = 0;
     let ingestMs = 0;
+    let cpuAtFirst: CpuSample | null = null;
     const collector = new KafkaCollector({
       kafka,
       store,
@@ -234,7 +261,10 @@ try {
         const orig = pipeline.ingest.bind(pipeline);
         pipeline.ingest = async (items, meta) => {
           const a = performance.now();
-          if (first === 0) first = a;
+          if (first === 0) {
+            first = a;
+            cpuAtFirst = cpuSample();
+          }
           try {
             return await orig(items, meta);
           } finally {
@@ -252,6 +282,7 @@ try {
       tokensTopic: `aw-bench-tokens-${run}`,
     });
     const started = performance.now();
+    let cpuAtLast: CpuSample | null = null;
     await startHeapProfile();
     await collector.start();
     let last = 0;
@@ -265,6 +296,7 @@ try {
       // Until every event is stored, every alert published and every partition checkpointed and committed.
       await collector.flush();
       last = performance.now();
+      cpuAtLast = cpuSample();
       await stopHeapProfile();
     } finally {
       await collector.stop();
@@ -290,6 +322,7 @@ try {
       event_inserts: st.writeBehind.channels['events']?.writes ?? 0,
       largest_event_insert: st.writeBehind.channels['events']?.largest ?? 0,
       token_fact_sends: st.writeBehind.channels['token-facts']?.writes ?? 0,
+      cpu_us_per_event: cpuPerEvent(cpuAtFirst, cpuAtLast, st.messages),
     };
   })();
   say(`sustained: ${sustained.events_per_s} events/s`);
@@ -457,9 +490,11 @@ try {
         'Per event: wall time from producer.send() to the end of the ClickHouse insert that stored it (written behind, group-committed).',
       latency_event_to_alert:
         "For events cited by an alert (evidence.event_ids, first citation only): wall time from producer.send() to the collector's onAlerts call delivering that alert (after it was upserted and published to the alerts topic). Alerts cite only some events, so fewer samples.",
+      sustained_cpu_us_per_event:
+        'CPU time per event over the same span as events_per_s: whole_process is every thread of this process (JavaScript, GC helpers, chdb inserts; not the broker), main_thread the one JavaScript thread (Linux /proc, 10 ms ticks). Steadier than events/s across runs on a shared machine, so the figure to compare changes by.',
       floor_raw_consume: 'Plain kafkajs consumer (fresh group, eachBatch, no processing) over the same topic; messages/s from its first batch.',
       floor_raw_insert:
-        "measureRawInsert: synthetic events into a plain MergeTree table (no dedup, no views), 100k rows per JSONEachRow INSERT, same chdb data dir. Column rows built in Node: the path the store used before migration 009 (the store now inserts the events' JSON text, flattened by ClickHouse, which is faster); kept so runs stay comparable across sessions.",
+        "measureRawInsert: synthetic events into a plain MergeTree table (no dedup, no views), 100k rows per JSONEachRow INSERT, same chdb data dir. Column rows built in Node: the path the store used before migrations 009/010 (the store now inserts the events' JSON text as JSONAsString, flattened by ClickHouse, which is faster); kept so runs stay comparable across sessions.",
     },
     fleet: { agents: AGENTS, days: DAYS, seed: SEED, events: total, json_mb: round(fileMb, 1) },
     kafka: { how: handle.how, partitions: PARTITIONS, acquire_ms: Math.round(acquireMs), produce_events_per_s: Math.round(total / (produceMs / 1000)) },
