@@ -16,7 +16,9 @@ const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as
   decoder: unknown,
 ) => Promise<{ records: Array<{ offset: string; timestamp: string; key: Buffer; value: Buffer; headers: object }> }>;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => unknown;
-const Long = require('kafkajs/src/utils/long.js') as { fromString(s: string): unknown };
+type LongT = { xor(v: unknown): LongT; multiply(v: unknown): LongT; toInt(): number };
+const Long = require('kafkajs/src/utils/long.js') as { fromString(s: string): unknown; fromValue(v: unknown): LongT };
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: string | Buffer) => number;
 type EncoderT = { writeVarLong(v: unknown): EncoderT; buffer: Buffer };
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { new (): EncoderT; sizeOfVarLong(v: unknown): number };
 const Batch = require('kafkajs/src/consumer/batch.js') as new (
@@ -55,6 +57,7 @@ describe('kafkajs patch', () => {
       'protocol/recordBatch/v0/decoder.js',
       'protocol/encoder.js',
       'consumer/batch.js',
+      'producer/partitioners/default/murmur2.js',
     ])
       expect(readFileSync(require.resolve(`kafkajs/src/${m}`), 'utf8'), m).toContain('agentwatch patch');
   });
@@ -119,5 +122,67 @@ describe('kafkajs patch: batch offsets', () => {
       new Batch('t', fetched, { partition: 0, highWatermark: '0', messages: offsets.map((offset) => ({ offset })) }).messages.map((m) => m.offset);
     expect(at(['8', '9', '10', '11'], '10')).toEqual(['10', '11']);
     expect(at(['9007199254740990', '9007199254740993', '9007199254740994'], '9007199254740993')).toEqual(['9007199254740993', '9007199254740994']);
+  });
+});
+
+/** kafkajs 2.2.4's murmur2 as released (Long arithmetic), to compare the patched one with. */
+function murmur2Released(key: string | Buffer): number {
+  const SEED = Long.fromValue(0x9747b28c);
+  const M = Long.fromValue(0x5bd1e995);
+  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+  const length = data.length;
+  let h = Long.fromValue(SEED.xor(length));
+  for (let i = 0; i < Math.floor(length / 4); i++) {
+    const i4 = i * 4;
+    const word =
+      ((data[i4] as number) & 0xff) +
+      (((data[i4 + 1] as number) & 0xff) << 8) +
+      (((data[i4 + 2] as number) & 0xff) << 16) +
+      (((data[i4 + 3] as number) & 0xff) << 24);
+    let k = Long.fromValue(word).multiply(M);
+    k = k.xor(k.toInt() >>> 24);
+    k = Long.fromValue(k).multiply(M);
+    h = h.multiply(M).xor(k);
+  }
+  const tail = length & ~3;
+  switch (length % 4) {
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: the released code falls through on purpose
+    case 3:
+      h = h.xor(((data[tail + 2] as number) & 0xff) << 16);
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: as above
+    case 2:
+      h = h.xor(((data[tail + 1] as number) & 0xff) << 8);
+    case 1:
+      h = h.xor((data[tail] as number) & 0xff).multiply(M);
+  }
+  h = h.xor(h.toInt() >>> 13).multiply(M);
+  return h.xor(h.toInt() >>> 15).toInt();
+}
+
+describe('kafkajs patch: murmur2 key hash (default partitioner)', () => {
+  it("gives the released Long version's hash for every key, so keys keep their partitions", () => {
+    const rnd = mulberry32(3);
+    const keys: Array<string | Buffer> = [
+      '',
+      'a',
+      'ab',
+      'abc',
+      'abcd',
+      'spiffe://corp.example/agents/research-planner',
+      'jti-702b517736b1e5a25754',
+      'résumé-✓',
+    ];
+    for (let i = 0; i < 2000; i++) keys.push(Buffer.from(Array.from({ length: Math.floor(rnd() * 70) }, () => Math.floor(rnd() * 256))));
+    for (const k of keys) expect(murmur2(k), String(k)).toBe(murmur2Released(k));
+    // Kafka's own vectors (UtilsTest.testMurmur2 of the Java client): keys land where Java producers put them.
+    const java: Array<[string, number]> = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [k, hash] of java) expect(murmur2(k), k).toBe(hash);
   });
 });
