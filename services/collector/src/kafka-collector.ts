@@ -82,6 +82,8 @@ export interface CollectorStats {
   checkpoints: number;
   /** Messages at or before a restored checkpoint's offset, already reflected in its state. */
   skipped: number;
+  /** Messages fetched past a pacing cut (left for after the pause, when they are fetched again). */
+  deferred: number;
   /** Partition states dropped after a failed batch (rebuilt from their checkpoint). */
   reloads: number;
   /** Wall time spent inside batches (decode, engine, queueing writes; waiting for the writer when it is full). */
@@ -168,6 +170,7 @@ export class KafkaCollector {
     alerts: 0,
     checkpoints: 0,
     skipped: 0,
+    deferred: 0,
     reloads: 0,
     busyMs: 0,
     writeFailures: 0,
@@ -272,7 +275,17 @@ export class KafkaCollector {
     await this.producer.connect();
     this.send = serialSend(this.producer);
     // kafkajs sleeps maxWaitTime when every partition is paused (pacing): keep it short so a resume takes effect soon.
-    const consumer = kafka.consumer({ allowAutoTopicCreation: false, maxWaitTimeInMs: 100, ...this.opts.consumerConfig, groupId });
+    // maxBytesPerPartition 512 KiB (kafkajs: 1 MiB): catching up on a backlog, a partition's batch is cut where it
+    // gets `maxPartitionSkewMs` ahead of the slowest, and what was fetched past the cut is fetched again after the
+    // pause. With 1 MiB fetches 160k of 373k fetched messages were thrown away in the pipeline bench; 512 KiB measured
+    // 50k events/s against 45-46k (256 KiB: 44-46k, more round trips).
+    const consumer = kafka.consumer({
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 512 * 1024,
+      ...this.opts.consumerConfig,
+      groupId,
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
@@ -423,22 +436,34 @@ export class KafkaCollector {
         'offsets missing after the checkpoint (retention?)',
       );
     }
-    // Decode everything, then keep the prefix within the pacer's event-time limit (the rest is fetched again later).
-    const decoded: Array<{ message: KafkaMessage; item: DecodedEvent | null; reason: string | null }> = new Array(fresh.length);
+    // Decode up to the first event past the pacer's event-time limit (set by the first valid event); the rest is
+    // fetched again after the pause, so decoding it now would be thrown away.
+    const decoded: Array<{ message: KafkaMessage; item: DecodedEvent | null; reason: string | null }> = [];
+    let firstTime = Number.NEGATIVE_INFINITY;
+    let limit = Number.POSITIVE_INFINITY;
+    let cut = fresh.length;
     for (let i = 0; i < fresh.length; i++) {
       const m = fresh[i] as KafkaMessage;
       const r = this.decode(m, topic, partition);
-      decoded[i] = typeof r === 'string' ? { message: m, item: null, reason: r } : { message: m, item: r, reason: null };
+      if (typeof r !== 'string') {
+        if (firstTime === Number.NEGATIVE_INFINITY) {
+          firstTime = r.timeMs;
+          limit = this.pacer.limitFor(partition, firstTime, Date.now());
+        }
+        if (r.timeMs > limit) {
+          cut = i;
+          break;
+        }
+      }
+      decoded.push(typeof r === 'string' ? { message: m, item: null, reason: r } : { message: m, item: r, reason: null });
     }
-    const firstTime = decoded.find((d) => d.item)?.item?.timeMs ?? Number.NEGATIVE_INFINITY;
-    const limit = this.pacer.limitFor(partition, firstTime, Date.now());
+    if (firstTime === Number.NEGATIVE_INFINITY) this.pacer.limitFor(partition, firstTime, Date.now());
     // More behind this fetch: the partition has a backlog from now on (not only after this batch), so the group's
     // fact horizon cannot pass its position while it is being read (the first batch of a burst included).
     const high = BigInt(batch.highWatermark);
     const fetchedToEnd = high <= BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
     if (!fetchedToEnd && firstTime > Number.NEGATIVE_INFINITY) this.pacer.observe(partition, firstTime - 1, true);
-    let cut = decoded.findIndex((d) => d.item !== null && d.item.timeMs > limit);
-    if (cut < 0) cut = decoded.length;
+    this.counters.deferred += fresh.length - cut;
     if (cut === 0) {
       // Nothing may run yet: wait (paused) for the slower partitions.
       this.pacer.observe(partition, firstTime - 1, true);
@@ -446,7 +471,7 @@ export class KafkaCollector {
       this.pauseUntilOthersCatchUp(partition);
       return;
     }
-    const taken = decoded.slice(0, cut);
+    const taken = decoded;
     const items: Array<DecodedEvent> = [];
     const dlq: DlqEntry[] = [];
     for (const d of taken) {
@@ -517,7 +542,7 @@ export class KafkaCollector {
       // At once, not on the timer: collectors waiting for this partition go on as soon as it moved.
       this.reportPosition(partition);
     }
-    if (cut < decoded.length) this.pauseUntilOthersCatchUp(partition);
+    if (cut < fresh.length) this.pauseUntilOthersCatchUp(partition);
     else this.resumeReady();
 
     this.counters.batches++;
@@ -531,6 +556,7 @@ export class KafkaCollector {
         first: first.offset,
         last: last.offset,
         accepted: result.accepted,
+        fetched: fresh.length,
         dlq: dlq.length,
         alerts: result.alerts.length,
         ms: Math.round(ms),
