@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_RULES, DetectionEngine, type EngineSnapshot, parseRegistry } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, parseEventJson } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './support/temp-dir.ts';
 
 /**
  * The checkpoint guarantee the live pipeline relies on: snapshot the engine mid-stream, serialise it as
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
  */
 describe('engine checkpoint', () => {
   it('snapshot -> JSON -> restore mid-stream gives the same alerts as an uninterrupted run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-ckpt-'));
+    const dir = tempDir('aw-ckpt-');
     await simulateFleet({ agents: 24, days: 12, seed: 5, outDir: dir });
     const reg = parseRegistry(readFileSync(join(dir, 'registry.yaml'), 'utf8'), 'registry.yaml');
     if (!reg.ok) throw new Error('registry');

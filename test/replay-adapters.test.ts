@@ -1,15 +1,15 @@
 // `agentwatch replay` over source-format files (real samples in ../shared/samples, read in place): auto-detection per
 // file, framing (JSON array, NDJSON, one document, gzip), and each source's records through to alerts.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '@agentwatch/schemas';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'samples');
-const dir = mkdtempSync(join(tmpdir(), 'aw-replay-adapters-'));
+const dir = tempDir('aw-replay-adapters-');
 const registry = join(dir, 'registry.yaml');
 writeFileSync(
   registry,

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agent, FIXTURE_REGISTRY, materialise } from '@agentwatch/detections/testing';
 import type { Alert } from '@agentwatch/schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './support/temp-dir.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'agentwatch.mjs');
@@ -14,7 +14,7 @@ function agentwatch(args: string[]): { code: number; stdout: string; stderr: str
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'aw-replay-'));
+const dir = tempDir('aw-replay-');
 const registry = join(dir, 'registry.yaml');
 const events = materialise([
   {

@@ -1,18 +1,18 @@
 // `agentwatch replay --config FILE`: the config file's `adapters:` options change how source records are mapped, and
 // an invalid option stops the run before anything is read, naming the format and the field.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert } from '@agentwatch/schemas';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'samples');
 const TRACE = join(SAMPLES, 'otel-genai', 'any-agent_OPENAI_trace.json');
 const OPA = join(SAMPLES, 'opa-decision-logs', 'osm_opa-envoy-plugin_decision-logs.jsonl');
-const dir = mkdtempSync(join(tmpdir(), 'aw-replay-config-'));
+const dir = tempDir('aw-replay-config-');
 const registry = join(dir, 'registry.yaml');
 writeFileSync(
   registry,

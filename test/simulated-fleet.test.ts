@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Alert, severityRank } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 interface Label {
   attack_id: string;
@@ -30,7 +30,7 @@ function finds(alert: Alert, label: Label): boolean {
 }
 
 async function run(seed: number) {
-  const dir = mkdtempSync(join(tmpdir(), `aw-fleet-${seed}-`));
+  const dir = tempDir(`aw-fleet-${seed}-`);
   await simulateFleet({ agents: 40, days: 16, seed, outDir: dir });
   const out = join(dir, 'alerts.ndjson');
   const summary = await replay({ registry: join(dir, 'registry.yaml'), files: [join(dir, 'events.ndjson')], inputFormat: 'canonical', out, log: () => {} });

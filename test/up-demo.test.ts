@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './support/temp-dir.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
 /** The quick start's promise: `agentwatch up --demo` shows alerts within a minute, and stops cleanly. */
 describe('agentwatch up --demo', () => {
   it('prints high-severity alerts within 60 s and serves them over the API', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-demo-'));
+    const dir = tempDir('aw-demo-');
     const proc = spawn(process.execPath, [join(ROOT, 'bin/agentwatch.mjs'), 'up', '--demo', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
       cwd: ROOT,
       env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', AGENTWATCH_BOOTSTRAP_TOKEN: '' },

@@ -1,16 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { tempDir } from './support/temp-dir.ts';
 import { postEvents } from './support/up-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TOKEN = 'aw_test_bootstrap_token_0123456789abcdef';
-const dir = mkdtempSync(join(tmpdir(), 'aw-up-'));
+const dir = tempDir('aw-up-');
 let proc: ChildProcess;
 let base = '';
 let stderr = '';

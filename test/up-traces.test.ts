@@ -2,8 +2,7 @@
 // (../shared/samples, read in place) and OTel-SDK-serialized protobuf spans are mapped by the OTLP adapter, with the
 // config file's `adapters.otlp` options, into the same pipeline as /v1/events; the expected alerts appear in
 // GET /v1/alerts; spans that cannot be mapped are answered as partial success and kept in rejected_records.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '@agentwatch/schemas';
@@ -11,12 +10,13 @@ import { createStore } from '@agentwatch/store';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentRun, recordSpans, toProtobuf } from '../services/adapters/test/otlp-fixtures.ts';
+import { tempDir } from './support/temp-dir.ts';
 import { spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'samples');
 const TOKEN = 'aw_test_bootstrap_token_traces_0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
-const dir = mkdtempSync(join(tmpdir(), 'aw-up-traces-'));
+const dir = tempDir('aw-up-traces-');
 const ENV = { AGENTWATCH_BOOTSTRAP_TOKEN: TOKEN, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', AGENTWATCH_SOURCE_TOPICS: '' };
 
 writeFileSync(

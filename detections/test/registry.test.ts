@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp-dir.ts';
 import { loadRegistryOrThrow, parseRegistry, RegistryValidationError } from '../src/registry/load-registry.ts';
 import { FIXTURE_REGISTRY } from '../src/testing/fixture-registry.ts';
 
@@ -122,7 +122,7 @@ agents:
   });
 
   it('answers scope questions for a large registry by id look-up', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-reg-'));
+    const dir = tempDir('aw-reg-');
     const agents = Array.from({ length: 5000 }, (_, i) => ({
       id: `agent-${i}`,
       name: `A${i}`,

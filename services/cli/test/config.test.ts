@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/temp-dir.ts';
 import { loadConfig, parseSourceTopicsEnv } from '../src/config.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'aw-config-'));
+const dir = tempDir('aw-config-');
 const file = (name: string, text: string): string => {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -1,8 +1,8 @@
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledRegistry, RegistryProblem } from '@agentwatch/detections';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/temp-dir.ts';
 import { RegistryWatcher } from '../src/registry-watcher.ts';
 
 const agentYaml = (id: string) => `agents:\n  - { id: ${id}, name: N, owner: o, status: active, purpose: p, registered_at: 2026-01-10 }\n`;
@@ -17,7 +17,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 describe('registry hot reload', () => {
   it('swaps in a valid change, refuses an invalid one keeping the previous registry, follows rename-saves', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-watch-'));
+    const dir = tempDir('aw-watch-');
     const file = join(dir, 'registry.yaml');
     writeFileSync(file, agentYaml('first'));
     const loaded: CompiledRegistry[] = [];
@@ -45,7 +45,7 @@ describe('registry hot reload', () => {
   });
 
   it('refuses to start on an invalid file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-watch-'));
+    const dir = tempDir('aw-watch-');
     const file = join(dir, 'registry.yaml');
     writeFileSync(file, 'agents: nope\n');
     expect(() => new RegistryWatcher(file, { onLoaded: () => {}, onRejected: () => {} })).toThrow(/agents: /);

@@ -145,16 +145,11 @@ function murmur2Released(key: string | Buffer): number {
     h = h.multiply(M).xor(k);
   }
   const tail = length & ~3;
-  switch (length % 4) {
-    // biome-ignore lint/suspicious/noFallthroughSwitchClause: the released code falls through on purpose
-    case 3:
-      h = h.xor(((data[tail + 2] as number) & 0xff) << 16);
-    // biome-ignore lint/suspicious/noFallthroughSwitchClause: as above
-    case 2:
-      h = h.xor(((data[tail + 1] as number) & 0xff) << 8);
-    case 1:
-      h = h.xor((data[tail] as number) & 0xff).multiply(M);
-  }
+  // The released code's switch falls through from case 3 to case 1.
+  const rest = length % 4;
+  if (rest >= 3) h = h.xor(((data[tail + 2] as number) & 0xff) << 16);
+  if (rest >= 2) h = h.xor(((data[tail + 1] as number) & 0xff) << 8);
+  if (rest >= 1) h = h.xor((data[tail] as number) & 0xff).multiply(M);
   h = h.xor(h.toInt() >>> 13).multiply(M);
   return h.xor(h.toInt() >>> 15).toInt();
 }
