@@ -438,25 +438,29 @@ export class KafkaCollector {
     }
     // Decode up to the first event past the pacer's event-time limit (set by the first valid event); the rest is
     // fetched again after the pause, so decoding it now would be thrown away.
-    const decoded: Array<{ message: KafkaMessage; item: DecodedEvent | null; reason: string | null }> = [];
+    const items: Array<DecodedEvent> = [];
+    const dlq: DlqEntry[] = [];
     let firstTime = Number.NEGATIVE_INFINITY;
     let limit = Number.POSITIVE_INFINITY;
     let cut = fresh.length;
     for (let i = 0; i < fresh.length; i++) {
       const m = fresh[i] as KafkaMessage;
       const r = this.decode(m, topic, partition);
-      if (typeof r !== 'string') {
-        if (firstTime === Number.NEGATIVE_INFINITY) {
-          firstTime = r.timeMs;
-          limit = this.pacer.limitFor(partition, firstTime, Date.now());
-        }
-        if (r.timeMs > limit) {
-          cut = i;
-          break;
-        }
+      if (typeof r === 'string') {
+        dlq.push({ message: m, reason: r });
+        continue;
       }
-      decoded.push(typeof r === 'string' ? { message: m, item: null, reason: r } : { message: m, item: r, reason: null });
+      if (firstTime === Number.NEGATIVE_INFINITY) {
+        firstTime = r.timeMs;
+        limit = this.pacer.limitFor(partition, firstTime, Date.now());
+      }
+      if (r.timeMs > limit) {
+        cut = i;
+        break;
+      }
+      items.push(r);
     }
+    // No valid event: still asked, as for every batch (its scan keeps the group's "busy" time current).
     if (firstTime === Number.NEGATIVE_INFINITY) this.pacer.limitFor(partition, firstTime, Date.now());
     // More behind this fetch: the partition has a backlog from now on (not only after this batch), so the group's
     // fact horizon cannot pass its position while it is being read (the first batch of a burst included).
@@ -471,15 +475,8 @@ export class KafkaCollector {
       this.pauseUntilOthersCatchUp(partition);
       return;
     }
-    const taken = decoded;
-    const items: Array<DecodedEvent> = [];
-    const dlq: DlqEntry[] = [];
-    for (const d of taken) {
-      if (d.item) items.push(d.item);
-      else dlq.push({ message: d.message, reason: d.reason ?? 'undecodable' });
-    }
     const first = fresh[0] as KafkaMessage;
-    const last = (taken[taken.length - 1] as (typeof taken)[number]).message;
+    const last = fresh[cut - 1] as KafkaMessage;
     const dedupToken = `${topic}:${partition}:${first.offset}-${last.offset}`;
 
     // DLQ first: a bad message is durable somewhere before its offset can ever be committed.
@@ -517,9 +514,9 @@ export class KafkaCollector {
       if (!this.holds(shard)) return;
       shard.batchesSinceCheckpoint++;
       resolveOffset(last.offset);
-      this.counters.messages += taken.length;
+      this.counters.messages += cut;
       this.counters.accepted += result.accepted;
-      shard.counted.messages += taken.length;
+      shard.counted.messages += cut;
       shard.counted.accepted += result.accepted;
       const due =
         this.stopping ||
