@@ -160,27 +160,23 @@ function sqlString(value: string): string {
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }
 
-const NEWLINE = 0x0a;
-const NEWLINE_BYTES = Buffer.from([NEWLINE]);
-
 /**
  * Renders validated canonical events' JSON texts (strings, or the UTF-8 bytes as received) as `events_ingest` rows:
- * the texts themselves, one per line (JSONAsString), copied once into one buffer. ClickHouse reads each object as it
- * is, so `raw` keeps the text byte for byte, pretty-printed or not.
+ * the texts themselves, each ending a line (JSONAsString), copied once into one buffer, so chunks concatenate as they
+ * are. ClickHouse reads each object as it is: `raw` keeps the text byte for byte, pretty-printed or not.
  */
 export function renderEventRows(texts: ReadonlyArray<string | Uint8Array>, key: string): EventRows {
-  let size = Math.max(0, texts.length - 1);
+  let size = texts.length;
   for (const t of texts) size += typeof t === 'string' ? Buffer.byteLength(t) : t.length;
   const rows = Buffer.allocUnsafe(size);
   let at = 0;
-  for (let i = 0; i < texts.length; i++) {
-    if (i > 0) rows[at++] = NEWLINE;
-    const t = texts[i] as string | Uint8Array;
+  for (const t of texts) {
     if (typeof t === 'string') at += rows.write(t, at);
     else {
       rows.set(t, at);
       at += t.length;
     }
+    rows[at++] = 0x0a;
   }
   return { rows, count: texts.length, key };
 }
@@ -345,12 +341,7 @@ export function createStore(config: StoreConfig): Store {
     if (chunks.length === 0) return;
     // One buffer, handed over as one chunk: the chdb connection turns a stream of several into one string by
     // concatenation and then copies that again to trim it; with one chunk it decodes the bytes once.
-    const parts: Buffer[] = [];
-    for (const c of chunks) {
-      if (parts.length > 0) parts.push(NEWLINE_BYTES);
-      parts.push(c);
-    }
-    const body = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     // exec, not insert: the body is already in the format (insert would encode it as a value again). The settings go
     // in the INSERT's own SETTINGS clause: the chdb connection turns clickhouse_settings into `SET ...;` statements
     // before the query, and a multi-statement text holding the whole body cost ClickHouse 2 us more per event to split
