@@ -339,8 +339,8 @@ export function createStore(config: StoreConfig): Store {
   /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
   const insertRows = async (chunks: readonly Buffer[], token: string): Promise<void> => {
     if (chunks.length === 0) return;
-    // One buffer, handed over as one chunk: the chdb connection turns a stream of several into one string by
-    // concatenation and then copies that again to trim it; with one chunk it decodes the bytes once.
+    // One buffer, handed over as bytes: the chdb connection (patches/chdb+3.4.0.patch) passes a byte body to the
+    // engine as it is, where unpatched it decoded it into a JavaScript string and the engine copied that again.
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     // exec, not insert: the body is already in the format (insert would encode it as a value again). The settings go
     // in the INSERT's own SETTINGS clause: the chdb connection turns clickhouse_settings into `SET ...;` statements
