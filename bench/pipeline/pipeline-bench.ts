@@ -278,8 +278,6 @@ try {
     const collector = new KafkaCollector({
       kafka,
       store,
-      ...(process.env['DBG_SKEW'] ? { maxPartitionSkewMs: Number(process.env['DBG_SKEW']) } : {}),
-      ...(process.env['DBG_MBPP'] ? { consumerConfig: { maxBytesPerPartition: Number(process.env['DBG_MBPP']) } } : {}),
       newPipeline: (_partition, sharedTokens, writeBehind) => {
         // As `agentwatch up` builds them: written behind the batches (large inserts, before alerts and checkpoints).
         const pipeline = new LivePipeline({
