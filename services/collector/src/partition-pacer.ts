@@ -46,15 +46,14 @@ interface Reported extends PartitionProgress {
  * Keeps the partitions of the events topic, across every collector of the group, within `maxSkewMs` of each other
  * in event time. Partitions are read independently, so after a restart, a takeover or a burst one can run hours
  * ahead of another; rules that join across agents (a token issued on one partition, used on another) see facts up
- * to the engines' `token_fact_wait` late, so the allowance must stay below that. A batch is processed only if it
- * starts within {@link limitFor} (the slowest other partition that still has a backlog, plus the allowance), and
- * then whole; a partition that ended past the limit is paused until the others catch up, so it runs at most one
- * fetch past the allowance. Partitions without a backlog never hold others back, so live traffic is not delayed in
- * steady state.
+ * to the engines' `token_fact_wait` late, so the allowance must stay below that. A batch is only processed up to
+ * {@link limitFor} (the slowest other partition that still has a backlog, plus the allowance); the partition is
+ * then paused until the others catch up. Partitions without a backlog never hold others back, so live traffic is
+ * not delayed in steady state.
  *
  * Positions come from two places: partitions this collector reads ({@link observe}), and reports from the group
  * ({@link report}, partitions other collectors read, or ones just assigned here and not yet read). Pure
- * bookkeeping: the collector holds batches back and pauses/resumes as told.
+ * bookkeeping: the collector cuts batches and pauses/resumes as told.
  */
 export class PartitionPacer {
   private readonly own = new Map<number, { timeMs: number; backlog: boolean; paused: boolean }>();
@@ -107,7 +106,7 @@ export class PartitionPacer {
     return cur ? { timeMs: cur.timeMs, backlog: cur.backlog } : null;
   }
 
-  /** Marks a partition paused (it got past its limit); {@link plan} says when to resume it. */
+  /** Marks a partition paused (its batch was cut at its limit); {@link plan} says when to resume it. */
   pause(partition: number): void {
     const cur = this.own.get(partition);
     if (cur) cur.paused = true;
