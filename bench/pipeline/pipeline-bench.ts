@@ -339,7 +339,7 @@ try {
       dlq: st.dlq,
       batches: st.batches,
       mean_batch: Math.round(st.messages / Math.max(1, st.batches)),
-      // Batches that started past the pacing limit (a partition ahead of the slowest in event time): fetched again after the pause.
+      // Fetched past a pacing cut (a partition ahead of the slowest in event time), fetched again after the pause.
       messages_deferred: st.deferred,
       alerts_upserted: st.alerts,
       checkpoints: st.checkpoints,
