@@ -534,7 +534,7 @@ export class KafkaCollector {
     let newest = Number.NEGATIVE_INFINITY;
     for (const i of items) if (i.timeMs > newest) newest = i.timeMs;
     if (newest > Number.NEGATIVE_INFINITY) {
-      this.tokens.sweep(newest);
+      this.tokens.sweep(newest, this.pacer.groupFloor(Date.now()));
       this.pacer.observe(partition, newest, high > shard.nextOffset);
       // At once, not on the timer: collectors waiting for this partition go on as soon as it moved.
       this.reportPosition(partition);

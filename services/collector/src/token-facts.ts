@@ -103,9 +103,14 @@ export class TokenFacts {
     await this.sender({ topic: this.topic, acks: -1, messages });
   }
 
-  /** Forgets facts past their grace period (event time of the newest batch). */
-  sweep(nowMs: number): void {
-    this.table.sweep(nowMs);
+  /**
+   * Forgets facts past their grace period, at the earlier of `nowMs` (event time of the newest batch) and the group's
+   * fact horizon (the slowest partition that still has a backlog): a partition running ahead of the group must not
+   * drop facts that slower partitions, here or in other collectors, have yet to look up. Swept by the newest batch
+   * alone, a partition one day past the others lost cross-partition token alerts in the takeover tests.
+   */
+  sweep(nowMs: number, factHorizonMs = Number.POSITIVE_INFINITY): void {
+    this.table.sweep(Math.min(nowMs, factHorizonMs));
   }
 
   async stop(): Promise<void> {
