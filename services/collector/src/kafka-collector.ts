@@ -485,7 +485,8 @@ export class KafkaCollector {
     let result: Awaited<ReturnType<LivePipeline['ingest']>>;
     const tIngest = performance.now();
     // Held token uses wait for facts until the slowest partition with a backlog passed them (not just this one).
-    shard.pipeline.engine.setFactHorizon(this.pacer.groupFloor(Date.now()));
+    const factHorizon = this.pacer.groupFloor(Date.now());
+    shard.pipeline.engine.setFactHorizon(factHorizon);
     try {
       // Catching up on a backlog: even new alerts wait for the checkpoint (fewer, larger writes); live: at once.
       const backlog = high > BigInt(last.offset) + 1n;
@@ -534,7 +535,8 @@ export class KafkaCollector {
     let newest = Number.NEGATIVE_INFINITY;
     for (const i of items) if (i.timeMs > newest) newest = i.timeMs;
     if (newest > Number.NEGATIVE_INFINITY) {
-      this.tokens.sweep(newest, this.pacer.groupFloor(Date.now()));
+      // Shared facts go no earlier than the horizon this batch ran with: slower partitions may still look them up.
+      this.tokens.sweep(newest, factHorizon);
       this.pacer.observe(partition, newest, high > shard.nextOffset);
       // At once, not on the timer: collectors waiting for this partition go on as soon as it moved.
       this.reportPosition(partition);
