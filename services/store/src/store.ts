@@ -339,9 +339,9 @@ export function createStore(config: StoreConfig): Store {
   /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
   const insertRows = async (chunks: readonly Buffer[], token: string): Promise<void> => {
     if (chunks.length === 0) return;
-    // One buffer, handed over as bytes: the chdb connection (patches/chdb+3.4.0.patch) passes a byte body to the
-    // engine as it is, where unpatched it decoded it into a JavaScript string and the engine copied that again.
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    // Handed over as bytes: the chdb connection (patches/chdb+3.4.0.patch) joins the chunks once and passes them to
+    // the engine as they are (unpatched, it decoded them into a JavaScript string that the engine copied again); a
+    // server gets them streamed.
     // exec, not insert: the body is already in the format (insert would encode it as a value again). The settings go
     // in the INSERT's own SETTINGS clause: the chdb connection turns clickhouse_settings into `SET ...;` statements
     // before the query, and a multi-statement text holding the whole body cost ClickHouse 2 us more per event to split
@@ -350,7 +350,7 @@ export function createStore(config: StoreConfig): Store {
       query:
         `INSERT INTO ${db}.events_ingest (raw) SETTINGS insert_deduplicate = 1, deduplicate_blocks_in_dependent_materialized_views = 1, ` +
         `insert_deduplication_token = ${sqlString(token)} FORMAT JSONAsString`,
-      values: Readable.from([body], { objectMode: false }),
+      values: Readable.from(chunks, { objectMode: false }),
     });
     // The (empty) response must be read to its end, or the HTTP socket is never released.
     res.stream.resume();
