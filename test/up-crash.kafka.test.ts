@@ -13,6 +13,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
+import { recentStart } from './support/recent-start.ts';
 import { killAll, lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 const brokers = kafkaBrokersOrFail('agentwatch up crash (Kafka)');
@@ -68,7 +69,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka): SIGKILL mid-stream
   };
 
   beforeAll(async () => {
-    await simulateFleet({ agents: 20, days: 10, seed: 41, outDir: dir });
+    await simulateFleet({ agents: 20, days: 10, seed: 41, outDir: dir, start: recentStart(10) });
     events = readNdjson<CanonicalEvent>(join(dir, 'events.ndjson'));
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });

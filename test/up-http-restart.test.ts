@@ -8,6 +8,7 @@ import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { recentStart } from './support/recent-start.ts';
 import { killAll, postEvents, readNdjson, spawnUp, type UpProcess } from './support/up-process.ts';
 
 const TOKEN = 'aw_test_bootstrap_token_http_restart_0123';
@@ -40,7 +41,7 @@ describe('agentwatch up (HTTP, in-process): graceful stop, SIGKILL, restart', ()
   };
 
   beforeAll(async () => {
-    await simulateFleet({ agents: 12, days: 10, seed: 23, outDir: dir });
+    await simulateFleet({ agents: 12, days: 10, seed: 23, outDir: dir, start: recentStart(10) });
     lines = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter(Boolean);
   }, 120_000);
 

@@ -5,6 +5,7 @@ import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
+import { recentStart } from './support/recent-start.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { postEvents } from './support/up-process.ts';
 
@@ -28,7 +29,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 60_000
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 beforeAll(async () => {
-  await simulateFleet({ agents: 12, days: 10, seed: 21, outDir: dir });
+  await simulateFleet({ agents: 12, days: 10, seed: 21, outDir: dir, start: recentStart(10) });
   proc = spawn(
     process.execPath,
     [join(ROOT, 'bin/agentwatch.mjs'), 'up', '--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'],

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
+import { recentStart } from './support/recent-start.ts';
 import { lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 const brokers = kafkaBrokersOrFail('agentwatch up (Kafka)');
@@ -30,7 +31,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka, embedded ClickHouse
   const admin = kafka.admin();
 
   beforeAll(async () => {
-    await simulateFleet({ agents: 10, days: 8, seed: 31, outDir: dir });
+    await simulateFleet({ agents: 10, days: 8, seed: 31, outDir: dir, start: recentStart(8) });
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
     unlock = await lockUp(brokers);

@@ -46,7 +46,11 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka, raw source topics)'
       join(dir, 'registry.yaml'),
       'agents:\n  - { id: invoice-bot, name: Invoice bot, owner: alice@corp.example, status: active, purpose: reads invoices, registered_at: 2024-01-01 }\n',
     );
-    writeFileSync(join(dir, 'config.yaml'), `source_topics:\n  ${t.cloudtrail}: cloudtrail\nadapters:\n  otlp: { agentIdTemplate: 'otel/{value}' }\n`);
+    // The CloudTrail sample was recorded years ago: produced now, its times need max_event_age to be believed (events.md 1.1).
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `source_topics:\n  ${t.cloudtrail}: cloudtrail\nadapters:\n  otlp: { agentIdTemplate: 'otel/{value}' }\ndetection:\n  max_event_age: 36500d\n`,
+    );
     await Promise.all([admin.connect(), producer.connect()]);
     await admin.createTopics({
       waitForLeaders: true,

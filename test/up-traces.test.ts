@@ -32,6 +32,9 @@ writeFileSync(
   `adapters:
   otlp:
     agentIdFrom: ['resource:service.name', 'span:gen_ai.agent.name', 'agent_span:gen_ai.agent.name']
+# The real sample trace was recorded long ago; sent now, its times would be claims not believed (events.md 1.1).
+detection:
+  max_event_age: 36500d
 `,
 );
 

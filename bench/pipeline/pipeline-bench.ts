@@ -135,7 +135,14 @@ let exitCode = 0;
 try {
   // --- fleet ------------------------------------------------------------------------------------------------------
   say(`generating ${AGENTS} agents x ${DAYS} days`);
-  await simulateFleet({ agents: AGENTS, days: DAYS, seed: SEED, outDir: fleetDir });
+  // Ending today: messages are produced now, and event times a month older than their arrival would not be believed.
+  await simulateFleet({
+    agents: AGENTS,
+    days: DAYS,
+    seed: SEED,
+    outDir: fleetDir,
+    start: new Date(Math.floor(Date.now() / 86_400_000 - DAYS) * 86_400_000).toISOString(),
+  });
   const registryText = readFileSync(join(fleetDir, 'registry.yaml'), 'utf8');
   const reg = parseRegistry(registryText, 'registry.yaml');
   if (!reg.ok) throw new Error('simulated registry refused');

@@ -29,6 +29,7 @@ import environmentOutside from './scope_drift/scope.environment_outside_registry
 import resourceOutside from './scope_drift/scope.resource_outside_registry/rule.ts';
 import tokenScopeOutside from './scope_drift/scope.token_scope_outside_registry/rule.ts';
 import toolOutside from './scope_drift/scope.tool_outside_registry/rule.ts';
+import implausibleEventTime from './telemetry_integrity/telemetry.implausible_event_time/rule.ts';
 
 export const BUILTIN_RULES: readonly Rule[] = [
   unregisteredAgent,
@@ -57,4 +58,5 @@ export const BUILTIN_RULES: readonly Rule[] = [
   dataVolumeSpike,
   offHours,
   deniedBurst,
+  implausibleEventTime,
 ] as Rule[];

@@ -11,3 +11,5 @@ export * from './engine/types.ts';
 export * from './registry/compiled-registry.ts';
 export * from './registry/glob.ts';
 export * from './registry/load-registry.ts';
+export * from './time/event-time.ts';
+export * from './time/replay-arrival.ts';

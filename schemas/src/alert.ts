@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { Rfc3339 } from './common.ts';
 
-export const CATEGORIES = ['out_of_registry', 'lifecycle', 'scope_drift', 'credential', 'delegation', 'behavior_drift', 'runtime'] as const;
+export const CATEGORIES = [
+  'out_of_registry',
+  'lifecycle',
+  'scope_drift',
+  'credential',
+  'delegation',
+  'behavior_drift',
+  'runtime',
+  'telemetry_integrity',
+] as const;
 export const Category = z.enum(CATEGORIES);
 export type Category = z.infer<typeof Category>;
 

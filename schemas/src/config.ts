@@ -8,6 +8,13 @@ export const DetectionConfig = z.strictObject({
   review_interval: Duration.default('90d'),
   /** Events may arrive this much out of order; later ones are processed late and counted. */
   allowed_lateness: Duration.default('5m'),
+  /**
+   * Event time is a claim (events.md 1.1): an event dated more than this after it arrived is stored and reported
+   * (telemetry_integrity) but never moves the clock other events are judged by.
+   */
+  max_future_skew: Duration.default('5m'),
+  /** ...and likewise an event dated more than this before it arrived (a backfill older than this: raise it, or replay). */
+  max_event_age: Duration.default('30d'),
   /** Tolerated clock skew when comparing a token use against its expiry. */
   clock_skew: Duration.default('30s'),
   /** Token facts are dropped this long after the token expired or was revoked. */

@@ -11,6 +11,7 @@ import { simulateFleet } from '@agentwatch/simulator';
 import { Kafka, type Kafka as KafkaClient, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { replay } from '../../services/cli/src/commands/replay.ts';
+import { recentStart } from './recent-start.ts';
 import { killAll, lockUp, ROOT, readNdjson, spawnUp, type UpProcess, waitFor } from './up-process.ts';
 
 const TOKEN = 'aw_test_bootstrap_token_two_collectors_0123';
@@ -181,7 +182,7 @@ export function twoCollectors(brokers: string[], prefix: string): TwoCollectors 
   let expected = new Map<string, Alert>();
 
   beforeAll(async () => {
-    await simulateFleet({ agents: 24, days: 10, seed: 43, outDir: dir });
+    await simulateFleet({ agents: 24, days: 10, seed: 43, outDir: dir, start: recentStart(10) });
     events = readNdjson<CanonicalEvent>(join(dir, 'events.ndjson'));
     // The reference: replay over the same events.
     const out = join(dir, 'replay.ndjson');

@@ -1,6 +1,7 @@
 import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from '@agentwatch/schemas';
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
+import { judgeEventTime, type TimeClaim, type TimeVerdict } from '../time/event-time.ts';
 import { alertId } from './alert-id.ts';
 import { type HeldUse, HeldUses } from './held-uses.ts';
 import { type TokenFact, type TokenLookup, TokenTable } from './token-table.ts';
@@ -12,6 +13,8 @@ export const MAX_EVIDENCE_EVENTS = 25;
 const AGENT_IDLE_MS = 30 * 86_400_000;
 /** Uses of not-yet-known tokens kept for a late fact; beyond this the oldest are let go (and counted). */
 export const MAX_PARKED_USES = 20_000;
+/** Ids of events with implausible times remembered, so a redelivered one is not counted twice. */
+const MAX_QUARANTINED_IDS = 10_000;
 
 /** An event that referred to a token nobody had reported yet, kept for {@link EngineOptions} `token_fact_wait`. */
 type ParkedUse = HeldUse;
@@ -65,7 +68,17 @@ export interface EngineSnapshot {
   parked?: Array<[string, ParkedUse[]]>;
   /** Uses of known tokens by agents other than the owner, watched for a late revocation (absent in older snapshots). */
   watched?: Array<[string, HeldUse[]]>;
-  stats: { events: number; alertsOpened: number; matches: number; ruleErrors: Record<string, number>; parkedExpired?: number; duplicates?: number };
+  stats: {
+    events: number;
+    alertsOpened: number;
+    matches: number;
+    ruleErrors: Record<string, number>;
+    parkedExpired?: number;
+    duplicates?: number;
+    implausibleTimes?: number;
+  };
+  /** Ids of the latest events with implausible times (absent in older snapshots). */
+  quarantined?: string[];
 }
 
 export interface EngineOptions {
@@ -97,6 +110,8 @@ export interface EngineStats {
   parkedExpired: number;
   /** Events skipped as duplicates of an event_id the agent had within `duplicate_window`. */
   duplicates: number;
+  /** Events whose time was not believed (events.md 1.1): reported by the telemetry_integrity rules, judged by nothing else. */
+  implausibleTimes: number;
 }
 
 /**
@@ -112,6 +127,10 @@ export class DetectionEngine {
   /** Ids of the active rules, in slice order. */
   readonly ruleIds: string[] = [];
   private readonly rulesByKind: Record<EventKind, ActiveRule[]>;
+  /** Rules that judge time claims ({@link RuleMeta.judgesTimeClaims}): only events with implausible times reach them. */
+  private readonly timeClaimRules: ActiveRule[] = [];
+  /** Recent event ids with implausible times, oldest first (redelivery dedup; bounded). */
+  private readonly quarantined = new Set<string>();
   private readonly tokens: TokenTable;
   private readonly sharedTokens: TokenLookup | undefined;
   /** Own table first, then the shared view: what rules see as `ctx.tokens`. */
@@ -140,7 +159,15 @@ export class DetectionEngine {
   private factHorizonMs = Number.POSITIVE_INFINITY;
   private nextCloseCheckMs = Number.NEGATIVE_INFINITY;
   private nextAgentSweepMs = Number.NEGATIVE_INFINITY;
-  private readonly stats = { events: 0, alertsOpened: 0, matches: 0, ruleErrors: {} as Record<string, number>, parkedExpired: 0, duplicates: 0 };
+  private readonly stats = {
+    events: 0,
+    alertsOpened: 0,
+    matches: 0,
+    ruleErrors: {} as Record<string, number>,
+    parkedExpired: 0,
+    duplicates: 0,
+    implausibleTimes: 0,
+  };
 
   constructor(opts: EngineOptions) {
     this.config = DetectionConfig.parse(opts.config ?? {});
@@ -163,6 +190,7 @@ export class DetectionEngine {
       state: undefined,
       shared: {},
       recheck: false,
+      timeClaim: undefined,
     };
     const disabled = new Set(this.config.disabled_rules);
     const seen = new Set<string>();
@@ -173,6 +201,10 @@ export class DetectionEngine {
       if (disabled.has(rule.id)) continue;
       const active: ActiveRule = { rule, index: this.ruleIds.length, shared: {} };
       this.ruleIds.push(rule.id);
+      if (rule.judgesTimeClaims) {
+        this.timeClaimRules.push(active);
+        continue;
+      }
       for (const kind of rule.kinds) {
         this.rulesByKind[kind].push(active);
         if (rule.tokenDependent) this.parkKinds.add(kind);
@@ -186,9 +218,21 @@ export class DetectionEngine {
     this.registry = registry;
   }
 
-  /** Processes one event (`timeMs` = its time, when the caller parsed it already). Events must come in non-decreasing time order (the pipeline's reorder buffer sees to it). */
-  process(event: CanonicalEvent, timeMs?: number): void {
+  /**
+   * Processes one event (`timeMs` = its time, when the caller parsed it already). Events must come in non-decreasing
+   * time order (the pipeline's reorder buffer sees to it). With `arrivalMs` (when it was received; see
+   * time/event-time.ts) the time is a claim: an event dated implausibly far from its arrival goes only to the
+   * time-claim rules, at its arrival, and moves no clock, window, token, baseline or duplicate memory.
+   */
+  process(event: CanonicalEvent, timeMs?: number, arrivalMs?: number): void {
     const nowMs = timeMs ?? Date.parse(event.time);
+    if (arrivalMs !== undefined) {
+      const verdict = this.judge(nowMs, arrivalMs);
+      if (verdict !== 'plausible') {
+        this.quarantine(event, { verdict, claimedMs: nowMs, arrivalMs });
+        return;
+      }
+    }
     let agentState = this.agents.get(event.agent_id);
     if (agentState && this.isDuplicate(agentState.recent, event.event_id, nowMs)) {
       this.stats.duplicates++;
@@ -215,6 +259,49 @@ export class DetectionEngine {
     }
     this.updateTokens(event, nowMs);
     observe(agentState.baseline, event, nowMs);
+  }
+
+  /** What this engine's limits say of an event time against its arrival (none: plausible). */
+  judge(timeMs: number, arrivalMs: number | undefined): TimeVerdict {
+    return judgeEventTime(timeMs, arrivalMs, this.limits);
+  }
+
+  /** An event whose time is not believed: reported by the time-claim rules at its arrival, nothing else. */
+  private quarantine(event: CanonicalEvent, claim: TimeClaim): void {
+    if (this.quarantined.has(event.event_id)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.quarantined.add(event.event_id);
+    if (this.quarantined.size > MAX_QUARANTINED_IDS) this.quarantined.delete(this.quarantined.values().next().value as string);
+    this.stats.implausibleTimes++;
+    const ctx = this.ctx;
+    ctx.registry = this.registry;
+    ctx.agent = this.registry.agent(event.agent_id);
+    ctx.nowMs = claim.arrivalMs;
+    ctx.baseline = this.agents.get(event.agent_id)?.baseline ?? newBaseline(claim.arrivalMs);
+    ctx.recheck = false;
+    ctx.timeClaim = claim;
+    try {
+      for (const { rule, shared } of this.timeClaimRules) {
+        if (!rule.kinds.includes(event.kind)) continue;
+        ctx.state = undefined;
+        ctx.shared = shared;
+        let result: ReturnType<Rule['evaluate']>;
+        try {
+          result = rule.evaluate(event, ctx);
+        } catch (error) {
+          this.stats.ruleErrors[rule.id] = (this.stats.ruleErrors[rule.id] ?? 0) + 1;
+          this.onRuleError?.(rule.id, error, event);
+          continue;
+        }
+        if (!result) continue;
+        if (Array.isArray(result)) for (const f of result) this.fold(rule, f, event, claim.arrivalMs);
+        else this.fold(rule, result as Finding, event, claim.arrivalMs);
+      }
+    } finally {
+      ctx.timeClaim = undefined;
+    }
   }
 
   /** Whether the agent had this event id within the duplicate window (expired ids are let go first). */
@@ -398,6 +485,7 @@ export class DetectionEngine {
       parked: this.parked.entries(),
       watched: this.watched.entries(),
       stats: this.stats,
+      quarantined: [...this.quarantined],
     });
   }
 
@@ -435,6 +523,9 @@ export class DetectionEngine {
     Object.assign(this.stats, s.stats);
     this.stats.parkedExpired ??= 0;
     this.stats.duplicates ??= 0;
+    this.stats.implausibleTimes ??= 0;
+    this.quarantined.clear();
+    for (const id of s.quarantined ?? []) this.quarantined.add(id);
   }
 
   getStats(): EngineStats {

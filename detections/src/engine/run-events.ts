@@ -11,6 +11,8 @@ export function runEvents(opts: {
   rules: readonly Rule[];
   registry: CompiledRegistry;
   events: readonly CanonicalEvent[];
+  /** Arrival of each event (same index), where known: its time is then judged against it. */
+  arrivalsMs?: ReadonlyArray<number | undefined>;
   config?: Partial<DetectionConfig>;
 }): Alert[] {
   const engine = new DetectionEngine({
@@ -21,10 +23,18 @@ export function runEvents(opts: {
       throw new Error(`rule ${ruleId} threw: ${error instanceof Error ? error.message : String(error)}`);
     },
   });
-  const sorted = opts.events.map((event, i) => ({ event, i, t: Date.parse(event.time) })).sort((a, b) => a.t - b.t || a.i - b.i);
+  // Events whose time is not believed take their place by arrival (they move no clock, but must come in some order).
+  const sorted = opts.events
+    .map((event, i) => {
+      const timeMs = Date.parse(event.time);
+      const arrivalMs = opts.arrivalsMs?.[i];
+      const t = engine.judge(timeMs, arrivalMs) === 'plausible' ? timeMs : (arrivalMs as number);
+      return { event, i, t, timeMs, arrivalMs };
+    })
+    .sort((a, b) => a.t - b.t || a.i - b.i);
   const alerts: Alert[] = [];
-  for (const { event } of sorted) {
-    engine.process(event);
+  for (const { event, timeMs, arrivalMs } of sorted) {
+    engine.process(event, timeMs, arrivalMs);
     alerts.push(...engine.takeClosed());
   }
   alerts.push(...engine.flush());

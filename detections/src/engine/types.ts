@@ -1,6 +1,7 @@
 import { type CanonicalEvent, type Category, type DetectionConfig, durationToMs, type EventKind, type Severity } from '@agentwatch/schemas';
 import type { AgentBaseline } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
+import type { TimeClaim } from '../time/event-time.ts';
 import type { TokenLookup } from './token-table.ts';
 
 /** Declared metadata of a rule: what an analyst and a detection engineer read without opening the logic. */
@@ -36,6 +37,11 @@ export interface RuleMeta {
    * again, at its own time.
    */
   readonly recheckOnRevocation?: boolean;
+  /**
+   * A `telemetry_integrity` rule that judges time claims: the engine runs it only on events whose time it did not
+   * believe (`ctx.timeClaim` set, `ctx.nowMs` = their arrival), and never on others; no other rule sees those events.
+   */
+  readonly judgesTimeClaims?: boolean;
 }
 
 /** The words and context of an alert: what happened and against what. */
@@ -88,6 +94,8 @@ export interface RuleContext<S> {
    * because a token fact arrived late: a rule with findings that do not depend on the token must not repeat them.
    */
   readonly recheck: boolean;
+  /** Set only for {@link RuleMeta.judgesTimeClaims} rules: the event's claimed time and the arrival it was judged by. */
+  readonly timeClaim: TimeClaim | undefined;
 }
 
 /** Durations of {@link DetectionConfig} in milliseconds, parsed once per engine. */
@@ -99,6 +107,8 @@ export interface DetectionLimits {
   readonly allowedLatenessMs: number;
   readonly tokenFactWaitMs: number;
   readonly duplicateWindowMs: number;
+  readonly maxFutureSkewMs: number;
+  readonly maxEventAgeMs: number;
 }
 
 /** Parses the durations of a config. */
@@ -111,6 +121,8 @@ export function detectionLimits(c: DetectionConfig): DetectionLimits {
     allowedLatenessMs: durationToMs(c.allowed_lateness),
     tokenFactWaitMs: durationToMs(c.token_fact_wait),
     duplicateWindowMs: durationToMs(c.duplicate_window),
+    maxFutureSkewMs: durationToMs(c.max_future_skew),
+    maxEventAgeMs: durationToMs(c.max_event_age),
   };
 }
 

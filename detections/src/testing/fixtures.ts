@@ -10,8 +10,11 @@ export const FIXTURE_EPOCH_MS = Date.parse('2026-11-02T00:00:00.000Z');
 /** `+90s`, `+15m`, `+2h30m`, `+1d`, `+1w2d` (or a number of ms). */
 export type Offset = string | number;
 
-/** A fixture event: a canonical event whose `time` is an offset (`at`) and whose `event_id` may be left out. */
-export type FixtureEvent = { at: Offset; event_id?: string } & Record<string, unknown>;
+/**
+ * A fixture event: a canonical event whose `time` is an offset (`at`) and whose `event_id` may be left out.
+ * `arrive`: when agentwatch received it (offset); given, the event's time is judged against it (events.md 1.1).
+ */
+export type FixtureEvent = { at: Offset; arrive?: Offset; event_id?: string } & Record<string, unknown>;
 
 export interface ExpectedAlert {
   agent_id?: string;
@@ -56,7 +59,7 @@ export const fixtureTime = (offset: Offset): string => new Date(FIXTURE_EPOCH_MS
 /** Turns fixture events into validated canonical events; a fixture with an invalid event is a bug in the fixture. */
 export function materialise(events: readonly FixtureEvent[]): CanonicalEvent[] {
   return events.map((fe, i) => {
-    const { at, ...rest } = fe;
+    const { at, arrive: _arrive, ...rest } = fe;
     const raw = { event_id: `f-${i + 1}`, ...rest, time: fixtureTime(at) };
     const r = parseEvent(raw);
     if (!r.ok) throw new Error(`fixture event #${i + 1} is not a valid canonical event: ${problemsToString(r.problems)}`);
@@ -102,7 +105,8 @@ export interface FixtureResult {
 /** Runs one fixture through the real engine (all of `rules` active) and checks the alerts of `rule`. */
 export function runFixture(rule: Rule, fixture: RuleFixture, rules: readonly Rule[] = [rule]): FixtureResult {
   const registry = loadRegistryOrThrow(fixture.registry ?? FIXTURE_REGISTRY, `fixture:${fixture.name}`);
-  const all = runEvents({ rules, registry, events: materialise(fixture.events), ...(fixture.config ? { config: fixture.config } : {}) });
+  const arrivalsMs = fixture.events.map((e) => (e.arrive === undefined ? undefined : FIXTURE_EPOCH_MS + offsetToMs(e.arrive)));
+  const all = runEvents({ rules, registry, events: materialise(fixture.events), arrivalsMs, ...(fixture.config ? { config: fixture.config } : {}) });
   const alerts = all.filter((a) => a.rule_id === rule.id);
   const problems: string[] = [];
   if (alerts.length !== fixture.expect.length) {

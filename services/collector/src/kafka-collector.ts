@@ -1,4 +1,4 @@
-import type { TokenLookup } from '@agentwatch/detections';
+import { type DetectionEngine, kafkaArrivalMs, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
 import type { EventRows, Store } from '@agentwatch/store';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
@@ -92,11 +92,17 @@ export interface CollectorStats {
   writeFailures: number;
 }
 
-/** A valid message: the event, its time, and the message value (stored verbatim). */
+/**
+ * A valid message: the event, its time, the message value (stored verbatim), and its arrival (the message timestamp,
+ * never later than this consumer's clock: see detections time/event-time.ts). `plausible` is false when the event's time
+ * is not believed: it is stored and reported, but takes no part in pacing, positions or token facts.
+ */
 interface DecodedEvent {
   event: CanonicalEvent;
   timeMs: number;
   json: Buffer;
+  arrivalMs: number;
+  plausible: boolean;
 }
 
 interface DlqEntry {
@@ -445,9 +451,14 @@ export class KafkaCollector {
     let cut = fresh.length;
     for (let i = 0; i < fresh.length; i++) {
       const m = fresh[i] as KafkaMessage;
-      const r = this.decode(m, topic, partition);
+      const r = this.decode(m, topic, partition, shard.pipeline.engine);
       if (typeof r === 'string') {
         dlq.push({ message: m, reason: r });
+        continue;
+      }
+      // A time that is not believed has no say in pacing (a message dated 9999 would pause its partition forever).
+      if (!r.plausible) {
+        items.push(r);
         continue;
       }
       if (firstTime === Number.NEGATIVE_INFINITY) {
@@ -506,7 +517,7 @@ export class KafkaCollector {
     try {
       await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
       if (!this.holds(shard)) return;
-      this.facts.add(this.tokens.record(items.map((i) => i.event)));
+      this.facts.add(this.tokens.record(items.filter((i) => i.plausible).map((i) => i.event)));
       shard.nextOffset = BigInt(last.offset) + 1n;
       // Live (caught up): what the pipeline held goes out now, so a growing alert is seen at once. Catching up on a
       // backlog, it waits for the checkpoint: fewer, larger writes, where latency is already that of the backlog.
@@ -533,7 +544,7 @@ export class KafkaCollector {
       throw e;
     }
     let newest = Number.NEGATIVE_INFINITY;
-    for (const i of items) if (i.timeMs > newest) newest = i.timeMs;
+    for (const i of items) if (i.plausible && i.timeMs > newest) newest = i.timeMs;
     if (newest > Number.NEGATIVE_INFINITY) {
       // Shared facts go no earlier than the horizon this batch ran with: slower partitions may still look them up.
       this.tokens.sweep(newest, factHorizon);
@@ -731,7 +742,7 @@ export class KafkaCollector {
   }
 
   /** A valid message's event, or the DLQ reason for an invalid one. */
-  private decode(m: KafkaMessage, topic: string, partition: number): DecodedEvent | string {
+  private decode(m: KafkaMessage, topic: string, partition: number, engine: DetectionEngine): DecodedEvent | string {
     const value = m.value;
     if (value === null || value.length === 0) return 'empty message (no value)';
     if (value.length > this.opts.maxMessageBytes) return `message of ${value.length} bytes is larger than ${this.opts.maxMessageBytes} bytes`;
@@ -747,7 +758,9 @@ export class KafkaCollector {
       // Keyed by something else: still processed (per-agent order may not hold), but visible in the log.
       this.log.warn({ topic, partition, offset: m.offset, key: m.key.toString('utf8'), agent_id: r.value.agent_id }, 'message key is not the event agent_id');
     }
-    return { event: r.value, timeMs: Date.parse(r.value.time), json: value };
+    const timeMs = Date.parse(r.value.time);
+    const arrivalMs = kafkaArrivalMs(Number(m.timestamp), Date.now());
+    return { event: r.value, timeMs, json: value, arrivalMs, plausible: engine.judge(timeMs, arrivalMs) === 'plausible' };
   }
 
   private async sendDlq(entries: DlqEntry[], topic: string, partition: number): Promise<void> {

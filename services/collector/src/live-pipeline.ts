@@ -105,7 +105,8 @@ function latestPerId(alerts: readonly Alert[]): Alert[] {
  * The in-process core of live ingestion, shared by the Kafka collector and HTTP ingest. One `ingest` call is one
  * unit: its events are stored (with the caller's dedup token), run through the engine in event-time order, and
  * the alerts they opened, grew or closed are upserted into the store (by alert_id, so re-running a batch is
- * harmless) and handed to `onAlerts`.
+ * harmless) and handed to `onAlerts`. Each item's `arrivalMs` (detections time/event-time.ts) goes to the engine with
+ * it: an event dated implausibly far from its arrival is stored like any other but moves no clock (events.md 1.1).
  *
  * Ordering choice: each batch is sorted by event time (stable, so ties keep arrival order) and processed at once;
  * there is no reorder buffer held *across* batches. That keeps the engine state after a batch a complete function
@@ -157,7 +158,7 @@ export class LivePipeline {
   ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean }): Promise<IngestResult> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      const valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string | Uint8Array }> = [];
+      const valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string | Uint8Array; arrivalMs?: number }> = [];
       let rejected = 0;
       for (const item of items) {
         if ('error' in item) {
@@ -186,7 +187,7 @@ export class LivePipeline {
         valid.sort((a, b) => a.timeMs - b.timeMs);
       }
       const alerts = await this.afterEngine(async () => {
-        for (const v of valid) this.engine.process(v.event, v.timeMs);
+        for (const v of valid) this.engine.process(v.event, v.timeMs, v.arrivalMs);
         const now = this.holdUpdates(this.engine.takeChanged(), this.engine.takeClosed(), meta.holdAll === true);
         await this.emit(now);
         return now;
@@ -202,11 +203,11 @@ export class LivePipeline {
    * Runs events that are already stored through the engine again (after a restore: what came in after the
    * checkpoint), upserting the alerts they open or grow; nothing is stored twice. Returns those alerts.
    */
-  reprocess(items: ReadonlyArray<{ event: CanonicalEvent; timeMs: number }>): Promise<Alert[]> {
+  reprocess(items: ReadonlyArray<{ event: CanonicalEvent; timeMs: number; arrivalMs?: number }>): Promise<Alert[]> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
       return this.afterEngine(async () => {
-        for (const v of [...items].sort((a, b) => a.timeMs - b.timeMs)) this.engine.process(v.event, v.timeMs);
+        for (const v of [...items].sort((a, b) => a.timeMs - b.timeMs)) this.engine.process(v.event, v.timeMs, v.arrivalMs);
         return this.emitAll();
       });
     });

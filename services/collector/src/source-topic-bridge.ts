@@ -299,7 +299,7 @@ export class SourceTopicBridge {
         // Adapters never throw on input (their contract); a bug still must not stop the partition.
         result = { events: [], rejects: [{ reason: `adapter failed: ${e instanceof Error ? e.message : String(e)}` }], skipped: 0 };
       }
-      collect(result, { format, origin, headers, key: m.key, record: r.value }, events, dlq, counts);
+      collect(result, { format, origin, headers, key: m.key, record: r.value, timestamp: m.timestamp }, events, dlq, counts);
     }
   }
 
@@ -312,12 +312,20 @@ export class SourceTopicBridge {
 /** Appends an adapter result: events keyed by agent_id, each reject as a DLQ message holding the part it is about. */
 function collect(
   result: AdapterResult,
-  at: { format: AdapterFormat; origin: DlqOrigin; headers: Record<string, string>; key: Buffer | null; record: unknown },
+  at: {
+    format: AdapterFormat;
+    origin: DlqOrigin;
+    headers: Record<string, string>;
+    key: Buffer | null;
+    record: unknown;
+    /** The source message's timestamp: the events' arrival, against which the collector judges their times. */
+    timestamp?: string;
+  },
   events: Message[],
   dlq: Message[],
   counts: { events: number; rejected: number; skipped: number },
 ): void {
-  for (const event of result.events) events.push({ key: event.agent_id, value: JSON.stringify(event) });
+  for (const event of result.events) events.push({ key: event.agent_id, value: JSON.stringify(event), ...(at.timestamp ? { timestamp: at.timestamp } : {}) });
   counts.events += result.events.length;
   counts.skipped += result.skipped;
   for (const reject of result.rejects) {

@@ -110,7 +110,8 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
     store = createStore({ dataDir: DATA_DIR, database: `aw_collector_k_${randomBytes(6).toString('hex')}` });
     await store.migrate();
     dir = mkdtempSync(join(tmpdir(), 'aw-collector-kfleet-'));
-    await simulateFleet({ agents: 6, days: 4, seed: 3, outDir: dir });
+    // Ending today: the messages arrive now, and a month-old event time would be a claim not believed (events.md 1.1).
+    await simulateFleet({ agents: 6, days: 4, seed: 3, outDir: dir, start: new Date(Math.floor(Date.now() / 86_400_000 - 4) * 86_400_000).toISOString() });
     events = readFileSync(join(dir, 'events.ndjson'), 'utf8')
       .split('\n')
       .filter(Boolean)

@@ -905,6 +905,35 @@ export function planAttacks(fleet: Fleet, seed: string, days: number, startDayOf
     }
   }
 
+  // ---------------- telemetry_integrity ----------------
+  {
+    const a = choose(acting, hasTools);
+    if (a) {
+      add('telemetry_integrity', 'forged_event_time', [a], true, (x) => {
+        const r = x.rng;
+        const cap = newCapture();
+        const t0 = workTime(a, x.dayStart, r);
+        const tool = (r.pick(usedTools(x, a)) as CompiledTool).spec;
+        const { tok, ctx } = tokenFor(x, a, t0, [tool], cap, r);
+        // Dated far ahead, as an attacker would to make every token look expired and close every window early.
+        const END_OF_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+        const ahead = r.pick([2 * DAY_MS, 400 * DAY_MS, END_OF_TIME - t0]);
+        const count = r.int(1, 3);
+        let t = t0 + r.int(2_000, 60_000);
+        for (let i = 0; i < count; i++) {
+          const id = attackCall(x, ctx, tool, t, tok.id);
+          x.em.claimTime(id, Math.min(t + ahead, END_OF_TIME));
+          t += r.int(5_000, 300_000);
+        }
+        return {
+          agentId: a.id,
+          cap,
+          description: `${short(a.id)} sent ${count} ${tool.tool} call${count === 1 ? '' : 's'} dated ${ahead >= END_OF_TIME - t0 ? 'at the end of time (9999-12-31)' : `${formatDuration(ahead)} after they were made`} (a forged clock).`,
+        };
+      });
+    }
+  }
+
   assignDays(plans, agents, days, startDayOfWeek, rng);
   return plans;
 }

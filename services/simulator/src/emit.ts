@@ -188,6 +188,20 @@ export class Emitter {
     };
   }
 
+  /**
+   * Rewrites the `time` of an event already emitted (it stays where it was made, `t`): a forged clock, whose claim
+   * is judged against the stream around it (telemetry_integrity).
+   */
+  claimTime(eventId: string, claimedMs: number): void {
+    for (let i = this.buf.length - 1; i >= 0; i--) {
+      const e = this.buf[i] as Entry;
+      if (!e.s.includes(`"event_id":"${eventId}"`)) continue;
+      e.s = e.s.replace(/"time":"[^"]+"/, `"time":"${iso(claimedMs)}"`);
+      return;
+    }
+    throw new Error(`simulator bug: no emitted event ${eventId} to re-date`);
+  }
+
   toolCall(ctx: TaskCtx, t: number, f: ToolCallFields, cap?: Capture | null): string {
     const { id, obj } = this.envelope('tool_call', ctx, t, ctx.source);
     obj['tool'] = f.tool;

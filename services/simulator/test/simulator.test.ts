@@ -9,6 +9,7 @@ import { type Label, simulateFleet } from '../src/index.ts';
 
 const OPTS = { agents: 20, days: 10, seed: 42 } as const;
 const TECHNIQUES = [
+  'forged_event_time',
   'unregistered_agent',
   'token_for_unregistered_agent',
   'unregistered_delegator',
@@ -96,20 +97,28 @@ describe('simulateFleet', () => {
     for (const x of registry.agents) expect(x.id).toMatch(/^spiffe:\/\/corp\.example\/agents\/[a-z0-9-]+$/);
   });
 
-  it('writes only valid canonical events, with unique ids, sorted by time', () => {
+  it('writes only valid canonical events, with unique ids, sorted by time (but for the forged clocks it labels)', () => {
     expect(events.length).toBeGreaterThan(10_000);
     const ids = new Set<string>();
+    const forged = new Set(labels.filter((l) => l.technique === 'forged_event_time').flatMap((l) => l.event_ids));
     let last = Number.NEGATIVE_INFINITY;
+    let forgedSeen = 0;
     for (const e of events) {
       const r = parseEvent(e);
       expect(r.ok, r.ok ? '' : `${e.event_id}: ${JSON.stringify(r.problems)}`).toBe(true);
       expect(ids.has(e.event_id)).toBe(false);
       ids.add(e.event_id);
       const t = Date.parse(e.time);
+      // A forged call claims a time days ahead of where it was written; the rest of its attack is in order.
+      if (forged.has(e.event_id) && t > last + 86_400_000) {
+        forgedSeen++;
+        continue;
+      }
       expect(t).toBeGreaterThanOrEqual(last);
       last = t;
       expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+    expect(forgedSeen).toBeGreaterThan(0);
   });
 
   it('labels every category and technique, and every labelled event exists', () => {

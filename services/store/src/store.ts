@@ -241,6 +241,8 @@ export interface Store {
   getAlertHistory(alertId: string): Promise<AlertStatusChange[]>;
   countEvents(): Promise<number>;
   queryEvents(filters?: EventFilters): Promise<CanonicalEvent[]>;
+  /** {@link queryEvents} with each event's `ingested_at` (ms): when it arrived, for judging its time again on a re-read. */
+  queryStoredEvents(filters?: EventFilters): Promise<Array<{ event: CanonicalEvent; ingestedAtMs: number }>>;
   agentHourly(agentId: string, range?: { since?: string | number | Date; until?: string | number | Date }): Promise<AgentHour[]>;
   getToken(tokenId: string): Promise<TokenRecord | null>;
   recordRegistryVersion(v: { sha256: string; content: string; agentCount: number; source: string; loadedAtMs: number }): Promise<void>;
@@ -295,6 +297,10 @@ const requireCjs = createRequire(import.meta.url);
 export function createStore(config: StoreConfig): Store {
   if (!IDENT.test(config.database)) throw new Error(`database name ${JSON.stringify(config.database)}: expected letters, digits and _`);
   const db = config.database;
+  const eventsQuery = (columns: string, filters: EventFilters): string => {
+    const where = eventsWhere(filters);
+    return `SELECT ${columns} FROM ${db}.events FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, event_id LIMIT {lim:UInt32}`;
+  };
   const log = config.logger;
   const chunkSize = Math.max(1, config.insertChunkSize ?? DEFAULT_CHUNK);
   let client: ClickHouseClient;
@@ -609,39 +615,16 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async queryEvents(filters = {}) {
-      const where: string[] = [];
-      const params: Record<string, unknown> = {};
-      if (filters.agent_id !== undefined) {
-        where.push('agent_id = {agent:String}');
-        params['agent'] = filters.agent_id;
-      }
-      if (filters.kind !== undefined) {
-        where.push('kind = {kind:String}');
-        params['kind'] = filters.kind;
-      }
-      if (filters.since !== undefined) {
-        where.push(`time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`);
-        params['since'] = toMs(filters.since);
-      }
-      if (filters.until !== undefined) {
-        where.push(`time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
-        params['until'] = toMs(filters.until);
-      }
-      if (filters.ingestedSince !== undefined) {
-        where.push(`ingested_at >= fromUnixTimestamp64Milli({ingested:Int64}, 'UTC')`);
-        params['ingested'] = filters.ingestedSince;
-      }
-      if (filters.after !== undefined) {
-        where.push(`(time, event_id) > (fromUnixTimestamp64Milli({afterTime:Int64}, 'UTC'), {afterId:String})`);
-        params['afterTime'] = toMs(filters.after.time);
-        params['afterId'] = filters.after.event_id;
-      }
-      params['lim'] = clampInt(filters.limit, 1000, 1, 10_000);
-      const rows = await q<{ raw: string }>(
-        `SELECT raw FROM ${db}.events FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, event_id LIMIT {lim:UInt32}`,
-        params,
-      );
+      const rows = await q<{ raw: string }>(eventsQuery('raw', filters), eventsQueryParams(filters));
       return rows.map((r) => JSON.parse(r.raw) as CanonicalEvent);
+    },
+
+    async queryStoredEvents(filters = {}) {
+      const rows = await q<{ raw: string; ingested_ms: string }>(
+        eventsQuery('raw, toUnixTimestamp64Milli(ingested_at) AS ingested_ms', filters),
+        eventsQueryParams(filters),
+      );
+      return rows.map((r) => ({ event: JSON.parse(r.raw) as CanonicalEvent, ingestedAtMs: Number(r.ingested_ms) }));
     },
 
     async agentHourly(agentId, range = {}) {
@@ -759,4 +742,31 @@ export function createStore(config: StoreConfig): Store {
     },
   };
   return store;
+}
+
+/** The WHERE clause of an events query (parameters in {@link eventsQueryParams}). */
+function eventsWhere(filters: EventFilters): string[] {
+  const where: string[] = [];
+  if (filters.agent_id !== undefined) where.push('agent_id = {agent:String}');
+  if (filters.kind !== undefined) where.push('kind = {kind:String}');
+  if (filters.since !== undefined) where.push(`time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`);
+  if (filters.until !== undefined) where.push(`time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
+  if (filters.ingestedSince !== undefined) where.push(`ingested_at >= fromUnixTimestamp64Milli({ingested:Int64}, 'UTC')`);
+  if (filters.after !== undefined) where.push(`(time, event_id) > (fromUnixTimestamp64Milli({afterTime:Int64}, 'UTC'), {afterId:String})`);
+  return where;
+}
+
+function eventsQueryParams(filters: EventFilters): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  if (filters.agent_id !== undefined) params['agent'] = filters.agent_id;
+  if (filters.kind !== undefined) params['kind'] = filters.kind;
+  if (filters.since !== undefined) params['since'] = toMs(filters.since);
+  if (filters.until !== undefined) params['until'] = toMs(filters.until);
+  if (filters.ingestedSince !== undefined) params['ingested'] = filters.ingestedSince;
+  if (filters.after !== undefined) {
+    params['afterTime'] = toMs(filters.after.time);
+    params['afterId'] = filters.after.event_id;
+  }
+  params['lim'] = clampInt(filters.limit, 1000, 1, 10_000);
+  return params;
 }

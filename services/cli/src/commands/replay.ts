@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AdapterOptionsByFormat } from '@agentwatch/adapters';
-import { DetectionEngine, runPipeline, type SourceItem } from '@agentwatch/detections';
+import { DetectionEngine, runPipeline, type SourceItem, withReplayArrival } from '@agentwatch/detections';
 import { type DetectionConfig, durationToMs } from '@agentwatch/schemas';
 import { loadConfig } from '../config.ts';
 import { CliError, loadRules, readRegistryFile } from '../load.ts';
@@ -34,6 +34,8 @@ export interface ReplaySummary {
   accepted: number;
   rejected: number;
   late: number;
+  /** Events dated implausibly far from where the stream stood (events.md 1.1): reported, judged by nothing else. */
+  implausible_times: number;
   alerts: number;
   alerts_by_rule: Record<string, number>;
   rule_errors: Record<string, number>;
@@ -62,20 +64,24 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     if (!existsSync(f) || !statSync(f).isFile()) throw new CliError(`cannot read input ${f}: no such file`);
   }
   const fileStats: RecordFileStats[] = opts.files.map((f) => ({ file: f, format: null, records: 0, events: 0, rejected: 0, skipped: 0 }));
-  const sources: AsyncIterator<SourceItem[]>[] = opts.files.map((f, i) => fileSource(f, opts.inputFormat, adapters, fileStats[i]));
   const engine = new DetectionEngine({
     registry,
     rules,
     ...(detection ? { config: detection } : {}),
     onRuleError: (ruleId, error, event) => log(`rule ${ruleId} failed on event ${event.event_id}: ${error instanceof Error ? error.message : String(error)}`),
   });
+  // Each file's events are judged against the time its own stream had reached (replay has no arrival clock), before
+  // the merge: an implausible time must not take a place in the merge order either.
+  const sources: AsyncIterator<SourceItem[]>[] = opts.files.map((f, i) =>
+    withReplayArrival(fileSource(f, opts.inputFormat, adapters, fileStats[i]), engine.limits),
+  );
   const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout;
   const rejects: Writable | null = opts.rejects ? createWriteStream(opts.rejects) : null;
   const byRule: Record<string, number> = {};
   let result: Awaited<ReturnType<typeof runPipeline>>;
   try {
     result = await runPipeline({
-      source: mergeByTime(sources),
+      source: mergeByTime(sources, (item) => engine.judge(item.timeMs, item.arrivalMs) === 'plausible'),
       engine,
       latenessMs: durationToMs(engine.config.allowed_lateness),
       sink: {
@@ -119,13 +125,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     accepted: result.accepted,
     rejected: result.rejected,
     late: result.late,
+    implausible_times: result.implausible,
     alerts: result.alerts,
     alerts_by_rule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
     rule_errors: stats.ruleErrors,
     inputs: fileStats,
   };
   log(
-    `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}; ${summary.alerts} alerts`,
+    `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}${summary.implausible_times ? `, ${summary.implausible_times} dated implausibly far from the rest of the stream (stored as claims, reported as telemetry_integrity, moved no clock)` : ''}; ${summary.alerts} alerts`,
   );
   for (const f of fileStats) {
     if (f.format === 'canonical' || f.format === null) continue;

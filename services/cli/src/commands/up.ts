@@ -29,6 +29,8 @@ export interface UpOptions {
 
 const COLOURS: Record<string, string> = { critical: '\x1b[35m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[37m' };
 const IN_PROCESS_GROUP = 'agentwatch-in-process';
+const DAY_MS = 86_400_000;
+const DEMO_DAYS = 16;
 const IN_PROCESS_TOPIC = 'http';
 /** Key of the in-process checkpoint's one "offset": the store's ingestion time it reflects everything before. */
 const INGESTED_SINCE = 'ingested_since_ms';
@@ -70,7 +72,10 @@ export async function up(opts: UpOptions): Promise<number> {
   let registryPath = config.registry;
   if (opts.demo) {
     const demoDir = join(dataDir, 'demo');
-    await simulate({ agents: 40, days: 16, seed: 7, out: demoDir }, (l) => log.info(l));
+    // The fleet's 16 days end at today's midnight (UTC): the events are recent, as a live feed's would be, so their
+    // times pass the arrival check (events.md 1.1) against this run's clock.
+    const start = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DEMO_DAYS * DAY_MS).toISOString();
+    await simulate({ agents: 40, days: DEMO_DAYS, seed: 7, out: demoDir, start }, (l) => log.info(l));
     demoEvents = join(demoDir, 'events.ndjson');
     registryPath ??= join(demoDir, 'registry.yaml');
   }
@@ -167,8 +172,10 @@ export async function up(opts: UpOptions): Promise<number> {
     ingest = async (items) => {
       // Sent in gzip-compressed chunks of at most ~512 KiB, so no partition's share of one HTTP body can exceed
       // the broker's message.max.bytes (1 MiB by default), whatever the API's body limit.
+      // The message timestamp carries the arrival: the collector judges each event's time against it (events.md 1.1).
+      const timestamp = String(Date.now());
       const messages: Message[] = [];
-      for (const item of items) if ('event' in item) messages.push({ key: item.event.agent_id, value: JSON.stringify(item.event) });
+      for (const item of items) if ('event' in item) messages.push({ key: item.event.agent_id, value: JSON.stringify(item.event), timestamp });
       await sendChunked(producer, config.events_topic, messages);
       return { accepted: messages.length, rejected: [] };
     };
@@ -231,6 +238,9 @@ export async function up(opts: UpOptions): Promise<number> {
       );
     ingest = async (items) => {
       const ids = items.map((i) => ('event' in i ? i.event.event_id : '')).join('\n');
+      // Arrival = now, by this server's clock: each event's time is judged against it (events.md 1.1).
+      const arrivalMs = Date.now();
+      for (const i of items) if ('event' in i) i.arrivalMs ??= arrivalMs;
       const r = await pipeline.ingest(items, { dedupToken: createHash('sha256').update(ids).digest('hex') });
       return { accepted: r.accepted, rejected: [] };
     };
@@ -313,11 +323,12 @@ async function replayStoredSince(pipeline: LivePipeline, store: Store, ingestedS
   let after: { time: string; event_id: string } | undefined;
   let n = 0;
   for (;;) {
-    const events = await store.queryEvents({ ingestedSince, limit: 10_000, ...(after ? { after } : {}) });
-    if (events.length === 0) return n;
-    await pipeline.reprocess(events.map((event) => ({ event, timeMs: Date.parse(event.time) })));
-    n += events.length;
-    const last = events[events.length - 1] as CanonicalEvent;
+    const stored = await store.queryStoredEvents({ ingestedSince, limit: 10_000, ...(after ? { after } : {}) });
+    if (stored.length === 0) return n;
+    // Judged against when they were stored, as they were the first time (events.md 1.1).
+    await pipeline.reprocess(stored.map(({ event, ingestedAtMs }) => ({ event, timeMs: Date.parse(event.time), arrivalMs: ingestedAtMs })));
+    n += stored.length;
+    const last = (stored[stored.length - 1] as { event: CanonicalEvent }).event;
     after = { time: last.time, event_id: last.event_id };
   }
 }

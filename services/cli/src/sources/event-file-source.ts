@@ -75,10 +75,14 @@ const BATCH = 2048;
 
 /**
  * Merges several time-ordered sources into one by event time (k-way merge on each source's next event).
- * Errors pass through as soon as they are read. Each source is assumed roughly ordered; the pipeline's
- * reorder buffer absorbs local disorder.
+ * Errors pass through as soon as they are read, and so do events whose time `plausible` does not believe (a head
+ * dated 9999 would otherwise hold its whole file back until every other file ended). Each source is assumed roughly
+ * ordered; the pipeline's reorder buffer absorbs local disorder.
  */
-export async function* mergeByTime(sources: AsyncIterator<SourceItem[]>[]): AsyncGenerator<SourceItem[]> {
+export async function* mergeByTime(
+  sources: AsyncIterator<SourceItem[]>[],
+  plausible: (item: Extract<SourceItem, { event: unknown }>) => boolean = () => true,
+): AsyncGenerator<SourceItem[]> {
   if (sources.length === 1) {
     const only = sources[0] as AsyncIterator<SourceItem[]>;
     for (let r = await only.next(); !r.done; r = await only.next()) yield r.value;
@@ -89,7 +93,7 @@ export async function* mergeByTime(sources: AsyncIterator<SourceItem[]>[]): Asyn
   /** Advances a cursor to its next event, passing errors straight to the output. */
   const advance = async (cursor: Cursor): Promise<Head | null> => {
     for (let item = await cursor.next(); item !== null; item = await cursor.next()) {
-      if ('error' in item) out.push(item);
+      if ('error' in item || !plausible(item)) out.push(item);
       else return { cursor, item };
     }
     return null;
