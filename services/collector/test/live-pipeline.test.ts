@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_RULES, DetectionEngine, parseRegistry, type SourceItem } from '@agentwatch/detections';
-import { type Alert, parseEventJson } from '@agentwatch/schemas';
+import { BUILTIN_RULES, DetectionEngine, detectionLimits, parseRegistry, ReplayArrival, type SourceItem } from '@agentwatch/detections';
+import { type Alert, DetectionConfig, parseEventJson } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { createStore, type Store } from '@agentwatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,14 +55,18 @@ describe('LivePipeline', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'aw-collector-fleet-'));
     await simulateFleet({ agents: 10, days: 9, seed: 11, outDir: dir });
-    items = readFileSync(join(dir, 'events.ndjson'), 'utf8')
+    // Arrival as replay estimates it (the recording's own stream), so the fleet's forged clock is judged as in replay.
+    const arrival = new ReplayArrival(detectionLimits(DetectionConfig.parse({})));
+    items = [];
+    readFileSync(join(dir, 'events.ndjson'), 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((l, i) => {
+      .forEach((l, i) => {
         const r = parseEventJson(l);
         if (!r.ok) throw new Error(`bad simulated event on line ${i + 1}`);
-        return { event: r.value, timeMs: Date.parse(r.value.time) };
+        arrival.push({ event: r.value, timeMs: Date.parse(r.value.time) }, items);
       });
+    arrival.drain(items);
     const out = join(dir, 'alerts.ndjson');
     await replay({ registry: join(dir, 'registry.yaml'), files: [join(dir, 'events.ndjson')], inputFormat: 'canonical', out, log: () => {} });
     replayAlerts = readNdjson<Alert>(out);

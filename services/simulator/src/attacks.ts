@@ -915,9 +915,10 @@ export function planAttacks(fleet: Fleet, seed: string, days: number, startDayOf
         const t0 = workTime(a, x.dayStart, r);
         const tool = (r.pick(usedTools(x, a)) as CompiledTool).spec;
         const { tok, ctx } = tokenFor(x, a, t0, [tool], cap, r);
-        // Dated far ahead, as an attacker would to make every token look expired and close every window early.
+        // Dated far ahead, as an attacker would to make every token look expired and close every window early; far
+        // enough that a recording sent live today is judged the same way as its replay.
         const END_OF_TIME = Date.parse('9999-12-31T23:59:59.999Z');
-        const ahead = r.pick([2 * DAY_MS, 400 * DAY_MS, END_OF_TIME - t0]);
+        const ahead = r.pick([400 * DAY_MS, 3 * 365 * DAY_MS, END_OF_TIME - t0]);
         const count = r.int(1, 3);
         let t = t0 + r.int(2_000, 60_000);
         for (let i = 0; i < count; i++) {
