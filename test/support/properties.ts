@@ -3,9 +3,11 @@
 // minute on two cores. AGENTWATCH_FC_SEED / AGENTWATCH_FC_RUNS explore other cases locally without editing a test.
 import type { Parameters } from 'fast-check';
 
+const env = (name: string): string | undefined => process.env[name];
+
 /** The seed every property runs with, unless AGENTWATCH_FC_SEED is set. */
-export const PROPERTY_SEED = Number(process.env['AGENTWATCH_FC_SEED'] ?? 20261124);
-const RUNS_FACTOR = Number(process.env['AGENTWATCH_FC_RUNS'] ?? 1);
+export const PROPERTY_SEED = Number(env('AGENTWATCH_FC_SEED') ?? 20261124);
+const RUNS_FACTOR = Number(env('AGENTWATCH_FC_RUNS') ?? 1);
 
 /**
  * fast-check parameters: `numRuns` cases (scaled by AGENTWATCH_FC_RUNS), stopping early after `seconds` so a slow

@@ -1,4 +1,4 @@
-import { ALERT_STATUSES, CATEGORIES, Rfc3339, SEVERITIES, type AlertStatus, type Severity } from '@agentwatch/schemas';
+import { ALERT_STATUSES, type AlertStatus, CATEGORIES, Rfc3339, SEVERITIES, type Severity } from '@agentwatch/schemas';
 import type { AlertFilters } from '@agentwatch/store';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

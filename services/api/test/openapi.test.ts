@@ -1,9 +1,9 @@
 import type { Store } from '@agentwatch/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer, createMemoryTokenStore, ROUTE_ROLES } from '../src/index.ts';
 import { buildOpenApiDocument, openApiPath, UndocumentedRouteError } from '../src/openapi.ts';
 import { ROUTE_SCHEMAS } from '../src/route-schemas.ts';
-import { buildServer, createMemoryTokenStore, ROUTE_ROLES } from '../src/index.ts';
 
 type Operation = { security: unknown[]; responses: Record<string, unknown>; parameters?: Array<{ in: string; name: string }>; requestBody?: unknown };
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> } };
