@@ -52,7 +52,8 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], version
     const operation: ZodOpenApiOperationObject = {
       summary: s.summary,
       operationId: `${r.method.toLowerCase()} ${r.url}`,
-      responses: { ...s.responses, ...(r.minRole ? { '401': UNAUTHORIZED, '403': FORBIDDEN } : {}) },
+      // A route may answer 401/403 in its own shape (OTLP's google.rpc.Status): its own entries win.
+      responses: { ...(r.minRole ? { '401': UNAUTHORIZED, '403': FORBIDDEN } : {}), ...s.responses },
       security: r.minRole ? [{ bearer: [] }] : [],
       ...(Object.keys(requestParams).length ? { requestParams } : {}),
       ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } } : {}),

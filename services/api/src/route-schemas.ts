@@ -118,6 +118,8 @@ const SCHEMAS = {
         },
       },
       '400': otlpErr('the body does not decode'),
+      '401': otlpErr('missing, unknown or revoked token (WWW-Authenticate: Bearer)'),
+      '403': otlpErr("the token's role is too weak for this route"),
       '413': otlpErr('the body is larger than the route allows, as sent or once inflated'),
       '415': otlpErr('unsupported Content-Type or Content-Encoding'),
       '503': otlpErr('storing failed; retry later (Retry-After)'),
