@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../test/support/prng.ts';
+import { propertyParams } from '../../test/support/properties.ts';
 import { CanonicalEvent } from '../src/event.ts';
 import { isCertainlyCanonicalEvent } from '../src/fast-check.ts';
 import { normalizeEvent } from '../src/normalize.ts';
+import { parseEvent, parseEventJson } from '../src/parse-event.ts';
 
 const base = { event_id: 'e-1', time: '2026-11-02T09:00:00.000Z', agent_id: 'spiffe://corp.example/agents/a' };
 const TEMPLATES: Record<string, unknown>[] = [
@@ -132,5 +135,71 @@ describe('fast validation pre-check', () => {
       );
       expect(Object.keys(minimal)).toEqual(Object.keys(n));
     }
+  });
+});
+
+/** A template with fast-check-chosen fields deleted, replaced by WEIRD or arbitrary JSON values, or added. */
+const mutant: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(
+    fc.constantFrom(...TEMPLATES),
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('kind', 'event_id', 'time', 'agent_id', 'tool', 'outcome', 'scopes', 'expires_at', 'decision', 'approval', 'attributes', 'colour'),
+        fc.oneof(fc.constant(undefined), fc.constantFrom(...WEIRD), fc.jsonValue({ maxDepth: 2 }), fc.string({ unit: 'binary', maxLength: 12 })),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+  )
+  .map(([template, edits]) => {
+    const e = structuredClone(template);
+    for (const [k, v] of edits) {
+      if (v === undefined) delete e[k];
+      else e[k] = structuredClone(v);
+    }
+    return e;
+  });
+
+describe('canonical event parsing (fast-check properties)', () => {
+  it('the pre-check never vouches for what zod rejects', () => {
+    fc.assert(
+      fc.property(mutant, (m) => {
+        if (isCertainlyCanonicalEvent(m)) expect(CanonicalEvent.safeParse(m).success, JSON.stringify(m)).toBe(true);
+      }),
+      propertyParams(5000),
+    );
+  });
+
+  it('parseEvent never accepts what zod rejects (it adds cross-field checks), never throws, and names a problem when it refuses', () => {
+    fc.assert(
+      fc.property(fc.oneof(mutant, fc.jsonValue({ maxDepth: 3 })), (v) => {
+        const r = parseEvent(v);
+        if (r.ok) expect(CanonicalEvent.safeParse(v).success).toBe(true);
+        else expect(r.problems.length).toBeGreaterThan(0);
+      }),
+      propertyParams(3000),
+    );
+  });
+
+  it('parseEventJson of any text never throws; of JSON text it agrees with parseEvent of the value', () => {
+    const texts = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      mutant.map((m) => JSON.stringify(m)),
+      mutant.map((m) => JSON.stringify(m).slice(0, -1)),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        const r = parseEventJson(text);
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          expect(r.ok).toBe(false);
+          return;
+        }
+        expect(r.ok).toBe(parseEvent(value).ok);
+        if (!r.ok) expect(r.problems.every((p) => typeof p.message === 'string' && p.message.length > 0)).toBe(true);
+      }),
+      propertyParams(3000),
+    );
   });
 });

@@ -14,24 +14,25 @@ import {
 } from '@agentwatch/adapters';
 import type { SourceItem } from '@agentwatch/detections';
 import {
-  ALERT_STATUSES,
   type Alert,
   type AlertStatus,
-  CATEGORIES,
   type CanonicalEvent,
   parseEvent,
   parseEventJson,
   problemsToString,
   type Registry,
   type RegistryAgent,
-  Rfc3339,
   SEVERITIES,
   type Severity,
 } from '@agentwatch/schemas';
 import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { ApiError, badParam, errorBody } from './errors.ts';
+import type { z } from 'zod';
+import { ApiError, errorBody } from './errors.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
+import { buildOpenApiDocument, type DocumentedRoute } from './openapi.ts';
+import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
+import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
@@ -101,87 +102,37 @@ export const ROUTE_ROLES = {
   'GET /metrics': 'viewer',
 } as const satisfies Record<string, Role>;
 
+/** The api.md version this server implements (the OpenAPI document's `info.version`). */
+export const API_VERSION = '1.1';
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
 const OTHER_BODY_LIMIT = 1024 * 1024;
 const STREAM_PAGE = 1000;
 const MAX_EVIDENCE_EVENTS = 1000;
-const MAX_COMMENT = 10_000;
 
-const ALERT_LIST_PARAMS = ['since', 'until', 'severity', 'category', 'rule_id', 'agent_id', 'status', 'limit', 'cursor', 'format'] as const;
 const OPEN_STATUSES: AlertStatus[] = ['new', 'acknowledged'];
 
 type Query = Record<string, string | string[] | undefined>;
 
-/** One value of a single-valued parameter, or undefined; given twice or empty: 400. */
-function single(q: Query, name: string): string | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  if (Array.isArray(v)) throw badParam(name, 'given more than once');
-  if (v === '') throw badParam(name, 'empty value');
-  return v;
-}
-
-/** A multi-valued parameter: repeated (`?status=new&status=acknowledged`) or comma-separated. */
-function multi(q: Query, name: string, allowed?: readonly string[]): string[] | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  const values = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim());
-  if (values.some((s) => s === '')) throw badParam(name, 'empty value');
-  if (allowed) {
-    const bad = values.filter((s) => !allowed.includes(s));
-    if (bad.length) throw badParam(name, `expected one of ${allowed.join(', ')}, got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
-  }
-  return values;
-}
-
-function time(q: Query, name: string): string | undefined {
-  const v = single(q, name);
-  if (v === undefined) return undefined;
-  if (!Rfc3339.safeParse(v).success) throw badParam(name, `expected an RFC 3339 timestamp with zone, e.g. 2026-11-02T09:00:00Z, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Validates GET /v1/alerts query parameters into store filters. */
-export function parseAlertQuery(q: Query): { filters: AlertFilters; format: 'json' | 'ndjson' | undefined } {
-  const unknown = Object.keys(q).filter((k) => !(ALERT_LIST_PARAMS as readonly string[]).includes(k));
-  if (unknown.length) {
-    throw new ApiError(
-      400,
-      'invalid_parameter',
-      `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${ALERT_LIST_PARAMS.join(', ')}`,
-      unknown.map((parameter) => ({ parameter, message: 'unknown parameter' })),
-    );
-  }
+/** Store filters from validated GET /v1/alerts parameters (the output of `AlertQuery`). */
+function alertFilters(q: AlertQuery): { filters: AlertFilters; format: 'json' | 'ndjson' | undefined } {
   const filters: AlertFilters = {};
-  const since = time(q, 'since');
-  if (since !== undefined) filters.since = since;
-  const until = time(q, 'until');
-  if (until !== undefined) filters.until = until;
-  const severity = single(q, 'severity');
-  if (severity !== undefined) {
-    if (!(SEVERITIES as readonly string[]).includes(severity))
-      throw badParam('severity', `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
-    filters.severity = severity as Severity;
-  }
-  const category = multi(q, 'category', CATEGORIES);
-  if (category) filters.category = category as AlertFilters['category'];
-  const ruleId = multi(q, 'rule_id');
-  if (ruleId) filters.rule_id = ruleId;
-  const agentId = multi(q, 'agent_id');
-  if (agentId) filters.agent_id = agentId;
-  const status = multi(q, 'status', ALERT_STATUSES);
-  if (status) filters.status = status as AlertStatus[];
-  const limit = single(q, 'limit');
-  if (limit !== undefined) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > 1000) throw badParam('limit', `expected a whole number from 1 to 1000, got ${JSON.stringify(limit)}`);
-    filters.limit = n;
-  }
-  const cursor = single(q, 'cursor');
-  if (cursor !== undefined) filters.cursor = cursor;
-  const format = single(q, 'format');
-  if (format !== undefined && format !== 'json' && format !== 'ndjson') throw badParam('format', `expected json or ndjson, got ${JSON.stringify(format)}`);
-  return { filters, format };
+  if (q.since !== undefined) filters.since = q.since;
+  if (q.until !== undefined) filters.until = q.until;
+  if (q.severity !== undefined) filters.severity = q.severity;
+  if (q.category) filters.category = q.category as AlertFilters['category'];
+  if (q.rule_id) filters.rule_id = q.rule_id;
+  if (q.agent_id) filters.agent_id = q.agent_id;
+  if (q.status) filters.status = q.status as AlertStatus[];
+  if (q.limit !== undefined) filters.limit = q.limit;
+  if (q.cursor !== undefined) filters.cursor = q.cursor;
+  return { filters, format: q.format };
+}
+
+/** Validates GET /v1/alerts query parameters into store filters (the route's own `AlertQuery` schema); throws ApiError (400). */
+export function parseAlertQuery(q: Query): { filters: AlertFilters; format: 'json' | 'ndjson' | undefined } {
+  const r = AlertQuery.safeParse(q);
+  if (!r.success) throw requestError(r.error, 'querystring', keysOf(AlertQuery));
+  return alertFilters(r.data);
 }
 
 type Rejection = { line: number; error: string };
@@ -292,6 +243,16 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   };
 
   app.decorateRequest('principal', null);
+  // Route schemas are zod (route-schemas.ts): validate with them, answering our 400s, and list every route for
+  // /openapi.json. Routes registered later in nested scopes reach this hook too.
+  app.setValidatorCompiler<z.ZodType>(({ schema, httpPart }) => (data: unknown) => {
+    const r = schema.safeParse(data ?? undefined);
+    return r.success ? { value: r.data } : { error: requestError(r.error, (httpPart ?? 'body') as RequestPart, keysOf(schema)) };
+  });
+  const routes: DocumentedRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema as RouteSchema | undefined, minRole: r.config?.minRole });
+  });
   // JSON bodies only (the events route has its own parsers).
   app.removeContentTypeParser('text/plain');
 
@@ -358,8 +319,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   // --- health
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (req, reply) => {
+  app.get('/healthz', { schema: ROUTE_SCHEMAS['GET /healthz'] }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: ROUTE_SCHEMAS['GET /readyz'] }, async (req, reply) => {
     let ok = false;
     try {
       ok = await opts.ready();
@@ -369,7 +330,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (ok) return { status: 'ready' };
     return reply.code(503).send(errorBody('not_ready', 'not ready: stores or registry not available yet'));
   });
-  app.get('/metrics', { config: { minRole: ROUTE_ROLES['GET /metrics'] } }, async (_req, reply) => {
+  app.get('/metrics', { schema: ROUTE_SCHEMAS['GET /metrics'], config: { minRole: ROUTE_ROLES['GET /metrics'] } }, async (_req, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
@@ -380,34 +341,38 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     scope.addContentTypeParser(['application/x-ndjson', 'application/json'], { parseAs: 'string', bodyLimit: eventsBodyLimit }, (_req, body, done) => {
       done(null, body);
     });
-    scope.post('/v1/events', { bodyLimit: eventsBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/events'] } }, async (req, reply) => {
-      const body = typeof req.body === 'string' ? req.body : '';
-      const ct = (req.headers['content-type'] ?? '').toLowerCase();
-      const none = (code: string, message: string, rejected: Rejection[]) => {
+    scope.post(
+      '/v1/events',
+      { schema: ROUTE_SCHEMAS['POST /v1/events'], bodyLimit: eventsBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/events'] } },
+      async (req, reply) => {
+        const body = typeof req.body === 'string' ? req.body : '';
+        const ct = (req.headers['content-type'] ?? '').toLowerCase();
+        const none = (code: string, message: string, rejected: Rejection[]) => {
+          metrics.eventsRejected.inc(rejected.length);
+          return reply.code(400).send({ accepted: 0, rejected, ...errorBody(code, message, rejected) });
+        };
+        if (body.trim() === '') return none('empty_body', 'the body is empty: expected NDJSON events or a JSON array of events', []);
+        let parsed: ReturnType<typeof parseEventsBody>;
+        try {
+          parsed = parseEventsBody(body, ct.startsWith('application/x-ndjson') ? 'ndjson' : 'json');
+        } catch (e) {
+          if (e instanceof ApiError) return none(e.code, e.message, [{ line: 1, error: e.message }]);
+          throw e;
+        }
+        let accepted = 0;
+        const rejected = [...parsed.rejected];
+        if (parsed.items.length > 0) {
+          const res = await opts.ingest(parsed.items.map((p) => p.item));
+          accepted = res.accepted;
+          for (const r of res.rejected) rejected.push({ line: parsed.items[r.line - 1]?.line ?? r.line, error: r.error });
+          rejected.sort((a, b) => a.line - b.line);
+        }
+        if (accepted === 0) return none('no_valid_events', `no event accepted (${rejected.length} rejected)`, rejected);
+        metrics.eventsAccepted.inc(accepted);
         metrics.eventsRejected.inc(rejected.length);
-        return reply.code(400).send({ accepted: 0, rejected, ...errorBody(code, message, rejected) });
-      };
-      if (body.trim() === '') return none('empty_body', 'the body is empty: expected NDJSON events or a JSON array of events', []);
-      let parsed: ReturnType<typeof parseEventsBody>;
-      try {
-        parsed = parseEventsBody(body, ct.startsWith('application/x-ndjson') ? 'ndjson' : 'json');
-      } catch (e) {
-        if (e instanceof ApiError) return none(e.code, e.message, [{ line: 1, error: e.message }]);
-        throw e;
-      }
-      let accepted = 0;
-      const rejected = [...parsed.rejected];
-      if (parsed.items.length > 0) {
-        const res = await opts.ingest(parsed.items.map((p) => p.item));
-        accepted = res.accepted;
-        for (const r of res.rejected) rejected.push({ line: parsed.items[r.line - 1]?.line ?? r.line, error: r.error });
-        rejected.sort((a, b) => a.line - b.line);
-      }
-      if (accepted === 0) return none('no_valid_events', `no event accepted (${rejected.length} rejected)`, rejected);
-      metrics.eventsAccepted.inc(accepted);
-      metrics.eventsRejected.inc(rejected.length);
-      return reply.code(202).send({ accepted, rejected });
-    });
+        return reply.code(202).send({ accepted, rejected });
+      },
+    );
   });
 
   // --- OTLP/HTTP traces (api.md): mapped by the OpenTelemetry adapter, then the same ingest as /v1/events.
@@ -434,76 +399,81 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
           .send(Buffer.from(encodeOtlpStatus(status, body.error.message, 'protobuf') as Uint8Array));
       return reply.code(status).send({ ...(encodeOtlpStatus(status, body.error.message, 'json') as object), ...body });
     });
-    scope.post('/v1/traces', { bodyLimit: tracesBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/traces'] } }, async (req, reply) => {
-      const contentType = req.headers['content-type'];
-      const encoding = otlpEncodingOf(contentType);
-      const sent = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const body = await uncompressed(sent, req.headers['content-encoding'], tracesBodyLimit);
-      let request: unknown;
-      try {
-        request = decodeOtlpTraceBody(body, contentType);
-      } catch (e) {
-        if (e instanceof OtlpDecodeError) throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', e.message);
-        throw e;
-      }
-      const result = otlpAdapter.map(request);
-      const rejects = [...result.rejects];
-      const receivedAtMs = Date.now();
-      const rawOf = (path: string | undefined): string => JSON.stringify((path ? valueAtPath(request, path) : undefined) ?? request) ?? '';
-      const items: SourceItem[] = result.events.map((event) => ({ event, timeMs: Date.parse(event.time) }));
-      const unavailable = (what: string, err: unknown) => {
-        req.log.error({ err }, `POST /v1/traces: ${what} failed`);
-        reply.header('retry-after', '1');
-        // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
-        return new ApiError(503, 'unavailable', `${what} failed; retry later`);
-      };
-      // Rejects are kept before anything is accepted: an answer never hides a lost span.
-      if (rejects.length > 0) {
+    scope.post(
+      '/v1/traces',
+      { schema: ROUTE_SCHEMAS['POST /v1/traces'], bodyLimit: tracesBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/traces'] } },
+      async (req, reply) => {
+        const contentType = req.headers['content-type'];
+        const encoding = otlpEncodingOf(contentType);
+        const sent = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const body = await uncompressed(sent, req.headers['content-encoding'], tracesBodyLimit);
+        let request: unknown;
         try {
-          await keepRejected(
-            rejects.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, path: r.path ?? '', raw: rawOf(r.path), receivedAtMs })),
-          );
-        } catch (err) {
-          throw unavailable('keeping the rejected spans', err);
+          request = decodeOtlpTraceBody(body, contentType);
+        } catch (e) {
+          if (e instanceof OtlpDecodeError) throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', e.message);
+          throw e;
         }
-      }
-      let accepted = 0;
-      if (items.length > 0) {
-        let res: IngestResult;
-        try {
-          res = await opts.ingest(items);
-        } catch (err) {
-          throw unavailable('ingest', err);
+        const result = otlpAdapter.map(request);
+        const rejects = [...result.rejects];
+        const receivedAtMs = Date.now();
+        const rawOf = (path: string | undefined): string => JSON.stringify((path ? valueAtPath(request, path) : undefined) ?? request) ?? '';
+        const items: SourceItem[] = result.events.map((event) => ({ event, timeMs: Date.parse(event.time) }));
+        const unavailable = (what: string, err: unknown) => {
+          req.log.error({ err }, `POST /v1/traces: ${what} failed`);
+          reply.header('retry-after', '1');
+          // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
+          return new ApiError(503, 'unavailable', `${what} failed; retry later`);
+        };
+        // Rejects are kept before anything is accepted: an answer never hides a lost span.
+        if (rejects.length > 0) {
+          try {
+            await keepRejected(
+              rejects.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, path: r.path ?? '', raw: rawOf(r.path), receivedAtMs })),
+            );
+          } catch (err) {
+            throw unavailable('keeping the rejected spans', err);
+          }
         }
-        accepted = items.length - res.rejected.length;
-        // Mapped events the pipeline still refused (none today): kept like adapter rejects, with the event as raw.
-        const refused = res.rejected.map((r) => {
-          const item = items[r.line - 1];
-          return { reason: r.error, raw: item && 'event' in item ? JSON.stringify(item.event) : '' };
-        });
-        if (refused.length > 0) {
-          await keepRejected(refused.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, raw: r.raw, receivedAtMs })));
-          for (const r of refused) rejects.push({ reason: r.reason });
+        let accepted = 0;
+        if (items.length > 0) {
+          let res: IngestResult;
+          try {
+            res = await opts.ingest(items);
+          } catch (err) {
+            throw unavailable('ingest', err);
+          }
+          accepted = items.length - res.rejected.length;
+          // Mapped events the pipeline still refused (none today): kept like adapter rejects, with the event as raw.
+          const refused = res.rejected.map((r) => {
+            const item = items[r.line - 1];
+            return { reason: r.error, raw: item && 'event' in item ? JSON.stringify(item.event) : '' };
+          });
+          if (refused.length > 0) {
+            await keepRejected(refused.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, raw: r.raw, receivedAtMs })));
+            for (const r of refused) rejects.push({ reason: r.reason });
+          }
         }
-      }
-      metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
-      metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.length);
-      metrics.adapterSkipped.inc({ source: TRACES_SOURCE }, result.skipped);
-      const total = result.rejects.length + result.events.length + result.skipped;
-      const partial = rejects.length > 0 ? { rejectedSpans: rejects.length, errorMessage: rejectionMessage(rejects, total) } : null;
-      const answer = encodeExportTraceResponse(partial, encoding);
-      if (encoding === 'protobuf')
-        return reply
-          .code(200)
-          .type('application/x-protobuf')
-          .send(Buffer.from(answer as Uint8Array));
-      return reply.code(200).type('application/json').send(answer);
-    });
+        metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
+        metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.length);
+        metrics.adapterSkipped.inc({ source: TRACES_SOURCE }, result.skipped);
+        const total = result.rejects.length + result.events.length + result.skipped;
+        const partial = rejects.length > 0 ? { rejectedSpans: rejects.length, errorMessage: rejectionMessage(rejects, total) } : null;
+        const answer = encodeExportTraceResponse(partial, encoding);
+        if (encoding === 'protobuf')
+          return reply
+            .code(200)
+            .type('application/x-protobuf')
+            .send(Buffer.from(answer as Uint8Array));
+        return reply.code(200).type('application/json').send(answer);
+      },
+    );
   });
 
   // --- alerts
-  app.get('/v1/alerts', { config: { minRole: ROUTE_ROLES['GET /v1/alerts'] } }, async (req, reply) => {
-    const { filters, format } = parseAlertQuery(req.query as Query);
+  app.get('/v1/alerts', { schema: ROUTE_SCHEMAS['GET /v1/alerts'], config: { minRole: ROUTE_ROLES['GET /v1/alerts'] } }, async (req, reply) => {
+    // req.query was validated by AlertQuery (the route's schema).
+    const { filters, format } = alertFilters(req.query as AlertQuery);
     if (!wantsNdjson(req, format)) return store.queryAlerts(filters) satisfies Promise<AlertPage>;
     // NDJSON: every match, paged through the store. The first page is read before answering, so a bad cursor is a 400.
     const pageFilters: AlertFilters = { ...filters, limit: filters.limit ?? STREAM_PAGE };
@@ -534,43 +504,26 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return rows.map((r) => JSON.parse(r.raw) as CanonicalEvent);
   };
 
-  app.get<{ Params: { alert_id: string } }>('/v1/alerts/:alert_id', { config: { minRole: ROUTE_ROLES['GET /v1/alerts/:alert_id'] } }, async (req) => {
-    const id = req.params.alert_id;
-    const alert = await store.getAlert(id);
-    if (!alert) throw new ApiError(404, 'not_found', `no alert ${JSON.stringify(id)}`, [{ parameter: 'alert_id' }]);
-    const [events, history] = await Promise.all([fetchEvents(alert.evidence.event_ids), store.getAlertHistory(id)]);
-    return { alert, events, history };
-  });
-
-  app.post<{ Params: { alert_id: string } }>(
-    '/v1/alerts/:alert_id/status',
-    { config: { minRole: ROUTE_ROLES['POST /v1/alerts/:alert_id/status'] } },
+  app.get<{ Params: { alert_id: string } }>(
+    '/v1/alerts/:alert_id',
+    { schema: ROUTE_SCHEMAS['GET /v1/alerts/:alert_id'], config: { minRole: ROUTE_ROLES['GET /v1/alerts/:alert_id'] } },
     async (req) => {
-      const body = req.body;
-      if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new ApiError(400, 'invalid_body', 'expected a JSON object {"status": "...", "comment": "..."} with Content-Type: application/json');
-      }
-      const b = body as Record<string, unknown>;
-      const unknown = Object.keys(b).filter((k) => k !== 'status' && k !== 'comment');
-      if (unknown.length)
-        throw new ApiError(
-          400,
-          'invalid_body',
-          `unknown key ${unknown.join(', ')}`,
-          unknown.map((path) => ({ path, message: 'unknown key' })),
-        );
-      const status = b['status'];
-      if (typeof status !== 'string' || !(ALERT_STATUSES as readonly string[]).includes(status)) {
-        const message = `expected one of ${ALERT_STATUSES.join(', ')}`;
-        throw new ApiError(400, 'invalid_body', `status: ${message}`, [{ path: 'status', message }]);
-      }
-      const comment = b['comment'] ?? '';
-      if (typeof comment !== 'string' || comment.length > MAX_COMMENT) {
-        const message = `expected a string of at most ${MAX_COMMENT} characters`;
-        throw new ApiError(400, 'invalid_body', `comment: ${message}`, [{ path: 'comment', message }]);
-      }
       const id = req.params.alert_id;
-      const alert: Alert | null = await store.updateAlertStatus(id, status as AlertStatus, comment, req.principal?.actor ?? 'unknown', Date.now());
+      const alert = await store.getAlert(id);
+      if (!alert) throw new ApiError(404, 'not_found', `no alert ${JSON.stringify(id)}`, [{ parameter: 'alert_id' }]);
+      const [events, history] = await Promise.all([fetchEvents(alert.evidence.event_ids), store.getAlertHistory(id)]);
+      return { alert, events, history };
+    },
+  );
+
+  app.post<{ Params: { alert_id: string }; Body: AlertStatusBody }>(
+    '/v1/alerts/:alert_id/status',
+    { schema: ROUTE_SCHEMAS['POST /v1/alerts/:alert_id/status'], config: { minRole: ROUTE_ROLES['POST /v1/alerts/:alert_id/status'] } },
+    async (req) => {
+      // The body was validated by AlertStatusBody (the route's schema).
+      const { status, comment = '' } = req.body;
+      const id = req.params.alert_id;
+      const alert: Alert | null = await store.updateAlertStatus(id, status, comment, req.principal?.actor ?? 'unknown', Date.now());
       if (!alert) throw new ApiError(404, 'not_found', `no alert ${JSON.stringify(id)}`, [{ parameter: 'alert_id' }]);
       metrics.alertStatusChanges.inc({ status });
       return { alert, history: await store.getAlertHistory(id) };
@@ -619,18 +572,26 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return [...views.values()].sort((a, b) => (a.agent_id < b.agent_id ? -1 : a.agent_id > b.agent_id ? 1 : 0));
   };
 
-  app.get('/v1/agents', { config: { minRole: ROUTE_ROLES['GET /v1/agents'] } }, async (req) => {
-    const unknown = Object.keys(req.query as Query);
-    if (unknown.length) throw badParam(unknown[0] as string, 'unknown parameter');
+  app.get('/v1/agents', { schema: ROUTE_SCHEMAS['GET /v1/agents'], config: { minRole: ROUTE_ROLES['GET /v1/agents'] } }, async () => {
     return { agents: await agentViews() };
   });
   // A wildcard, so agent ids that are URIs work whether their slashes are %2F-encoded or not.
-  app.get<{ Params: { '*': string } }>('/v1/agents/*', { config: { minRole: ROUTE_ROLES['GET /v1/agents/*'] } }, async (req) => {
-    const id = req.params['*'];
-    if (!id) throw badParam('agent_id', 'empty');
-    const [agent] = await agentViews(id);
-    if (!agent) throw new ApiError(404, 'not_found', `no agent ${JSON.stringify(id)} in the registry, events or alerts`, [{ parameter: 'agent_id' }]);
-    return { agent };
+  app.get<{ Params: { '*': string } }>(
+    '/v1/agents/*',
+    { schema: ROUTE_SCHEMAS['GET /v1/agents/*'], config: { minRole: ROUTE_ROLES['GET /v1/agents/*'] } },
+    async (req) => {
+      const id = req.params['*'];
+      const [agent] = await agentViews(id);
+      if (!agent) throw new ApiError(404, 'not_found', `no agent ${JSON.stringify(id)} in the registry, events or alerts`, [{ parameter: 'agent_id' }]);
+      return { agent };
+    },
+  );
+
+  // --- the OpenAPI document of every route above, built once all are registered (api.md 1.1; no token needed).
+  let document: Record<string, unknown> | undefined;
+  app.get('/openapi.json', { schema: ROUTE_SCHEMAS['GET /openapi.json'] }, async () => {
+    document ??= buildOpenApiDocument(routes, API_VERSION);
+    return document;
   });
 
   return app;
