@@ -31,7 +31,9 @@ import {
 import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ApiError, badParam, errorBody } from './errors.ts';
+import { createScrubber, secretSafeSerializers } from './log-redaction.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
+import { credentialQueryParameter } from './query-credentials.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
@@ -83,6 +85,8 @@ export interface ServerOptions {
   keepRejected?: (records: RejectedRecord[]) => Promise<void>;
   /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
   tracesBodyLimit?: number;
+  /** Serve HTTPS with this certificate chain and private key (PEM, already read and checked by the caller). */
+  https?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /**
@@ -279,8 +283,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const bootstrap = opts.bootstrapToken ? opts.bootstrapToken : undefined;
   const eventsBodyLimit = opts.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
 
+  // Whatever logger is given, requests are logged without query string or headers, errors without raw bytes or secrets.
+  const serializers = secretSafeSerializers(createScrubber([bootstrap]));
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.logger ? { loggerInstance: opts.logger.child({}, { serializers }) } : { logger: false }),
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
     bodyLimit: OTHER_BODY_LIMIT,
     // Agent ids are URIs (`spiffe://...`): allow long paths.
     routerOptions: { maxParamLength: 2048 },
@@ -327,7 +334,21 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
+  // --- credentials travel in the Authorization header only: one in the URL is refused on every route (its value is
+  // neither echoed nor logged), so a client that tries it learns at once instead of leaking it with each request.
+  app.addHook('onRequest', async (req) => {
+    const parameter = credentialQueryParameter(req.url);
+    if (parameter === undefined) return;
+    throw new ApiError(
+      400,
+      'credentials_in_query',
+      `query parameter ${JSON.stringify(parameter)}: credentials are not accepted in the URL; send the token as Authorization: Bearer <token> (a token sent in a URL may have been recorded on the way: consider revoking it)`,
+      [{ parameter, message: 'credentials belong in the Authorization header' }],
+    );
+  });
+
   // --- auth, before the body is read (so an unauthenticated upload is refused without reading it).
+  // The Authorization header is the only place a token is read from.
   app.addHook('onRequest', async (req, reply) => {
     const need = req.routeOptions.config?.minRole;
     if (!need) return;
