@@ -22,8 +22,16 @@ export function redactUrl(url: string): string {
   return q < 0 ? url : `${url.slice(0, q)}?${REDACTED}`;
 }
 
-/** Query strings inside free text: a path or URL followed by `?...` up to the next space or quote. */
-const QUERY_IN_TEXT = /((?:https?:\/\/[^\s/"'?]+)?\/[^\s"'?]*)\?[^\s"']*/g;
+/** A word of free text (up to a space or quote): each is looked at once, so scrubbing stays linear in hostile text. */
+const WORD = /[^\s"']+/g;
+
+/** A word with a `/` before its first `?` is a path or URL: its query string is redacted. */
+function redactQueryInWord(word: string): string {
+  const q = word.indexOf('?');
+  if (q < 0 || q === word.length - 1) return word;
+  const slash = word.indexOf('/');
+  return slash >= 0 && slash < q ? `${word.slice(0, q)}?${REDACTED}` : word;
+}
 
 /** Text with `secrets` (exact values, also JSON-escaped), token-shaped words and query strings replaced. */
 export type Scrubber = (text: string) => string;
@@ -46,7 +54,7 @@ export function createScrubber(secrets: ReadonlyArray<string | undefined>): Scru
     let out = text;
     for (const v of values) if (out.includes(v)) out = out.split(v).join(REDACTED);
     for (const [re, to] of TOKEN_SHAPES) out = out.replace(re, to);
-    return out.replace(QUERY_IN_TEXT, `$1?${REDACTED}`);
+    return out.includes('?') ? out.replace(WORD, redactQueryInWord) : out;
   };
 }
 

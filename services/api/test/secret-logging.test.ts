@@ -142,6 +142,15 @@ describe('redaction helpers', () => {
     expect(out).toContain('short');
   });
 
+  it('scrubbing is linear in hostile text (long runs of slashes, question marks, token prefixes)', () => {
+    const scrub = createScrubber(['a-known-secret-value']);
+    // Quadratic scanning of these would run for hours; the test timeout is the bound.
+    for (const junk of ['/a'.repeat(200_000), `${'/?'.repeat(200_000)}x`, 'aw_'.repeat(200_000), 'Bearer '.repeat(200_000)]) {
+      expect(scrub(junk).length).toBeGreaterThan(0);
+    }
+    expect(scrub('see /v1/x?token=abc and https://h/p?q=1, not a question?')).toBe('see /v1/x?[redacted] and https://h/p?[redacted] not a question?');
+  });
+
   it('credentialQueryParameter names the credential parameter, decoded, and ignores others', () => {
     expect(credentialQueryParameter('/v1/alerts?severity=high&access_token=x')).toBe('access_token');
     expect(credentialQueryParameter('/v1/alerts?API-KEY=x')).toBe('API-KEY');
