@@ -79,9 +79,14 @@ async function withUp(name: string, up: UpProcess, body: (base: string) => Promi
 }
 
 /** A GET over HTTPS trusting `ca` only (fetch cannot take a CA without an extra dependency). */
-function httpsGet(url: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function httpsGet(
+  url: string,
+  ca: string,
+  headers: Record<string, string> = {},
+  client: { cert?: string; key?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((done, fail) => {
-    const req = httpsRequest(url, { ca, headers }, (res) => {
+    const req = httpsRequest(url, { ca, headers, ...client }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => {
         body += d.toString();
@@ -223,6 +228,29 @@ describe('secrets are never printed or logged', () => {
       // Without the CA the certificate is not trusted; over plain HTTP there is no answer at all.
       await expect(httpsGet(`${base}/healthz`, '')).rejects.toThrow();
       await expect(fetch(`${base.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
+    });
+    expect(code).toBe(0);
+  }, 120_000);
+
+  it('with tls_client_ca_file (AGENTWATCH_TLS_CLIENT_CA) a client needs a certificate the CA signed, on top of its token', async () => {
+    const server = selfSignedCert(dir, 'mtls-server');
+    const client = selfSignedCert(dir, 'mtls-client');
+    const stranger = selfSignedCert(dir, 'mtls-stranger');
+    const ca = readFileSync(server.cert, 'utf8');
+    const up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', data, '--listen', '127.0.0.1:0'], {
+      ...env,
+      AGENTWATCH_TLS_CERT: server.cert,
+      AGENTWATCH_TLS_KEY: server.key,
+      AGENTWATCH_TLS_CLIENT_CA: client.cert,
+    });
+    ups.push(up);
+    const code = await withUp('up (mutual TLS)', up, async (base) => {
+      const mine = { cert: readFileSync(client.cert, 'utf8'), key: readFileSync(client.key, 'utf8') };
+      const theirs = { cert: readFileSync(stranger.cert, 'utf8'), key: readFileSync(stranger.key, 'utf8') };
+      expect((await httpsGet(`${base}/v1/alerts`, ca, { authorization: `Bearer ${created.viewer.token}` }, mine)).status).toBe(200);
+      expect((await httpsGet(`${base}/v1/alerts`, ca, { authorization: `Bearer ${WRONG}` }, mine)).status).toBe(401);
+      await expect(httpsGet(`${base}/healthz`, ca)).rejects.toThrow();
+      await expect(httpsGet(`${base}/healthz`, ca, {}, theirs)).rejects.toThrow();
     });
     expect(code).toBe(0);
   }, 120_000);

@@ -91,6 +91,8 @@ export const AgentwatchConfig = z.strictObject({
   tls_cert_file: z.string().min(1).optional(),
   /** PEM private key of `tls_cert_file` (unencrypted; keep the file readable by agentwatch alone). */
   tls_key_file: z.string().min(1).optional(),
+  /** With HTTPS: PEM CA certificate(s); every client must then present a certificate they signed (mutual TLS). */
+  tls_client_ca_file: z.string().min(1).optional(),
   listen: z
     .string()
     .regex(/^[^:]+:\d+$/, { message: 'expected HOST:PORT' })

@@ -85,8 +85,11 @@ export interface ServerOptions {
   keepRejected?: (records: RejectedRecord[]) => Promise<void>;
   /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
   tracesBodyLimit?: number;
-  /** Serve HTTPS with this certificate chain and private key (PEM, already read and checked by the caller). */
-  https?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Serve HTTPS with this certificate chain and private key (PEM, already read and checked by the caller). With
+   * `clientCa`, a client must present a certificate signed by it (mutual TLS), on every route including /healthz.
+   */
+  https?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
 }
 
 /**
@@ -287,7 +290,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const serializers = secretSafeSerializers(createScrubber([bootstrap]));
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger.child({}, { serializers }) } : { logger: false }),
-    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
+    ...(opts.https
+      ? {
+          https: {
+            cert: opts.https.cert,
+            key: opts.https.key,
+            ...(opts.https.clientCa ? { ca: opts.https.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+        }
+      : {}),
     bodyLimit: OTHER_BODY_LIMIT,
     // Agent ids are URIs (`spiffe://...`): allow long paths.
     routerOptions: { maxParamLength: 2048 },

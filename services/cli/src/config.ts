@@ -105,6 +105,7 @@ function buildConfig(
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];
   if (env['AGENTWATCH_TLS_CERT']) fromEnv['tls_cert_file'] = env['AGENTWATCH_TLS_CERT'];
   if (env['AGENTWATCH_TLS_KEY']) fromEnv['tls_key_file'] = env['AGENTWATCH_TLS_KEY'];
+  if (env['AGENTWATCH_TLS_CLIENT_CA']) fromEnv['tls_client_ca_file'] = env['AGENTWATCH_TLS_CLIENT_CA'];
   if (env['AGENTWATCH_SOURCE_TOPICS']) fromEnv['source_topics'] = parseSourceTopicsEnv(env['AGENTWATCH_SOURCE_TOPICS']);
   raw.push(fromEnv);
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));

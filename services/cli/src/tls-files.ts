@@ -7,6 +7,8 @@ import { CliError } from './load.ts';
 export interface TlsFiles {
   cert: string;
   key: string;
+  /** PEM CA certificate(s) client certificates must chain to (mutual TLS), when `tls_client_ca_file` is set. */
+  clientCa?: string;
   /** The leaf certificate's expiry (ISO 8601), for the start-up log. */
   validTo: string;
 }
@@ -23,13 +25,21 @@ const read = (setting: string, path: string): string => {
 
 /**
  * Reads and checks the API's certificate and key at start-up, so a bad pair stops `up` with one line naming the
- * setting and file instead of a TLS error on the first connection. Both settings or neither (null: plain HTTP).
+ * setting and file instead of a TLS error on the first connection. Both settings or neither (null: plain HTTP);
+ * `tls_client_ca_file` only with them.
  * Messages never quote file contents (the key is a secret). Throws CliError (exit code 2).
  */
-export function loadTlsFiles(c: { tls_cert_file?: string | undefined; tls_key_file?: string | undefined }): TlsFiles | null {
+export function loadTlsFiles(c: {
+  tls_cert_file?: string | undefined;
+  tls_key_file?: string | undefined;
+  tls_client_ca_file?: string | undefined;
+}): TlsFiles | null {
   const certPath = c.tls_cert_file;
   const keyPath = c.tls_key_file;
-  if (!certPath && !keyPath) return null;
+  if (!certPath && !keyPath) {
+    if (c.tls_client_ca_file) throw new CliError('tls_client_ca_file is set but tls_cert_file and tls_key_file are not: client certificates need HTTPS', 2);
+    return null;
+  }
   if (!certPath || !keyPath) {
     const [given, missing] = certPath ? ['tls_cert_file', 'tls_key_file (AGENTWATCH_TLS_KEY)'] : ['tls_key_file', 'tls_cert_file (AGENTWATCH_TLS_CERT)'];
     throw new CliError(`${given} is set but ${missing} is not: HTTPS needs both the certificate and its private key`, 2);
@@ -55,5 +65,13 @@ export function loadTlsFiles(c: { tls_cert_file?: string | undefined; tls_key_fi
   } catch (e) {
     throw new CliError(`tls_cert_file ${certPath} / tls_key_file ${keyPath}: not usable for TLS: ${(e as Error).message}`, 2);
   }
-  return { cert, key, validTo: new Date(leaf.validTo).toISOString() };
+  const validTo = new Date(leaf.validTo).toISOString();
+  if (!c.tls_client_ca_file) return { cert, key, validTo };
+  const clientCa = read('tls_client_ca_file', c.tls_client_ca_file);
+  try {
+    new X509Certificate(clientCa);
+  } catch {
+    throw new CliError(`tls_client_ca_file: ${c.tls_client_ca_file} is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)`, 2);
+  }
+  return { cert, key, clientCa, validTo };
 }

@@ -8,7 +8,7 @@ import { loadTlsFiles } from '../src/tls-files.ts';
 const dir = tempDir('aw-tls-');
 const a = selfSignedCert(dir, 'a');
 const b = selfSignedCert(dir, 'b');
-const refused = (c: { tls_cert_file?: string; tls_key_file?: string }): string => {
+const refused = (c: { tls_cert_file?: string; tls_key_file?: string; tls_client_ca_file?: string }): string => {
   try {
     loadTlsFiles(c);
   } catch (e) {
@@ -49,6 +49,16 @@ describe('loadTlsFiles', () => {
     expect(refused({ tls_cert_file: a.cert, tls_key_file: b.key })).toMatch(
       /^tls_key_file: .*b\.key\.pem is not the private key of the certificate in .*a\.cert\.pem/,
     );
+  });
+
+  it('tls_client_ca_file: only with HTTPS, and a PEM certificate', () => {
+    expect(refused({ tls_client_ca_file: b.cert })).toMatch(/client certificates need HTTPS/);
+    const junk = join(dir, 'junk-ca.pem');
+    writeFileSync(junk, 'nope\n');
+    expect(refused({ tls_cert_file: a.cert, tls_key_file: a.key, tls_client_ca_file: junk })).toMatch(
+      /^tls_client_ca_file: .*junk-ca\.pem is not a PEM certificate/,
+    );
+    expect(loadTlsFiles({ tls_cert_file: a.cert, tls_key_file: a.key, tls_client_ca_file: b.cert })?.clientCa).toContain('BEGIN CERTIFICATE');
   });
 
   it('no message quotes the key material', () => {

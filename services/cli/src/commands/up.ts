@@ -266,7 +266,7 @@ export async function up(opts: UpOptions): Promise<number> {
     registry: () => watcher.registry.source,
     logger: logger.child({ component: 'api' }),
     metrics,
-    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { clientCa: tls.clientCa } : {}) } } : {}),
     ready: async () => {
       try {
         await store.client.query({ query: 'SELECT 1' }).then((r) => r.text());
@@ -278,7 +278,7 @@ export async function up(opts: UpOptions): Promise<number> {
   });
   const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
   const address = await server.listen({ host, port: Number(portText) });
-  log.info({ address, ...(tls ? { tls_cert_valid_to: tls.validTo } : {}) }, 'agentwatch listening');
+  log.info({ address, ...(tls ? { tls_cert_valid_to: tls.validTo, client_certificates: tls.clientCa !== undefined } : {}) }, 'agentwatch listening');
   process.stdout.write(`agentwatch listening on ${address}\n`);
   const tokenOrigin = config.bootstrap_token ? bootstrapTokenOrigin(process.env, opts.config) : undefined;
   if (tokenOrigin) log.info(`bootstrap admin token: from ${tokenOrigin} (not shown)`);
