@@ -92,7 +92,14 @@ export const AgentwatchConfig = z.strictObject({
   /** How long the group waits for a silent collector before handing its partitions to the others. */
   kafka_session_timeout: Duration.default('30s'),
   clickhouse_url: z.url().optional(),
+  /** Accepted as an admin API token; a secret: never printed or logged (prefer AGENTWATCH_BOOTSTRAP_TOKEN to a file). */
   bootstrap_token: z.string().min(16).optional(),
+  /** PEM certificate chain the API serves HTTPS with (with `tls_key_file`; both or neither). */
+  tls_cert_file: z.string().min(1).optional(),
+  /** PEM private key of `tls_cert_file` (unencrypted; keep the file readable by agentwatch alone). */
+  tls_key_file: z.string().min(1).optional(),
+  /** With HTTPS: PEM CA certificate(s); every client must then present a certificate they signed (mutual TLS). */
+  tls_client_ca_file: z.string().min(1).optional(),
   listen: z
     .string()
     .regex(/^[^:]+:\d+$/, { message: 'expected HOST:PORT' })

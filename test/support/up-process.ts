@@ -33,7 +33,7 @@ export function spawnUp(args: string[], env: Record<string, string>): UpProcess 
   const base = new Promise<string>((resolve, reject) => {
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m?.[1]) resolve(m[1]);
     });
     void exited.then(({ code, signal }) => reject(new Error(`agentwatch up exited (code ${code}, signal ${signal}) before listening\n${err.slice(-3000)}`)));

@@ -29,8 +29,10 @@ import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRec
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError, errorBody } from './errors.ts';
+import { createScrubber, secretSafeSerializers } from './log-redaction.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi.ts';
+import { credentialQueryParameter } from './query-credentials.ts';
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
@@ -84,6 +86,11 @@ export interface ServerOptions {
   keepRejected?: (records: RejectedRecord[]) => Promise<void>;
   /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
   tracesBodyLimit?: number;
+  /**
+   * Serve HTTPS with this certificate chain and private key (PEM, already read and checked by the caller). With
+   * `clientCa`, a client must present a certificate signed by it (mutual TLS), on every route including /healthz.
+   */
+  https?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
 }
 
 /**
@@ -230,8 +237,19 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const bootstrap = opts.bootstrapToken ? opts.bootstrapToken : undefined;
   const eventsBodyLimit = opts.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
 
+  // Whatever logger is given, requests are logged without query string or headers, errors without raw bytes or secrets.
+  const serializers = secretSafeSerializers(createScrubber([bootstrap]));
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.logger ? { loggerInstance: opts.logger.child({}, { serializers }) } : { logger: false }),
+    ...(opts.https
+      ? {
+          https: {
+            cert: opts.https.cert,
+            key: opts.https.key,
+            ...(opts.https.clientCa ? { ca: opts.https.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+        }
+      : {}),
     bodyLimit: OTHER_BODY_LIMIT,
     // Agent ids are URIs (`spiffe://...`): allow long paths.
     routerOptions: { maxParamLength: 2048 },
@@ -288,7 +306,21 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
+  // --- credentials travel in the Authorization header only: one in the URL is refused on every route (its value is
+  // neither echoed nor logged), so a client that tries it learns at once instead of leaking it with each request.
+  app.addHook('onRequest', async (req) => {
+    const parameter = credentialQueryParameter(req.url);
+    if (parameter === undefined) return;
+    throw new ApiError(
+      400,
+      'credentials_in_query',
+      `query parameter ${JSON.stringify(parameter)}: credentials are not accepted in the URL; send the token as Authorization: Bearer <token> (a token sent in a URL may have been recorded on the way: consider revoking it)`,
+      [{ parameter, message: 'credentials belong in the Authorization header' }],
+    );
+  });
+
   // --- auth, before the body is read (so an unauthenticated upload is refused without reading it).
+  // The Authorization header is the only place a token is read from.
   app.addHook('onRequest', async (req, reply) => {
     const need = req.routeOptions.config?.minRole;
     if (!need) return;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AdapterOptionsError, validateAdapterOptions } from '@agentwatch/adapters';
+import { createScrubber } from '@agentwatch/api/log-redaction';
 import { AgentwatchConfig, problemsToString, toProblems } from '@agentwatch/schemas';
 import { parse } from 'yaml';
 import { CliError } from './load.ts';
@@ -16,6 +17,30 @@ export function parseSourceTopicsEnv(text: string): Record<string, string> {
   return out;
 }
 
+/** Where the bootstrap token in force came from, so `up` can say so without printing it. */
+export function bootstrapTokenOrigin(env: NodeJS.ProcessEnv, file: string | undefined): string {
+  return env['AGENTWATCH_BOOTSTRAP_TOKEN'] ? 'the environment (AGENTWATCH_BOOTSTRAP_TOKEN)' : `bootstrap_token in ${file ?? 'the config file'}`;
+}
+
+/** The secret values a config input holds (bootstrap token, a password in CLICKHOUSE_URL), to scrub from messages. */
+function secretValues(...sources: Array<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const src of sources) {
+    if (typeof src['bootstrap_token'] === 'string') out.push(src['bootstrap_token']);
+    const url = src['clickhouse_url'];
+    if (typeof url === 'string' && URL.canParse(url)) {
+      const { password } = new URL(url);
+      if (password) out.push(password, decodeURIComponent(password));
+    }
+  }
+  return out;
+}
+
+/** A YAML/JSON syntax error in one line, without the source excerpt the parser adds (it may quote a secret). */
+function syntaxProblem(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]?.replace(/:\s*$/, '') ?? 'syntax error';
+}
+
 /**
  * Builds the process config once: file (`--config`, YAML or JSON) < environment < command-line flags,
  * validated as a whole with the zod schema, and each `adapters:` entry with its adapter's own options schema.
@@ -26,6 +51,20 @@ export function loadConfig(opts: {
   env: NodeJS.ProcessEnv;
   flags: Partial<Record<'registry' | 'data_dir' | 'listen', string>>;
 }): AgentwatchConfig {
+  const raw: Array<Record<string, unknown>> = [];
+  try {
+    return buildConfig(opts, raw);
+  } catch (e) {
+    // No message about the config may quote a secret it holds (a token in the wrong key, a URL with a password).
+    if (e instanceof CliError) throw new CliError(createScrubber(secretValues(...raw))(e.message), e.exitCode);
+    throw e;
+  }
+}
+
+function buildConfig(
+  opts: { file?: string; env: NodeJS.ProcessEnv; flags: Partial<Record<'registry' | 'data_dir' | 'listen', string>> },
+  raw: Array<Record<string, unknown>>,
+): AgentwatchConfig {
   let fromFile: Record<string, unknown> = {};
   if (opts.file) {
     let text: string;
@@ -34,10 +73,16 @@ export function loadConfig(opts: {
     } catch (e) {
       throw new CliError(`cannot read config ${opts.file}: ${(e as Error).message}`);
     }
-    const parsed: unknown = parse(text);
+    let parsed: unknown;
+    try {
+      parsed = parse(text);
+    } catch (e) {
+      throw new CliError(`config ${opts.file}: not valid YAML or JSON: ${syntaxProblem(e)}`);
+    }
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
       throw new CliError(`config ${opts.file}: expected a mapping at the top level`);
     fromFile = (parsed ?? {}) as Record<string, unknown>;
+    raw.push(fromFile);
   }
   const env = opts.env;
   const fromEnv: Record<string, unknown> = {};
@@ -58,7 +103,11 @@ export function loadConfig(opts: {
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
   if (env['AGENTWATCH_BOOTSTRAP_TOKEN']) fromEnv['bootstrap_token'] = env['AGENTWATCH_BOOTSTRAP_TOKEN'];
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];
+  if (env['AGENTWATCH_TLS_CERT']) fromEnv['tls_cert_file'] = env['AGENTWATCH_TLS_CERT'];
+  if (env['AGENTWATCH_TLS_KEY']) fromEnv['tls_key_file'] = env['AGENTWATCH_TLS_KEY'];
+  if (env['AGENTWATCH_TLS_CLIENT_CA']) fromEnv['tls_client_ca_file'] = env['AGENTWATCH_TLS_CLIENT_CA'];
   if (env['AGENTWATCH_SOURCE_TOPICS']) fromEnv['source_topics'] = parseSourceTopicsEnv(env['AGENTWATCH_SOURCE_TOPICS']);
+  raw.push(fromEnv);
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));
   const r = AgentwatchConfig.safeParse({ ...fromFile, ...fromEnv, ...flags });
   const where = opts.file ?? 'environment and flags';

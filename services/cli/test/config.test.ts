@@ -49,3 +49,46 @@ describe('config: source_topics and adapters', () => {
     expect(() => loadConfig({ file: unknown, env: {}, flags: {} })).toThrow(/adapters\.otel: unknown key "otel"/);
   });
 });
+
+describe('config: secrets are never quoted in an error', () => {
+  const secret = 'Zq7-not-a-real-token-9f2c1e8b7a6d5c4b';
+  const message = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected a throw');
+  };
+
+  it('a YAML syntax error on the token line names the file, line and column, not the line itself', () => {
+    const f = file('broken.yaml', `listen: 127.0.0.1:7070\nbootstrap_token: "${secret}\nregistry: r.yaml\n`);
+    const m = message(() => loadConfig({ file: f, env: {}, flags: {} }));
+    expect(m).toMatch(/broken\.yaml: not valid YAML or JSON: .*line \d+, column \d+/);
+    expect(m).not.toContain(secret.slice(4, 20));
+  });
+
+  it('a token pasted where a key belongs is not echoed as the unknown key', () => {
+    const f = file('pasted.yaml', `${secret}: true\n`);
+    const m = message(() => loadConfig({ file: f, env: { AGENTWATCH_BOOTSTRAP_TOKEN: secret }, flags: {} }));
+    expect(m).toContain('unknown key');
+    expect(m).not.toContain(secret);
+    const tokenShaped = `aw_${'k'.repeat(43)}`;
+    expect(message(() => loadConfig({ file: file('aw.yaml', `${tokenShaped}: 1\n`), env: {}, flags: {} }))).not.toContain(tokenShaped);
+  });
+
+  it('a bootstrap token that is too short is refused by name, without its value', () => {
+    const m = message(() => loadConfig({ env: { AGENTWATCH_BOOTSTRAP_TOKEN: 'short-Secret9' }, flags: {} }));
+    expect(m).toContain('bootstrap_token');
+    expect(m).not.toContain('short-Secret9');
+  });
+
+  it('TLS files come from the file or AGENTWATCH_TLS_CERT / AGENTWATCH_TLS_KEY (environment over file)', () => {
+    const f = file('tls.yaml', 'tls_cert_file: /etc/aw/cert.pem\ntls_key_file: /etc/aw/key.pem\n');
+    expect(loadConfig({ file: f, env: {}, flags: {} })).toMatchObject({ tls_cert_file: '/etc/aw/cert.pem', tls_key_file: '/etc/aw/key.pem' });
+    expect(loadConfig({ file: f, env: { AGENTWATCH_TLS_CERT: '/run/c.pem', AGENTWATCH_TLS_KEY: '/run/k.pem' }, flags: {} })).toMatchObject({
+      tls_cert_file: '/run/c.pem',
+      tls_key_file: '/run/k.pem',
+    });
+  });
+});

@@ -4,16 +4,18 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
+import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
 import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
-import { loadConfig } from '../config.ts';
+import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
 import { CliError, loadRules } from '../load.ts';
 import { RegistryWatcher } from '../registry-watcher.ts';
 import { canonicalFileSource } from '../sources/event-file-source.ts';
+import { loadTlsFiles } from '../tls-files.ts';
 import { simulate } from './simulate.ts';
 
 export interface UpOptions {
@@ -63,7 +65,12 @@ export async function up(opts: UpOptions): Promise<number> {
       2,
     );
   }
-  const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', redact: ['bootstrap_token', 'req.headers.authorization'] }, pino.destination(2));
+  // Read before anything starts: a bad certificate or key stops `up` with one line naming the setting.
+  const tls = loadTlsFiles(config);
+  // Secrets never reach the log: headers and secret keys redacted, URLs without query strings, and every line scrubbed
+  // of the secrets this process knows (the bootstrap token, a ClickHouse password) and of token-shaped words.
+  const scrub = createScrubber([config.bootstrap_token, config.clickhouse_url ? new URL(config.clickhouse_url).password || undefined : undefined]);
+  const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', ...secretSafeLoggerOptions(scrub) }, scrubbingDestination(scrub, pino.destination(2)));
   const log = logger.child({ component: 'up' });
   const dataDir = resolve(config.data_dir);
   mkdirSync(dataDir, { recursive: true });
@@ -255,8 +262,10 @@ export async function up(opts: UpOptions): Promise<number> {
     await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: { [INGESTED_SINCE]: String(ingestedSince) }, snapshot });
   };
 
+  // The demo makes up an admin token when none is configured; that one (and only that one) is printed below.
   let bootstrapToken = config.bootstrap_token;
-  if (opts.demo && !bootstrapToken) bootstrapToken = `aw_demo_${randomBytes(16).toString('hex')}`;
+  const generatedToken = opts.demo && !bootstrapToken ? `aw_demo_${randomBytes(16).toString('hex')}` : undefined;
+  bootstrapToken ??= generatedToken;
   const server = buildServer({
     store,
     ingest,
@@ -267,6 +276,7 @@ export async function up(opts: UpOptions): Promise<number> {
     registry: () => watcher.registry.source,
     logger: logger.child({ component: 'api' }),
     metrics,
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { clientCa: tls.clientCa } : {}) } } : {}),
     ready: async () => {
       try {
         await store.client.query({ query: 'SELECT 1' }).then((r) => r.text());
@@ -278,12 +288,11 @@ export async function up(opts: UpOptions): Promise<number> {
   });
   const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
   const address = await server.listen({ host, port: Number(portText) });
-  log.info({ address }, 'agentwatch listening');
+  log.info({ address, ...(tls ? { tls_cert_valid_to: tls.validTo, client_certificates: tls.clientCa !== undefined } : {}) }, 'agentwatch listening');
   process.stdout.write(`agentwatch listening on ${address}\n`);
-  if (opts.demo) {
-    process.stdout.write(`demo API token (admin, this run only): ${bootstrapToken}\n`);
-    process.stdout.write(`  curl -s -H 'Authorization: Bearer ${bootstrapToken}' '${address}/v1/alerts?severity=high'\n\n`);
-  }
+  const tokenOrigin = config.bootstrap_token ? bootstrapTokenOrigin(process.env, opts.config) : undefined;
+  if (tokenOrigin) log.info(`bootstrap admin token: from ${tokenOrigin} (not shown)`);
+  if (opts.demo) process.stdout.write(demoBanner(address, generatedToken, tokenOrigin));
 
   let stopping = false;
   const demo = demoEvents ? streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log) : Promise.resolve();
@@ -312,6 +321,18 @@ export async function up(opts: UpOptions): Promise<number> {
   await store.close();
   log.info('stopped');
   return 0;
+}
+
+/**
+ * The demo's how-to-call-the-API lines. A token is printed only when this run generated it; a configured one is a
+ * secret someone else holds, so the banner says where it comes from and refers to it by name.
+ */
+export function demoBanner(address: string, generatedToken: string | undefined, tokenOrigin: string | undefined): string {
+  const curl = (auth: string) => `  curl -s -H "Authorization: Bearer ${auth}" '${address}/v1/alerts?severity=high'\n\n`;
+  if (generatedToken) return `demo API token (admin, this run only): ${generatedToken}\n${curl(generatedToken)}`;
+  const from = tokenOrigin ?? 'the configuration';
+  const ref = from.includes('AGENTWATCH_BOOTSTRAP_TOKEN') ? '$AGENTWATCH_BOOTSTRAP_TOKEN' : '<token>';
+  return `demo API token (admin): from ${from}, not shown\n${curl(ref)}`;
 }
 
 /**
