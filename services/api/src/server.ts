@@ -19,9 +19,7 @@ import {
   type AlertStatus,
   CATEGORIES,
   type CanonicalEvent,
-  parseEvent,
-  parseEventJson,
-  problemsToString,
+  MAX_EVENT_BYTES,
   type Registry,
   type RegistryAgent,
   Rfc3339,
@@ -29,8 +27,20 @@ import {
   type Severity,
 } from '@agentwatch/schemas';
 import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, badParam, errorBody } from './errors.ts';
+import {
+  DEFAULT_INGEST_SLICE_EVENTS,
+  DEFAULT_MAX_EVENTS_PER_REQUEST,
+  decodedBody,
+  type EventsBodyLimits,
+  type EventsBodyResult,
+  eventsBodyFormat,
+  ingestInSlices,
+  rawOfItem,
+  readEventsBody,
+} from './ingest-body.ts';
+import { KeepRejectedError, RejectKeeper } from './reject-keeper.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
 
@@ -83,6 +93,10 @@ export interface ServerOptions {
   keepRejected?: (records: RejectedRecord[]) => Promise<void>;
   /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
   tracesBodyLimit?: number;
+  /** Most events read from one POST /v1/events body (default 100,000); the rest is one rejection. */
+  maxEventsPerRequest?: number;
+  /** Events per `ingest` call when a body holds many (default 5,000): the loop is yielded between calls. */
+  ingestSliceEvents?: number;
 }
 
 /**
@@ -184,36 +198,16 @@ export function parseAlertQuery(q: Query): { filters: AlertFilters; format: 'jso
   return { filters, format };
 }
 
-type Rejection = { line: number; error: string };
+async function* noBody(): AsyncGenerator<Buffer> {}
 
-/** Splits an events body into valid items and per-line rejections. Lines are 1-based (NDJSON line, or JSON array position). */
-export function parseEventsBody(body: string, kind: 'ndjson' | 'json'): { items: Array<{ line: number; item: SourceItem }>; rejected: Rejection[] } {
-  const items: Array<{ line: number; item: SourceItem }> = [];
-  const rejected: Rejection[] = [];
-  const take = (line: number, r: ReturnType<typeof parseEvent>): void => {
-    if (r.ok) items.push({ line, item: { event: r.value, timeMs: Date.parse(r.value.time) } });
-    else rejected.push({ line, error: problemsToString(r.problems) });
-  };
-  if (kind === 'ndjson') {
-    const lines = body.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const text = (lines[i] as string).replace(/\r$/, '');
-      if (text.trim() === '') continue;
-      take(i + 1, parseEventJson(text));
-    }
-    return { items, rejected };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (e) {
-    throw new ApiError(400, 'invalid_body', `body is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(value)) throw new ApiError(400, 'invalid_body', 'expected a JSON array of events (or NDJSON with Content-Type: application/x-ndjson)');
-  value.forEach((v, i) => {
-    take(i + 1, parseEvent(v));
-  });
-  return { items, rejected };
+/** Where POST /v1/events rejects come from (`source` of a rejected record). */
+export const EVENTS_SOURCE = 'http_events';
+
+/** A 503 for a failure of our stores (retryable: the client sends the same body again). */
+function unavailable(reply: FastifyReply, req: FastifyRequest, what: string, err: unknown): ApiError {
+  req.log.error({ err }, `${req.method} ${req.routeOptions.url}: ${what} failed`);
+  reply.header('retry-after', '1');
+  return new ApiError(503, 'unavailable', `${what} failed; retry later`);
 }
 
 /** Where POST /v1/traces rejects come from (`source` of a rejected record, the metrics' `source` label). */
@@ -374,45 +368,62 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  // --- ingest, in its own scope so its body parsers (raw text, own size limit) apply to it alone.
+  // --- ingest, in its own scope so its body parser (the raw stream, read by ingest-body.ts with its limits) applies to it alone.
+  const keepRejected = opts.keepRejected ?? ((records: RejectedRecord[]) => store.insertRejectedRecords(records));
+  const eventsLimits: EventsBodyLimits = {
+    maxBodyBytes: eventsBodyLimit,
+    maxEventBytes: MAX_EVENT_BYTES,
+    maxEvents: opts.maxEventsPerRequest ?? DEFAULT_MAX_EVENTS_PER_REQUEST,
+  };
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['application/x-ndjson', 'application/json'], { parseAs: 'string', bodyLimit: eventsBodyLimit }, (_req, body, done) => {
-      done(null, body);
+    scope.addContentTypeParser(['application/x-ndjson', 'application/json'], (_req, payload, done) => {
+      done(null, payload);
     });
-    scope.post('/v1/events', { bodyLimit: eventsBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/events'] } }, async (req, reply) => {
-      const body = typeof req.body === 'string' ? req.body : '';
-      const ct = (req.headers['content-type'] ?? '').toLowerCase();
-      const none = (code: string, message: string, rejected: Rejection[]) => {
-        metrics.eventsRejected.inc(rejected.length);
-        return reply.code(400).send({ accepted: 0, rejected, ...errorBody(code, message, rejected) });
+    scope.post('/v1/events', { config: { minRole: ROUTE_ROLES['POST /v1/events'] } }, async (req, reply) => {
+      const format = eventsBodyFormat(req.headers['content-type']);
+      const rejects = new RejectKeeper({ keep: keepRejected, source: EVENTS_SOURCE, format, receivedAtMs: Date.now() });
+      const answer = (status: number, accepted: number, error?: { code: string; message: string }) => {
+        metrics.eventsAccepted.inc(accepted);
+        metrics.eventsRejected.inc(rejects.count);
+        const rejected = [...rejects.listed].sort((a, b) => a.line - b.line).map((r) => ({ line: r.line, error: r.error }));
+        const base = { accepted, rejected, rejected_count: rejects.count };
+        return reply.code(status).send(error ? { ...base, ...errorBody(error.code, error.message, rejected) } : base);
       };
-      if (body.trim() === '') return none('empty_body', 'the body is empty: expected NDJSON events or a JSON array of events', []);
-      let parsed: ReturnType<typeof parseEventsBody>;
+      let parsed: EventsBodyResult;
       try {
-        parsed = parseEventsBody(body, ct.startsWith('application/x-ndjson') ? 'ndjson' : 'json');
+        if (Number(req.headers['content-length']) > eventsBodyLimit)
+          throw new ApiError(413, 'payload_too_large', `the body is larger than ${eventsBodyLimit} bytes`);
+        const stream = req.body as NodeJS.ReadableStream | undefined;
+        parsed = await readEventsBody(stream ? decodedBody(stream, req.headers['content-encoding']) : noBody(), { format, limits: eventsLimits, rejects });
       } catch (e) {
-        if (e instanceof ApiError) return none(e.code, e.message, [{ line: 1, error: e.message }]);
+        // The rest of the body is left unread: the connection closes after the answer.
+        if (e instanceof ApiError && e.status === 413) reply.header('connection', 'close');
+        if (e instanceof KeepRejectedError) throw unavailable(reply, req, 'keeping the rejected events', e.cause);
         throw e;
       }
+      if (parsed.records === 0) return answer(400, 0, { code: 'empty_body', message: 'the body is empty: expected NDJSON events or a JSON array of events' });
       let accepted = 0;
-      const rejected = [...parsed.rejected];
       if (parsed.items.length > 0) {
-        const res = await opts.ingest(parsed.items.map((p) => p.item));
+        const res = await ingestInSlices(parsed.items, opts.ingest, opts.ingestSliceEvents ?? DEFAULT_INGEST_SLICE_EVENTS);
         accepted = res.accepted;
-        for (const r of res.rejected) rejected.push({ line: parsed.items[r.line - 1]?.line ?? r.line, error: r.error });
-        rejected.sort((a, b) => a.line - b.line);
+        try {
+          for (const r of res.rejected)
+            await rejects.add({ line: r.line, error: r.error, path: `${format === 'ndjson' ? 'line' : 'element'} ${r.line}`, ...rawOfItem(r.item) });
+          await rejects.flush();
+        } catch (e) {
+          throw e instanceof KeepRejectedError ? unavailable(reply, req, 'keeping the rejected events', e.cause) : e;
+        }
       }
-      if (accepted === 0) return none('no_valid_events', `no event accepted (${rejected.length} rejected)`, rejected);
-      metrics.eventsAccepted.inc(accepted);
-      metrics.eventsRejected.inc(rejected.length);
-      return reply.code(202).send({ accepted, rejected });
+      if (accepted > 0) return answer(202, accepted);
+      if (parsed.malformed)
+        return answer(400, 0, { code: 'invalid_body', message: `no event accepted (${rejects.count} rejected): ${rejects.listed[0]?.error ?? ''}` });
+      return answer(400, 0, { code: 'no_valid_events', message: `no event accepted (${rejects.count} rejected)` });
     });
   });
 
   // --- OTLP/HTTP traces (api.md): mapped by the OpenTelemetry adapter, then the same ingest as /v1/events.
   const otlpAdapter = opts.otlpAdapter ?? createOtlpAdapter();
-  const keepRejected = opts.keepRejected ?? ((records: RejectedRecord[]) => store.insertRejectedRecords(records));
   const tracesBodyLimit = opts.tracesBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
