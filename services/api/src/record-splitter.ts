@@ -111,7 +111,7 @@ export function ndjsonSplitter(maxRecordBytes: number): RecordSplitter {
   };
 }
 
-const enum State {
+enum State {
   /** Before the opening `[`. */
   Before,
   /** Inside the array, between elements (after `[` or `,`). */

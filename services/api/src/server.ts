@@ -40,8 +40,8 @@ import {
   rawOfItem,
   readEventsBody,
 } from './ingest-body.ts';
-import { KeepRejectedError, RejectKeeper } from './reject-keeper.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
+import { KeepRejectedError, RejectKeeper } from './reject-keeper.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
