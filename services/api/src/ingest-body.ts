@@ -201,7 +201,7 @@ export function rawOfItem(item: SourceItem | undefined): { raw: string; rawBytes
 }
 
 /** Events per `ingest` call: a slice of a large body is stored and run through the engine before the next one. */
-export const DEFAULT_INGEST_SLICE_EVENTS = 5000;
+export const DEFAULT_INGEST_SLICE_EVENTS = 2000;
 
 /** What POST /v1/events hands valid events to (the server's `ingest` option). */
 export type IngestFn = (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }> }>;

@@ -95,7 +95,7 @@ export interface ServerOptions {
   tracesBodyLimit?: number;
   /** Most events read from one POST /v1/events body (default 100,000); the rest is one rejection. */
   maxEventsPerRequest?: number;
-  /** Events per `ingest` call when a body holds many (default 5,000): the loop is yielded between calls. */
+  /** Events per `ingest` call when a body holds many (default 2,000): the loop is yielded between calls. */
   ingestSliceEvents?: number;
 }
 
