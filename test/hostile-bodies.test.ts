@@ -3,11 +3,14 @@
 // 103 s and answered 500; 2 MB gave a 192 MB error body; a JSON array skipped the per-event limit. Now: /healthz
 // answers within 1 s (a generous bound: the bench measures tens of ms), no 5xx, answers stay small, and every
 // rejection reported is a row in rejected_records.
+import { gzipSync } from 'node:zlib';
+import type { CanonicalEvent } from '@agentwatch/schemas';
 import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Store } from '@agentwatch/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, createApiMetrics, createMemoryTokenStore } from '../services/api/src/index.ts';
+import { agentRun, recordSpans, toJsonBytes, toProtobuf } from '../services/adapters/test/otlp-fixtures.ts';
 import { closeAll, openStore, recordingIngest, toolCall } from '../services/api/test/helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -41,7 +44,7 @@ async function keptRows(source: string): Promise<number> {
 }
 
 /** Sends `body` while probing /healthz every 50 ms; the worst probe latency (one still in flight counts). */
-async function sendProbed(path: string, body: Buffer, contentType: string): Promise<{ status: number; answer: string; worstHealthzMs: number; probes: number }> {
+async function sendProbed(path: string, body: Buffer, contentType: string, headers: Record<string, string> = {}): Promise<{ status: number; answer: string; worstHealthzMs: number; probes: number }> {
   let running = true;
   let worst = 0;
   let probes = 0;
@@ -58,7 +61,7 @@ async function sendProbed(path: string, body: Buffer, contentType: string): Prom
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType, ...headers }, body });
   const answer = await res.text();
   running = false;
   if (started !== null) worst = Math.max(worst, performance.now() - started);
@@ -121,5 +124,54 @@ describe('hostile bodies over a socket: /healthz within 1 s, no 5xx, bounded ans
     // The connection closes after the 413 (the rest of the body is not read): a client may see that instead.
     expect([413, 0]).toContain(r.status);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+/** An OTLP export of `calls` tool spans under one agent span, by the OpenTelemetry SDK's serializers. */
+const spans = (calls: number, attributes: Record<string, string> = {}, tool = (i: number) => `tool.${i % 9}`) =>
+  recordSpans({ 'service.name': 'hostile-agents' }, (tracer) =>
+    agentRun(
+      tracer,
+      { 'gen_ai.agent.name': 'hostile-bot' },
+      Array.from({ length: calls }, (_, i) => ({ tool: tool(i), at: i, ms: 1, attributes })),
+    ),
+  );
+
+describe('POST /v1/traces: the same bounds (default limit 4 MiB, sent and inflated)', () => {
+  const PB = 'application/x-protobuf';
+  const cases: Array<{ name: string; contentType: string; body: () => Buffer; headers?: Record<string, string>; status: number }> = [
+    { name: '4 MiB of junk as OTLP/JSON', contentType: 'application/json', body: () => junkLines(4 * MiB - 64), status: 400 },
+    { name: '4 MiB of junk as OTLP/protobuf', contentType: PB, body: () => junkLines(4 * MiB - 64), status: 400 },
+    { name: 'a gzip bomb (256 MiB inflated)', contentType: PB, body: () => gzipSync(Buffer.alloc(256 * MiB)), headers: { 'content-encoding': 'gzip' }, status: 413 },
+    { name: 'a valid protobuf export near the limit', contentType: PB, body: () => Buffer.from(toProtobuf(spans(20_000))), status: 200 },
+  ];
+  for (const c of cases) {
+    it(
+      c.name,
+      async () => {
+        const body = c.body();
+        expect(body.length).toBeLessThan(4 * MiB);
+        const r = await sendProbed('/v1/traces', body, c.contentType, c.headers);
+        expect(r.status, r.answer.slice(0, 300)).toBe(c.status);
+        expect(r.worstHealthzMs).toBeLessThan(HEALTHZ_BOUND_MS);
+        expect(r.answer.length).toBeLessThan(4096);
+      },
+      120_000,
+    );
+  }
+
+  it('a span with a 1.2 MiB tool name never becomes an event over MAX_EVENT_BYTES; rejects are kept, each raw cut', async () => {
+    rec.items.length = 0;
+    const before = await keptRows('otlp_http');
+    const body = Buffer.from(toJsonBytes(spans(2, {}, (i) => (i === 0 ? 'T'.repeat(1.2 * MiB) : 'tool.ok'))));
+    const r = await sendProbed('/v1/traces', body, 'application/json');
+    expect(r.status).toBe(200);
+    const events = rec.items.flatMap((i) => ('event' in i ? [i.event as CanonicalEvent] : []));
+    for (const e of events) expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    const answer = JSON.parse(r.answer) as { partialSuccess?: { rejectedSpans?: number | string } };
+    const rejected = Number(answer.partialSuccess?.rejectedSpans ?? 0);
+    expect(events.length + rejected).toBe(2);
+    expect(rejected).toBe(1);
+    expect((await keptRows('otlp_http')) - before).toBe(rejected);
   });
 });

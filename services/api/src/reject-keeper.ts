@@ -38,6 +38,8 @@ export interface Rejection {
   /** 1-based: the NDJSON line, the JSON array position (or, for OTLP, the span's place in the answer's order). */
   line: number;
   error: string;
+  /** Where inside the body ('' when the line says it all). */
+  path: string;
 }
 
 export interface RejectInput {
@@ -74,7 +76,7 @@ export class RejectKeeper {
 
   async add(r: RejectInput): Promise<void> {
     this.count++;
-    if (this.listed.length < MAX_LISTED_REJECTS) this.listed.push({ line: r.line, error: clipText(r.error, MAX_ANSWER_ERROR_CHARS) });
+    if (this.listed.length < MAX_LISTED_REJECTS) this.listed.push({ line: r.line, error: clipText(r.error, MAX_ANSWER_ERROR_CHARS), path: r.path });
     this.pending.push({
       source: this.opts.source,
       format: this.opts.format,

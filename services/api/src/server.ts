@@ -41,7 +41,7 @@ import {
   readEventsBody,
 } from './ingest-body.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
-import { KeepRejectedError, RejectKeeper } from './reject-keeper.ts';
+import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, RejectKeeper, rawText } from './reject-keeper.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
@@ -91,7 +91,7 @@ export interface ServerOptions {
    * `rejected_records` table (the default). Awaited before the request is answered, so a rejected span is never lost.
    */
   keepRejected?: (records: RejectedRecord[]) => Promise<void>;
-  /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
+  /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 4 MiB, {@link DEFAULT_TRACES_BODY_LIMIT}). */
   tracesBodyLimit?: number;
   /** Most events read from one POST /v1/events body (default 100,000); the rest is one rejection. */
   maxEventsPerRequest?: number;
@@ -215,6 +215,9 @@ export const TRACES_SOURCE = 'otlp_http';
 /** At most this many reasons are named in a partial-success `errorMessage` (all are kept in the DLQ). */
 const MAX_REASONS = 5;
 const gunzipAsync = promisify(gunzip);
+/** Largest POST /v1/traces body by default, as sent and inflated: decoding and mapping it runs in one piece (about 0.2 s per MiB of protobuf measured), so it is kept well under the /healthz bound. */
+export const DEFAULT_TRACES_BODY_LIMIT = 4 * 1024 * 1024;
+const rawOfBytes = (bytes: Buffer) => ({ raw: rawText(bytes), rawBytes: bytes.length });
 
 /**
  * The body as sent, uncompressed: `Content-Encoding: gzip` (OTLP/HTTP's only compression) is inflated up to
@@ -237,11 +240,11 @@ async function uncompressed(body: Buffer, encoding: string | undefined, limit: n
   }
 }
 
-/** The partial-success message: how many spans were rejected and the first few reasons, each with its span. */
-function rejectionMessage(rejects: AdapterResult['rejects'], total: number): string {
-  const reasons = rejects.slice(0, MAX_REASONS).map((r) => (r.path && !r.reason.startsWith(r.path) ? `${r.path}: ${r.reason}` : r.reason));
-  const more = rejects.length > MAX_REASONS ? `; and ${rejects.length - MAX_REASONS} more` : '';
-  return `${rejects.length} of ${total} spans rejected (kept with their reason): ${reasons.join('; ')}${more}`;
+/** The partial-success message: how many spans were rejected and the first few reasons (each already cut short). */
+function rejectionMessage(listed: readonly Rejection[], count: number, total: number): string {
+  const reasons = listed.slice(0, MAX_REASONS).map((r) => (r.path && !r.error.startsWith(r.path) ? `${r.path}: ${r.error}` : r.error));
+  const more = count > MAX_REASONS ? `; and ${count - MAX_REASONS} more` : '';
+  return `${count} of ${total} spans rejected (kept with their reason): ${reasons.join('; ')}${more}`;
 }
 
 const wantsNdjson = (req: FastifyRequest, format: 'json' | 'ndjson' | undefined): boolean =>
@@ -424,7 +427,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   // --- OTLP/HTTP traces (api.md): mapped by the OpenTelemetry adapter, then the same ingest as /v1/events.
   const otlpAdapter = opts.otlpAdapter ?? createOtlpAdapter();
-  const tracesBodyLimit = opts.tracesBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
+  const tracesBodyLimit = opts.tracesBodyLimit ?? DEFAULT_TRACES_BODY_LIMIT;
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -454,54 +457,62 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       try {
         request = decodeOtlpTraceBody(body, contentType);
       } catch (e) {
-        if (e instanceof OtlpDecodeError) throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', e.message);
+        if (e instanceof OtlpDecodeError)
+          throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', clipText(e.message, MAX_ANSWER_ERROR_CHARS));
         throw e;
       }
       const result = otlpAdapter.map(request);
-      const rejects = [...result.rejects];
       const receivedAtMs = Date.now();
-      const rawOf = (path: string | undefined): string => JSON.stringify((path ? valueAtPath(request, path) : undefined) ?? request) ?? '';
-      const items: SourceItem[] = result.events.map((event) => ({ event, timeMs: Date.parse(event.time) }));
-      const unavailable = (what: string, err: unknown) => {
-        req.log.error({ err }, `POST /v1/traces: ${what} failed`);
-        reply.header('retry-after', '1');
-        // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
-        return new ApiError(503, 'unavailable', `${what} failed; retry later`);
-      };
+      const rejects = new RejectKeeper({ keep: keepRejected, source: TRACES_SOURCE, format: 'otlp', receivedAtMs });
+      // The span a reject is about, as JSON cut to the kept size (the whole body's first bytes when it names none).
+      const rawOf = (path: string | undefined) =>
+        rawOfBytes(
+          path ? Buffer.from(JSON.stringify(valueAtPath(request, path) ?? null) ?? '') : encoding === 'json' ? body : Buffer.from(body.toString('base64')),
+        );
+      // A mapped event over the per-event limit is rejected like an oversized /v1/events record.
+      const items: SourceItem[] = [];
+      const oversized: Array<{ reason: string; raw: string; rawBytes: number }> = [];
+      for (const event of result.events) {
+        const size = Buffer.byteLength(JSON.stringify(event));
+        if (size > MAX_EVENT_BYTES)
+          oversized.push({ reason: `event ${event.event_id} of ${size} bytes is larger than ${MAX_EVENT_BYTES} bytes`, ...rawOfItem({ event, timeMs: 0 }) });
+        else items.push({ event, timeMs: Date.parse(event.time) });
+      }
       // Rejects are kept before anything is accepted: an answer never hides a lost span.
-      if (rejects.length > 0) {
-        try {
-          await keepRejected(
-            rejects.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, path: r.path ?? '', raw: rawOf(r.path), receivedAtMs })),
-          );
-        } catch (err) {
-          throw unavailable('keeping the rejected spans', err);
-        }
+      try {
+        for (const [i, r] of result.rejects.entries()) await rejects.add({ line: i + 1, error: r.reason, path: r.path ?? '', ...rawOf(r.path) });
+        for (const r of oversized) await rejects.add({ line: rejects.count + 1, error: r.reason, path: '', raw: r.raw, rawBytes: r.rawBytes });
+        await rejects.flush();
+      } catch (err) {
+        throw unavailable(reply, req, 'keeping the rejected spans', err instanceof KeepRejectedError ? err.cause : err);
       }
       let accepted = 0;
       if (items.length > 0) {
-        let res: IngestResult;
+        let res: Awaited<ReturnType<typeof ingestInSlices>>;
         try {
-          res = await opts.ingest(items);
+          res = await ingestInSlices(
+            items.map((item, i) => ({ line: i + 1, item })),
+            opts.ingest,
+            opts.ingestSliceEvents ?? DEFAULT_INGEST_SLICE_EVENTS,
+          );
         } catch (err) {
-          throw unavailable('ingest', err);
+          // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
+          throw unavailable(reply, req, 'ingest', err);
         }
         accepted = items.length - res.rejected.length;
-        // Mapped events the pipeline still refused (none today): kept like adapter rejects, with the event as raw.
-        const refused = res.rejected.map((r) => {
-          const item = items[r.line - 1];
-          return { reason: r.error, raw: item && 'event' in item ? JSON.stringify(item.event) : '' };
-        });
-        if (refused.length > 0) {
-          await keepRejected(refused.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, raw: r.raw, receivedAtMs })));
-          for (const r of refused) rejects.push({ reason: r.reason });
+        // Mapped events the pipeline still refused: kept like adapter rejects, with the event as raw.
+        try {
+          for (const r of res.rejected) await rejects.add({ line: rejects.count + 1, error: r.error, path: '', ...rawOfItem(r.item) });
+          await rejects.flush();
+        } catch (err) {
+          throw unavailable(reply, req, 'keeping the rejected spans', err instanceof KeepRejectedError ? err.cause : err);
         }
       }
       metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
-      metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.length);
+      metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.count);
       metrics.adapterSkipped.inc({ source: TRACES_SOURCE }, result.skipped);
       const total = result.rejects.length + result.events.length + result.skipped;
-      const partial = rejects.length > 0 ? { rejectedSpans: rejects.length, errorMessage: rejectionMessage(rejects, total) } : null;
+      const partial = rejects.count > 0 ? { rejectedSpans: rejects.count, errorMessage: rejectionMessage(rejects.listed, rejects.count, total) } : null;
       const answer = encodeExportTraceResponse(partial, encoding);
       if (encoding === 'protobuf')
         return reply

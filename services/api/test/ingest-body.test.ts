@@ -131,9 +131,7 @@ describe('POST /v1/events: bounded answers, every rejection counted and kept', (
     const r = await s.post(lines.join('\n'));
     expect(r.statusCode).toBe(202);
     expect(r.json()).toMatchObject({ accepted: 10, rejected_count: 1, rejected: [{ line: 11, error: expect.stringMatching(/more than 10 events/) }] });
-    expect(s.all()).toEqual([
-      expect.objectContaining({ path: 'line 11 to the end', rawBytes: Buffer.byteLength(lines.slice(10).join('\n')) }),
-    ]);
+    expect(s.all()).toEqual([expect.objectContaining({ path: 'line 11 to the end', rawBytes: Buffer.byteLength(lines.slice(10).join('\n')) })]);
   });
 
   it('bad records among good ones: every good one accepted in order, every bad one reported at its line', async () => {
