@@ -9,8 +9,8 @@ import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Store } from '@agentwatch/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer, createApiMetrics, createMemoryTokenStore } from '../services/api/src/index.ts';
 import { agentRun, recordSpans, toJsonBytes, toProtobuf } from '../services/adapters/test/otlp-fixtures.ts';
+import { buildServer, createApiMetrics, createMemoryTokenStore } from '../services/api/src/index.ts';
 import { closeAll, openStore, recordingIngest, toolCall } from '../services/api/test/helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -44,7 +44,12 @@ async function keptRows(source: string): Promise<number> {
 }
 
 /** Sends `body` while probing /healthz every 50 ms; the worst probe latency (one still in flight counts). */
-async function sendProbed(path: string, body: Buffer, contentType: string, headers: Record<string, string> = {}): Promise<{ status: number; answer: string; worstHealthzMs: number; probes: number }> {
+async function sendProbed(
+  path: string,
+  body: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; answer: string; worstHealthzMs: number; probes: number }> {
   let running = true;
   let worst = 0;
   let probes = 0;
@@ -88,29 +93,38 @@ describe('hostile bodies over a socket: /healthz within 1 s, no 5xx, bounded ans
     {
       name: 'a JSON array with a 10 MB field between two valid events',
       contentType: 'application/json',
-      body: () => Buffer.from(`[${valid('n1')},${JSON.stringify({ ...toolCall('big', '2026-11-02T09:00:00Z'), attributes: { a: 'A'.repeat(10_000_000) } })},${valid('n2')}]`),
+      body: () =>
+        Buffer.from(
+          `[${valid('n1')},${JSON.stringify({ ...toolCall('big', '2026-11-02T09:00:00Z'), attributes: { a: 'A'.repeat(10_000_000) } })},${valid('n2')}]`,
+        ),
       accepted: 2,
     },
-    { name: 'a JSON array of 100k tiny invalid elements', contentType: 'application/json', body: () => Buffer.from(`[${'{},'.repeat(99_999)}{}]`), accepted: 0 },
-    { name: 'deeply nested JSON (4 MiB of [)', contentType: 'application/json', body: () => Buffer.from(`${'['.repeat(4 * MiB)}${']'.repeat(4 * MiB)}`), accepted: 0 },
+    {
+      name: 'a JSON array of 100k tiny invalid elements',
+      contentType: 'application/json',
+      body: () => Buffer.from(`[${'{},'.repeat(99_999)}{}]`),
+      accepted: 0,
+    },
+    {
+      name: 'deeply nested JSON (4 MiB of [)',
+      contentType: 'application/json',
+      body: () => Buffer.from(`${'['.repeat(4 * MiB)}${']'.repeat(4 * MiB)}`),
+      accepted: 0,
+    },
   ];
   for (const c of cases) {
-    it(
-      c.name,
-      async () => {
-        const before = await keptRows('http_events');
-        const r = await sendProbed('/v1/events', c.body(), c.contentType);
-        expect(r.status, r.answer.slice(0, 300)).toBe(c.accepted > 0 ? 202 : 400);
-        expect(r.worstHealthzMs).toBeLessThan(HEALTHZ_BOUND_MS);
-        expect(r.answer.length).toBeLessThan(64 * 1024);
-        const j = JSON.parse(r.answer) as { accepted: number; rejected_count: number; rejected: unknown[] };
-        expect(j.accepted).toBe(c.accepted);
-        expect(j.rejected.length).toBeLessThanOrEqual(100);
-        expect(j.rejected_count).toBeGreaterThan(0);
-        expect((await keptRows('http_events')) - before).toBe(j.rejected_count);
-      },
-      180_000,
-    );
+    it(c.name, async () => {
+      const before = await keptRows('http_events');
+      const r = await sendProbed('/v1/events', c.body(), c.contentType);
+      expect(r.status, r.answer.slice(0, 300)).toBe(c.accepted > 0 ? 202 : 400);
+      expect(r.worstHealthzMs).toBeLessThan(HEALTHZ_BOUND_MS);
+      expect(r.answer.length).toBeLessThan(64 * 1024);
+      const j = JSON.parse(r.answer) as { accepted: number; rejected_count: number; rejected: unknown[] };
+      expect(j.accepted).toBe(c.accepted);
+      expect(j.rejected.length).toBeLessThanOrEqual(100);
+      expect(j.rejected_count).toBeGreaterThan(0);
+      expect((await keptRows('http_events')) - before).toBe(j.rejected_count);
+    }, 180_000);
   }
 
   it('the JSON array element over MAX_EVENT_BYTES is named by its position', async () => {
@@ -120,7 +134,12 @@ describe('hostile bodies over a socket: /healthz within 1 s, no 5xx, bounded ans
   });
 
   it('a body over the limit is a 413 and the server keeps answering', async () => {
-    const r = await sendProbed('/v1/events', junkLines(17 * MiB), 'application/x-ndjson').catch((e: Error) => ({ status: 0, answer: e.message, worstHealthzMs: 0, probes: 0 }));
+    const r = await sendProbed('/v1/events', junkLines(17 * MiB), 'application/x-ndjson').catch((e: Error) => ({
+      status: 0,
+      answer: e.message,
+      worstHealthzMs: 0,
+      probes: 0,
+    }));
     // The connection closes after the 413 (the rest of the body is not read): a client may see that instead.
     expect([413, 0]).toContain(r.status);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -142,22 +161,24 @@ describe('POST /v1/traces: the same bounds (default limit 4 MiB, sent and inflat
   const cases: Array<{ name: string; contentType: string; body: () => Buffer; headers?: Record<string, string>; status: number }> = [
     { name: '4 MiB of junk as OTLP/JSON', contentType: 'application/json', body: () => junkLines(4 * MiB - 64), status: 400 },
     { name: '4 MiB of junk as OTLP/protobuf', contentType: PB, body: () => junkLines(4 * MiB - 64), status: 400 },
-    { name: 'a gzip bomb (256 MiB inflated)', contentType: PB, body: () => gzipSync(Buffer.alloc(256 * MiB)), headers: { 'content-encoding': 'gzip' }, status: 413 },
+    {
+      name: 'a gzip bomb (256 MiB inflated)',
+      contentType: PB,
+      body: () => gzipSync(Buffer.alloc(256 * MiB)),
+      headers: { 'content-encoding': 'gzip' },
+      status: 413,
+    },
     { name: 'a valid protobuf export near the limit', contentType: PB, body: () => Buffer.from(toProtobuf(spans(20_000))), status: 200 },
   ];
   for (const c of cases) {
-    it(
-      c.name,
-      async () => {
-        const body = c.body();
-        expect(body.length).toBeLessThan(4 * MiB);
-        const r = await sendProbed('/v1/traces', body, c.contentType, c.headers);
-        expect(r.status, r.answer.slice(0, 300)).toBe(c.status);
-        expect(r.worstHealthzMs).toBeLessThan(HEALTHZ_BOUND_MS);
-        expect(r.answer.length).toBeLessThan(4096);
-      },
-      120_000,
-    );
+    it(c.name, async () => {
+      const body = c.body();
+      expect(body.length).toBeLessThan(4 * MiB);
+      const r = await sendProbed('/v1/traces', body, c.contentType, c.headers);
+      expect(r.status, r.answer.slice(0, 300)).toBe(c.status);
+      expect(r.worstHealthzMs).toBeLessThan(HEALTHZ_BOUND_MS);
+      expect(r.answer.length).toBeLessThan(4096);
+    }, 120_000);
   }
 
   it('a span with a 1.2 MiB tool name never becomes an event over MAX_EVENT_BYTES; rejects are kept, each raw cut', async () => {
