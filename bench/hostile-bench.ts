@@ -19,6 +19,8 @@ const ROOT = join(import.meta.dirname, '..');
 const TOKEN = 'aw_bench_hostile_0123456789abcdef';
 const MiB = 1024 * 1024;
 const LIMIT = 16 * MiB;
+/** POST /v1/traces' default body limit (DEFAULT_TRACES_BODY_LIMIT). */
+const TRACES_LIMIT = 4 * MiB;
 const PROBE_MS = 50;
 
 interface Body {
@@ -186,8 +188,9 @@ async function bodies(lines: string[]): Promise<Body[]> {
     encoding: 'gzip',
     bytes: await gzipBomb(1024 * MiB, 0),
   });
-  out.push({ name: 'OTLP JSON 16 MiB of junk', path: '/v1/traces', contentType: 'application/json', bytes: junkLines(LIMIT - 16) });
-  out.push({ name: 'OTLP protobuf 16 MiB of junk', path: '/v1/traces', contentType: 'application/x-protobuf', bytes: junkLines(LIMIT - 16) });
+  out.push({ name: 'OTLP JSON 4 MiB of junk', path: '/v1/traces', contentType: 'application/json', bytes: junkLines(TRACES_LIMIT - 16) });
+  out.push({ name: 'OTLP protobuf 4 MiB of junk', path: '/v1/traces', contentType: 'application/x-protobuf', bytes: junkLines(TRACES_LIMIT - 16) });
+  out.push({ name: 'OTLP protobuf 16 MiB (over the limit)', path: '/v1/traces', contentType: 'application/x-protobuf', bytes: junkLines(LIMIT - 16) });
   {
     const spans = JSON.parse(Buffer.from(toJsonBytes(otlpSpans(3))).toString()) as {
       resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }>;
