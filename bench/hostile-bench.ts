@@ -20,7 +20,7 @@ const TOKEN = 'aw_bench_hostile_0123456789abcdef';
 const MiB = 1024 * 1024;
 const LIMIT = 16 * MiB;
 /** POST /v1/traces' default body limit (DEFAULT_TRACES_BODY_LIMIT). */
-const TRACES_LIMIT = 4 * MiB;
+const TRACES_LIMIT = 2 * MiB;
 const PROBE_MS = 50;
 
 interface Body {
@@ -113,13 +113,19 @@ async function bodies(lines: string[]): Promise<Body[]> {
     out.push({ name: 'floor: valid JSON array 16 MiB', path: '/v1/events', contentType: 'application/json', bytes: Buffer.from(arr), floor: true });
   }
   out.push({
-    name: 'floor: OTLP protobuf 16 MiB',
+    name: 'floor: OTLP protobuf 2 MiB',
     path: '/v1/traces',
     contentType: 'application/x-protobuf',
-    bytes: otlpBody('protobuf', LIMIT - 64 * 1024),
+    bytes: otlpBody('protobuf', TRACES_LIMIT - 64 * 1024),
     floor: true,
   });
-  out.push({ name: 'floor: OTLP JSON 16 MiB', path: '/v1/traces', contentType: 'application/json', bytes: otlpBody('json', LIMIT - 64 * 1024), floor: true });
+  out.push({
+    name: 'floor: OTLP JSON 2 MiB',
+    path: '/v1/traces',
+    contentType: 'application/json',
+    bytes: otlpBody('json', TRACES_LIMIT - 64 * 1024),
+    floor: true,
+  });
 
   for (const mb of [2, 8, 16]) {
     out.push({ name: `junk NDJSON lines ${mb} MiB`, path: '/v1/events', contentType: nd, bytes: junkLines(mb * MiB - 16) });
@@ -188,8 +194,8 @@ async function bodies(lines: string[]): Promise<Body[]> {
     encoding: 'gzip',
     bytes: await gzipBomb(1024 * MiB, 0),
   });
-  out.push({ name: 'OTLP JSON 4 MiB of junk', path: '/v1/traces', contentType: 'application/json', bytes: junkLines(TRACES_LIMIT - 16) });
-  out.push({ name: 'OTLP protobuf 4 MiB of junk', path: '/v1/traces', contentType: 'application/x-protobuf', bytes: junkLines(TRACES_LIMIT - 16) });
+  out.push({ name: 'OTLP JSON 2 MiB of junk', path: '/v1/traces', contentType: 'application/json', bytes: junkLines(TRACES_LIMIT - 16) });
+  out.push({ name: 'OTLP protobuf 2 MiB of junk', path: '/v1/traces', contentType: 'application/x-protobuf', bytes: junkLines(TRACES_LIMIT - 16) });
   out.push({ name: 'OTLP protobuf 16 MiB (over the limit)', path: '/v1/traces', contentType: 'application/x-protobuf', bytes: junkLines(LIMIT - 16) });
   {
     const spans = JSON.parse(Buffer.from(toJsonBytes(otlpSpans(3))).toString()) as {

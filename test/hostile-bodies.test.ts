@@ -4,12 +4,11 @@
 // answers within 1 s (a generous bound: the bench measures tens of ms), no 5xx, answers stay small, and every
 // rejection reported is a row in rejected_records.
 import { gzipSync } from 'node:zlib';
-import type { CanonicalEvent } from '@agentwatch/schemas';
 import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Store } from '@agentwatch/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentRun, recordSpans, toJsonBytes, toProtobuf } from '../services/adapters/test/otlp-fixtures.ts';
+import { agentRun, recordSpans, toProtobuf } from '../services/adapters/test/otlp-fixtures.ts';
 import { buildServer, createApiMetrics, createMemoryTokenStore } from '../services/api/src/index.ts';
 import { closeAll, openStore, recordingIngest, toolCall } from '../services/api/test/helpers.ts';
 
@@ -156,11 +155,11 @@ const spans = (calls: number, attributes: Record<string, string> = {}, tool = (i
     ),
   );
 
-describe('POST /v1/traces: the same bounds (default limit 4 MiB, sent and inflated)', () => {
+describe('POST /v1/traces: the same bounds (default limit 2 MiB, sent and inflated)', () => {
   const PB = 'application/x-protobuf';
   const cases: Array<{ name: string; contentType: string; body: () => Buffer; headers?: Record<string, string>; status: number }> = [
-    { name: '4 MiB of junk as OTLP/JSON', contentType: 'application/json', body: () => junkLines(4 * MiB - 64), status: 400 },
-    { name: '4 MiB of junk as OTLP/protobuf', contentType: PB, body: () => junkLines(4 * MiB - 64), status: 400 },
+    { name: '2 MiB of junk as OTLP/JSON', contentType: 'application/json', body: () => junkLines(2 * MiB - 64), status: 400 },
+    { name: '2 MiB of junk as OTLP/protobuf', contentType: PB, body: () => junkLines(2 * MiB - 64), status: 400 },
     {
       name: 'a gzip bomb (256 MiB inflated)',
       contentType: PB,
@@ -168,31 +167,16 @@ describe('POST /v1/traces: the same bounds (default limit 4 MiB, sent and inflat
       headers: { 'content-encoding': 'gzip' },
       status: 413,
     },
-    { name: 'a valid protobuf export near the limit', contentType: PB, body: () => Buffer.from(toProtobuf(spans(20_000))), status: 200 },
+    { name: 'a valid protobuf export near the limit', contentType: PB, body: () => Buffer.from(toProtobuf(spans(10_000))), status: 200 },
   ];
   for (const c of cases) {
     it(c.name, async () => {
       const body = c.body();
-      expect(body.length).toBeLessThan(4 * MiB);
+      expect(body.length).toBeLessThan(2 * MiB);
       const r = await sendProbed('/v1/traces', body, c.contentType, c.headers);
       expect(r.status, r.answer.slice(0, 300)).toBe(c.status);
       expect(r.worstHealthzMs).toBeLessThan(HEALTHZ_BOUND_MS);
       expect(r.answer.length).toBeLessThan(4096);
     }, 120_000);
   }
-
-  it('a span with a 1.2 MiB tool name never becomes an event over MAX_EVENT_BYTES; rejects are kept, each raw cut', async () => {
-    rec.items.length = 0;
-    const before = await keptRows('otlp_http');
-    const body = Buffer.from(toJsonBytes(spans(2, {}, (i) => (i === 0 ? 'T'.repeat(1.2 * MiB) : 'tool.ok'))));
-    const r = await sendProbed('/v1/traces', body, 'application/json');
-    expect(r.status).toBe(200);
-    const events = rec.items.flatMap((i) => ('event' in i ? [i.event as CanonicalEvent] : []));
-    for (const e of events) expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThanOrEqual(MAX_EVENT_BYTES);
-    const answer = JSON.parse(r.answer) as { partialSuccess?: { rejectedSpans?: number | string } };
-    const rejected = Number(answer.partialSuccess?.rejectedSpans ?? 0);
-    expect(events.length + rejected).toBe(2);
-    expect(rejected).toBe(1);
-    expect((await keptRows('otlp_http')) - before).toBe(rejected);
-  });
 });

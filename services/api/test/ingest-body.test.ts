@@ -1,9 +1,11 @@
 // POST /v1/events with hostile bodies (issue 13, part 2): the same limits for NDJSON, JSON arrays and gzip; each
 // rejected record counted, kept (with its size) and reported; answers bounded; valid neighbours accepted.
 import { gzipSync } from 'node:zlib';
-import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
+import { createOtlpAdapter } from '@agentwatch/adapters';
+import { type CanonicalEvent, MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { RejectedRecord, Store } from '@agentwatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentRun, recordSpans, toJsonBytes } from '../../adapters/test/otlp-fixtures.ts';
 import {
   buildServer,
   createApiMetrics,
@@ -186,5 +188,33 @@ describe('POST /v1/events: bounded answers, every rejection counted and kept', (
     const row = rows.find((x) => x.path === 'element 1');
     expect(row).toMatchObject({ format: 'json', rawBytes: Buffer.byteLength(big) });
     expect(row?.raw.length).toBeLessThanOrEqual(MAX_KEPT_RAW_BYTES);
+  });
+});
+
+describe('POST /v1/traces: the per-event limit applies to mapped spans', () => {
+  it('a span whose attributes map to more than MAX_EVENT_BYTES (adapter at its widest options) is rejected, kept with its size, counted', async () => {
+    const s = server({ tracesBodyLimit: 8 * 1024 * 1024, otlpAdapter: createOtlpAdapter({ maxAttributes: 1000, maxAttributeChars: 65_536 }) });
+    const wide = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`wide.${i}`, 'W'.repeat(60_000)]));
+    const spans = recordSpans({ 'service.name': 'hostile-agents' }, (tracer) =>
+      agentRun(tracer, { 'gen_ai.agent.name': 'hostile-bot' }, [
+        { tool: 'tool.wide', at: 1, ms: 1, attributes: wide },
+        { tool: 'tool.ok', at: 2, ms: 1 },
+      ]),
+    );
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: Buffer.from(toJsonBytes(spans)),
+    });
+    expect(r.statusCode).toBe(200);
+    const events = s.rec.items.flatMap((i) => ('event' in i ? [i.event as CanonicalEvent] : []));
+    expect(events.map((e) => (e.kind === 'tool_call' ? e.tool : e.kind))).toEqual(['tool.ok']);
+    expect(Number(r.json().partialSuccess.rejectedSpans)).toBe(1);
+    expect(r.json().partialSuccess.errorMessage.length).toBeLessThan(1000);
+    const [kept] = s.all();
+    expect(kept?.reason).toMatch(/larger than 1048576 bytes/);
+    expect(kept?.rawBytes).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(kept?.raw.length).toBeLessThanOrEqual(MAX_KEPT_RAW_BYTES);
   });
 });
