@@ -1,13 +1,15 @@
 export { ApiError, type ErrorDetail, errorBody } from './errors.ts';
+export { DEFAULT_MAX_EVENTS_PER_REQUEST, type EventsBodyFormat, readEventsBody } from './ingest-body.ts';
 export { type ApiMetrics, createApiMetrics } from './metrics.ts';
+export { MAX_ANSWER_ERROR_CHARS, MAX_KEPT_RAW_BYTES, MAX_LISTED_REJECTS, RejectKeeper } from './reject-keeper.ts';
 export {
   type AgentView,
   buildServer,
   DEFAULT_EVENTS_BODY_LIMIT,
+  EVENTS_SOURCE,
   type IngestResult,
   type Principal,
   parseAlertQuery,
-  parseEventsBody,
   ROUTE_ROLES,
   type ServerOptions,
 } from './server.ts';

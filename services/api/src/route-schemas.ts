@@ -51,7 +51,8 @@ const AgentView = z
   .meta({ id: 'AgentView' });
 const IngestAnswer = z.object({
   accepted: z.number().int(),
-  rejected: z.array(z.object({ line: z.number().int(), error: z.string() })),
+  rejected: z.array(z.object({ line: z.number().int(), error: z.string() })).meta({ description: 'the first 100 rejections, by line' }),
+  rejected_count: z.number().int().meta({ description: 'every rejection (all are kept with their reason)' }),
 });
 /** OTLP/HTTP answers a JSON error as a google.rpc.Status (`code`, `message`), plus api.md's `error`. */
 const OtlpError = z.looseObject({ code: z.number().int(), message: z.string(), error: ErrorObject });

@@ -17,22 +17,32 @@ import {
   type Alert,
   type AlertStatus,
   type CanonicalEvent,
-  parseEvent,
-  parseEventJson,
-  problemsToString,
+  MAX_EVENT_BYTES,
   type Registry,
   type RegistryAgent,
   SEVERITIES,
   type Severity,
 } from '@agentwatch/schemas';
 import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError, errorBody } from './errors.ts';
+import {
+  DEFAULT_INGEST_SLICE_EVENTS,
+  DEFAULT_MAX_EVENTS_PER_REQUEST,
+  decodedBody,
+  type EventsBodyLimits,
+  type EventsBodyResult,
+  eventsBodyFormat,
+  ingestInSlices,
+  rawOfItem,
+  readEventsBody,
+} from './ingest-body.ts';
 import { createScrubber, secretSafeSerializers } from './log-redaction.ts';
 import { type ApiMetrics, createApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi.ts';
 import { credentialQueryParameter } from './query-credentials.ts';
+import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, RejectKeeper, rawText } from './reject-keeper.ts';
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
@@ -84,13 +94,17 @@ export interface ServerOptions {
    * `rejected_records` table (the default). Awaited before the request is answered, so a rejected span is never lost.
    */
   keepRejected?: (records: RejectedRecord[]) => Promise<void>;
-  /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 16 MiB). */
+  /** Largest POST /v1/traces body in bytes, as sent and after gunzip (default 2 MiB, {@link DEFAULT_TRACES_BODY_LIMIT}). */
   tracesBodyLimit?: number;
   /**
    * Serve HTTPS with this certificate chain and private key (PEM, already read and checked by the caller). With
    * `clientCa`, a client must present a certificate signed by it (mutual TLS), on every route including /healthz.
    */
   https?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
+  /** Most events read from one POST /v1/events body (default 100,000); the rest is one rejection. */
+  maxEventsPerRequest?: number;
+  /** Events per `ingest` call when a body holds many (default 2,000): the loop is yielded between calls. */
+  ingestSliceEvents?: number;
 }
 
 /**
@@ -142,36 +156,16 @@ export function parseAlertQuery(q: Query): { filters: AlertFilters; format: 'jso
   return alertFilters(r.data);
 }
 
-type Rejection = { line: number; error: string };
+async function* noBody(): AsyncGenerator<Buffer> {}
 
-/** Splits an events body into valid items and per-line rejections. Lines are 1-based (NDJSON line, or JSON array position). */
-export function parseEventsBody(body: string, kind: 'ndjson' | 'json'): { items: Array<{ line: number; item: SourceItem }>; rejected: Rejection[] } {
-  const items: Array<{ line: number; item: SourceItem }> = [];
-  const rejected: Rejection[] = [];
-  const take = (line: number, r: ReturnType<typeof parseEvent>): void => {
-    if (r.ok) items.push({ line, item: { event: r.value, timeMs: Date.parse(r.value.time) } });
-    else rejected.push({ line, error: problemsToString(r.problems) });
-  };
-  if (kind === 'ndjson') {
-    const lines = body.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const text = (lines[i] as string).replace(/\r$/, '');
-      if (text.trim() === '') continue;
-      take(i + 1, parseEventJson(text));
-    }
-    return { items, rejected };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (e) {
-    throw new ApiError(400, 'invalid_body', `body is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(value)) throw new ApiError(400, 'invalid_body', 'expected a JSON array of events (or NDJSON with Content-Type: application/x-ndjson)');
-  value.forEach((v, i) => {
-    take(i + 1, parseEvent(v));
-  });
-  return { items, rejected };
+/** Where POST /v1/events rejects come from (`source` of a rejected record). */
+export const EVENTS_SOURCE = 'http_events';
+
+/** A 503 for a failure of our stores (retryable: the client sends the same body again). */
+function unavailable(reply: FastifyReply, req: FastifyRequest, what: string, err: unknown): ApiError {
+  req.log.error({ err }, `${req.method} ${req.routeOptions.url}: ${what} failed`);
+  reply.header('retry-after', '1');
+  return new ApiError(503, 'unavailable', `${what} failed; retry later`);
 }
 
 /** Where POST /v1/traces rejects come from (`source` of a rejected record, the metrics' `source` label). */
@@ -179,6 +173,13 @@ export const TRACES_SOURCE = 'otlp_http';
 /** At most this many reasons are named in a partial-success `errorMessage` (all are kept in the DLQ). */
 const MAX_REASONS = 5;
 const gunzipAsync = promisify(gunzip);
+/**
+ * Largest POST /v1/traces body by default, as sent and inflated. Decoding and mapping run in one piece (measured by
+ * bench:hostile: a valid 4 MiB OTLP/protobuf export held the loop ~0.8 s, JSON ~0.25 s), so the limit keeps that
+ * near 0.4 s; OTel SDK and Collector batches are usually far smaller. Raise it with `tracesBodyLimit`.
+ */
+export const DEFAULT_TRACES_BODY_LIMIT = 2 * 1024 * 1024;
+const rawOfBytes = (bytes: Buffer) => ({ raw: rawText(bytes), rawBytes: bytes.length });
 
 /**
  * The body as sent, uncompressed: `Content-Encoding: gzip` (OTLP/HTTP's only compression) is inflated up to
@@ -201,11 +202,11 @@ async function uncompressed(body: Buffer, encoding: string | undefined, limit: n
   }
 }
 
-/** The partial-success message: how many spans were rejected and the first few reasons, each with its span. */
-function rejectionMessage(rejects: AdapterResult['rejects'], total: number): string {
-  const reasons = rejects.slice(0, MAX_REASONS).map((r) => (r.path && !r.reason.startsWith(r.path) ? `${r.path}: ${r.reason}` : r.reason));
-  const more = rejects.length > MAX_REASONS ? `; and ${rejects.length - MAX_REASONS} more` : '';
-  return `${rejects.length} of ${total} spans rejected (kept with their reason): ${reasons.join('; ')}${more}`;
+/** The partial-success message: how many spans were rejected and the first few reasons (each already cut short). */
+function rejectionMessage(listed: readonly Rejection[], count: number, total: number): string {
+  const reasons = listed.slice(0, MAX_REASONS).map((r) => (r.path && !r.error.startsWith(r.path) ? `${r.path}: ${r.error}` : r.error));
+  const more = count > MAX_REASONS ? `; and ${count - MAX_REASONS} more` : '';
+  return `${count} of ${total} spans rejected (kept with their reason): ${reasons.join('; ')}${more}`;
 }
 
 const wantsNdjson = (req: FastifyRequest, format: 'json' | 'ndjson' | undefined): boolean =>
@@ -367,50 +368,63 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  // --- ingest, in its own scope so its body parsers (raw text, own size limit) apply to it alone.
+  // --- ingest, in its own scope so its body parser (the raw stream, read by ingest-body.ts with its limits) applies to it alone.
+  const keepRejected = opts.keepRejected ?? ((records: RejectedRecord[]) => store.insertRejectedRecords(records));
+  const eventsLimits: EventsBodyLimits = {
+    maxBodyBytes: eventsBodyLimit,
+    maxEventBytes: MAX_EVENT_BYTES,
+    maxEvents: opts.maxEventsPerRequest ?? DEFAULT_MAX_EVENTS_PER_REQUEST,
+  };
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['application/x-ndjson', 'application/json'], { parseAs: 'string', bodyLimit: eventsBodyLimit }, (_req, body, done) => {
-      done(null, body);
+    scope.addContentTypeParser(['application/x-ndjson', 'application/json'], (_req, payload, done) => {
+      done(null, payload);
     });
-    scope.post(
-      '/v1/events',
-      { schema: ROUTE_SCHEMAS['POST /v1/events'], bodyLimit: eventsBodyLimit, config: { minRole: ROUTE_ROLES['POST /v1/events'] } },
-      async (req, reply) => {
-        const body = typeof req.body === 'string' ? req.body : '';
-        const ct = (req.headers['content-type'] ?? '').toLowerCase();
-        const none = (code: string, message: string, rejected: Rejection[]) => {
-          metrics.eventsRejected.inc(rejected.length);
-          return reply.code(400).send({ accepted: 0, rejected, ...errorBody(code, message, rejected) });
-        };
-        if (body.trim() === '') return none('empty_body', 'the body is empty: expected NDJSON events or a JSON array of events', []);
-        let parsed: ReturnType<typeof parseEventsBody>;
-        try {
-          parsed = parseEventsBody(body, ct.startsWith('application/x-ndjson') ? 'ndjson' : 'json');
-        } catch (e) {
-          if (e instanceof ApiError) return none(e.code, e.message, [{ line: 1, error: e.message }]);
-          throw e;
-        }
-        let accepted = 0;
-        const rejected = [...parsed.rejected];
-        if (parsed.items.length > 0) {
-          const res = await opts.ingest(parsed.items.map((p) => p.item));
-          accepted = res.accepted;
-          for (const r of res.rejected) rejected.push({ line: parsed.items[r.line - 1]?.line ?? r.line, error: r.error });
-          rejected.sort((a, b) => a.line - b.line);
-        }
-        if (accepted === 0) return none('no_valid_events', `no event accepted (${rejected.length} rejected)`, rejected);
+    scope.post('/v1/events', { schema: ROUTE_SCHEMAS['POST /v1/events'], config: { minRole: ROUTE_ROLES['POST /v1/events'] } }, async (req, reply) => {
+      const format = eventsBodyFormat(req.headers['content-type']);
+      const rejects = new RejectKeeper({ keep: keepRejected, source: EVENTS_SOURCE, format, receivedAtMs: Date.now() });
+      const answer = (status: number, accepted: number, error?: { code: string; message: string }) => {
         metrics.eventsAccepted.inc(accepted);
-        metrics.eventsRejected.inc(rejected.length);
-        return reply.code(202).send({ accepted, rejected });
-      },
-    );
+        metrics.eventsRejected.inc(rejects.count);
+        const rejected = [...rejects.listed].sort((a, b) => a.line - b.line).map((r) => ({ line: r.line, error: r.error }));
+        const base = { accepted, rejected, rejected_count: rejects.count };
+        return reply.code(status).send(error ? { ...base, ...errorBody(error.code, error.message, rejected) } : base);
+      };
+      let parsed: EventsBodyResult;
+      try {
+        if (Number(req.headers['content-length']) > eventsBodyLimit)
+          throw new ApiError(413, 'payload_too_large', `the body is larger than ${eventsBodyLimit} bytes`);
+        const stream = req.body as NodeJS.ReadableStream | undefined;
+        parsed = await readEventsBody(stream ? decodedBody(stream, req.headers['content-encoding']) : noBody(), { format, limits: eventsLimits, rejects });
+      } catch (e) {
+        // The rest of the body is left unread: the connection closes after the answer.
+        if (e instanceof ApiError && e.status === 413) reply.header('connection', 'close');
+        if (e instanceof KeepRejectedError) throw unavailable(reply, req, 'keeping the rejected events', e.cause);
+        throw e;
+      }
+      if (parsed.records === 0) return answer(400, 0, { code: 'empty_body', message: 'the body is empty: expected NDJSON events or a JSON array of events' });
+      let accepted = 0;
+      if (parsed.items.length > 0) {
+        const res = await ingestInSlices(parsed.items, opts.ingest, opts.ingestSliceEvents ?? DEFAULT_INGEST_SLICE_EVENTS);
+        accepted = res.accepted;
+        try {
+          for (const r of res.rejected)
+            await rejects.add({ line: r.line, error: r.error, path: `${format === 'ndjson' ? 'line' : 'element'} ${r.line}`, ...rawOfItem(r.item) });
+          await rejects.flush();
+        } catch (e) {
+          throw e instanceof KeepRejectedError ? unavailable(reply, req, 'keeping the rejected events', e.cause) : e;
+        }
+      }
+      if (accepted > 0) return answer(202, accepted);
+      if (parsed.malformed)
+        return answer(400, 0, { code: 'invalid_body', message: `no event accepted (${rejects.count} rejected): ${rejects.listed[0]?.error ?? ''}` });
+      return answer(400, 0, { code: 'no_valid_events', message: `no event accepted (${rejects.count} rejected)` });
+    });
   });
 
   // --- OTLP/HTTP traces (api.md): mapped by the OpenTelemetry adapter, then the same ingest as /v1/events.
   const otlpAdapter = opts.otlpAdapter ?? createOtlpAdapter();
-  const keepRejected = opts.keepRejected ?? ((records: RejectedRecord[]) => store.insertRejectedRecords(records));
-  const tracesBodyLimit = opts.tracesBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
+  const tracesBodyLimit = opts.tracesBodyLimit ?? DEFAULT_TRACES_BODY_LIMIT;
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -443,54 +457,62 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         try {
           request = decodeOtlpTraceBody(body, contentType);
         } catch (e) {
-          if (e instanceof OtlpDecodeError) throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', e.message);
+          if (e instanceof OtlpDecodeError)
+            throw new ApiError(e.httpStatus, e.httpStatus === 415 ? 'unsupported_media_type' : 'invalid_body', clipText(e.message, MAX_ANSWER_ERROR_CHARS));
           throw e;
         }
         const result = otlpAdapter.map(request);
-        const rejects = [...result.rejects];
         const receivedAtMs = Date.now();
-        const rawOf = (path: string | undefined): string => JSON.stringify((path ? valueAtPath(request, path) : undefined) ?? request) ?? '';
-        const items: SourceItem[] = result.events.map((event) => ({ event, timeMs: Date.parse(event.time) }));
-        const unavailable = (what: string, err: unknown) => {
-          req.log.error({ err }, `POST /v1/traces: ${what} failed`);
-          reply.header('retry-after', '1');
-          // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
-          return new ApiError(503, 'unavailable', `${what} failed; retry later`);
-        };
+        const rejects = new RejectKeeper({ keep: keepRejected, source: TRACES_SOURCE, format: 'otlp', receivedAtMs });
+        // The span a reject is about, as JSON cut to the kept size (the whole body's first bytes when it names none).
+        const rawOf = (path: string | undefined) =>
+          rawOfBytes(
+            path ? Buffer.from(JSON.stringify(valueAtPath(request, path) ?? null) ?? '') : encoding === 'json' ? body : Buffer.from(body.toString('base64')),
+          );
+        // A mapped event over the per-event limit is rejected like an oversized /v1/events record.
+        const items: SourceItem[] = [];
+        const oversized: Array<{ reason: string; raw: string; rawBytes: number }> = [];
+        for (const event of result.events) {
+          const size = Buffer.byteLength(JSON.stringify(event));
+          if (size > MAX_EVENT_BYTES)
+            oversized.push({ reason: `event ${event.event_id} of ${size} bytes is larger than ${MAX_EVENT_BYTES} bytes`, ...rawOfItem({ event, timeMs: 0 }) });
+          else items.push({ event, timeMs: Date.parse(event.time) });
+        }
         // Rejects are kept before anything is accepted: an answer never hides a lost span.
-        if (rejects.length > 0) {
-          try {
-            await keepRejected(
-              rejects.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, path: r.path ?? '', raw: rawOf(r.path), receivedAtMs })),
-            );
-          } catch (err) {
-            throw unavailable('keeping the rejected spans', err);
-          }
+        try {
+          for (const [i, r] of result.rejects.entries()) await rejects.add({ line: i + 1, error: r.reason, path: r.path ?? '', ...rawOf(r.path) });
+          for (const r of oversized) await rejects.add({ line: rejects.count + 1, error: r.reason, path: '', raw: r.raw, rawBytes: r.rawBytes });
+          await rejects.flush();
+        } catch (err) {
+          throw unavailable(reply, req, 'keeping the rejected spans', err instanceof KeepRejectedError ? err.cause : err);
         }
         let accepted = 0;
         if (items.length > 0) {
-          let res: IngestResult;
+          let res: Awaited<ReturnType<typeof ingestInSlices>>;
           try {
-            res = await opts.ingest(items);
+            res = await ingestInSlices(
+              items.map((item, i) => ({ line: i + 1, item })),
+              opts.ingest,
+              opts.ingestSliceEvents ?? DEFAULT_INGEST_SLICE_EVENTS,
+            );
           } catch (err) {
-            throw unavailable('ingest', err);
+            // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
+            throw unavailable(reply, req, 'ingest', err);
           }
           accepted = items.length - res.rejected.length;
-          // Mapped events the pipeline still refused (none today): kept like adapter rejects, with the event as raw.
-          const refused = res.rejected.map((r) => {
-            const item = items[r.line - 1];
-            return { reason: r.error, raw: item && 'event' in item ? JSON.stringify(item.event) : '' };
-          });
-          if (refused.length > 0) {
-            await keepRejected(refused.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, raw: r.raw, receivedAtMs })));
-            for (const r of refused) rejects.push({ reason: r.reason });
+          // Mapped events the pipeline still refused: kept like adapter rejects, with the event as raw.
+          try {
+            for (const r of res.rejected) await rejects.add({ line: rejects.count + 1, error: r.error, path: '', ...rawOfItem(r.item) });
+            await rejects.flush();
+          } catch (err) {
+            throw unavailable(reply, req, 'keeping the rejected spans', err instanceof KeepRejectedError ? err.cause : err);
           }
         }
         metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
-        metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.length);
+        metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.count);
         metrics.adapterSkipped.inc({ source: TRACES_SOURCE }, result.skipped);
         const total = result.rejects.length + result.events.length + result.skipped;
-        const partial = rejects.length > 0 ? { rejectedSpans: rejects.length, errorMessage: rejectionMessage(rejects, total) } : null;
+        const partial = rejects.count > 0 ? { rejectedSpans: rejects.count, errorMessage: rejectionMessage(rejects.listed, rejects.count, total) } : null;
         const answer = encodeExportTraceResponse(partial, encoding);
         if (encoding === 'protobuf')
           return reply

@@ -8,6 +8,7 @@ import {
   type RecordAdapter,
   valueAtPath,
 } from '@agentwatch/adapters';
+import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
@@ -325,8 +326,19 @@ function collect(
   dlq: Message[],
   counts: { events: number; rejected: number; skipped: number },
 ): void {
-  for (const event of result.events) events.push({ key: event.agent_id, value: JSON.stringify(event), ...(at.timestamp ? { timestamp: at.timestamp } : {}) });
-  counts.events += result.events.length;
+  for (const event of result.events) {
+    const value = JSON.stringify(event);
+    // The same per-event limit as every other way in: an event the collector would refuse (and that could exceed
+    // the broker's message size, stalling this partition) goes to the DLQ instead, cut, with the reason.
+    if (Buffer.byteLength(value) > MAX_EVENT_BYTES) {
+      counts.rejected++;
+      const reason = `${at.format}: event ${event.event_id} of ${Buffer.byteLength(value)} bytes is larger than ${MAX_EVENT_BYTES} bytes`;
+      dlq.push(dlqMessage({ key: at.key, value, reason, origin: at.origin, headers: at.headers, truncateAbove: DLQ_MAX_VALUE_BYTES }));
+      continue;
+    }
+    events.push({ key: event.agent_id, value, ...(at.timestamp ? { timestamp: at.timestamp } : {}) });
+    counts.events++;
+  }
   counts.skipped += result.skipped;
   for (const reject of result.rejects) {
     counts.rejected++;

@@ -199,6 +199,8 @@ export interface RejectedRecord {
   path?: string;
   /** The record as received (JSON text); cut to {@link MAX_REJECTED_RAW_CHARS} characters when stored. */
   raw: string;
+  /** Size in bytes of the record as received, when `raw` was already cut by the caller (default: `raw`'s size). */
+  rawBytes?: number;
   receivedAtMs: number;
 }
 
@@ -703,7 +705,7 @@ export function createStore(config: StoreConfig): Store {
         reason: r.reason,
         path: r.path ?? '',
         raw: r.raw.length > MAX_REJECTED_RAW_CHARS ? r.raw.slice(0, MAX_REJECTED_RAW_CHARS) : r.raw,
-        raw_bytes: Buffer.byteLength(r.raw),
+        raw_bytes: r.rawBytes ?? Buffer.byteLength(r.raw),
       }));
       // The token leaves out received_at, so the same rejects sent again (a client retrying) are one block.
       const token = `rejected:${sha256(JSON.stringify(records.map((r) => [r.source, r.format, r.reason, r.path ?? '', r.raw])))}`;

@@ -196,6 +196,7 @@ export async function up(opts: UpOptions): Promise<number> {
             reason: `${r.format}: ${r.reason}`,
             origin: { source: r.source },
             truncateAbove: DLQ_MAX_VALUE_BYTES,
+            ...(r.rawBytes !== undefined ? { originalBytes: r.rawBytes } : {}),
             headers: { 'x-agentwatch-format': r.format, ...(r.path ? { 'x-agentwatch-path': r.path } : {}) },
           }),
         ),
