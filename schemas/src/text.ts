@@ -21,5 +21,7 @@ declare global {
   interface String {
     /** ES2024 (Node >= 20): false when the string holds a lone surrogate. Declared here while the lib target is ES2023. */
     isWellFormed(): boolean;
+    /** ES2024: lone surrogates replaced by U+FFFD. */
+    toWellFormed(): string;
   }
 }
