@@ -71,7 +71,7 @@ type JsonSchema = {
   enum?: unknown[];
   format?: string;
 };
-type Site = { kind: string; field: string; path: string; schema: JsonSchema; set: (e: Record<string, unknown>, v: string) => void };
+type Site = { kind: string; field: string; path: string; schema: JsonSchema; put: (e: Record<string, unknown>, v: string) => unknown };
 
 /** Free-text strings (bounded, valid-Unicode pattern), with how to put a value there in a copy of the template. */
 function textSites(): Site[] {
@@ -82,18 +82,16 @@ function textSites(): Site[] {
     const kind = props['kind']?.const as string;
     for (const [field, s] of Object.entries(props)) {
       const isText = (x: JsonSchema | undefined): x is JsonSchema => x?.type === 'string' && typeof x.maxLength === 'number';
-      if (isText(s)) sites.push({ kind, field, path: field, schema: s, set: (e, v) => void (e[field] = v) });
+      if (isText(s)) sites.push({ kind, field, path: field, schema: s, put: (_e, v) => v });
       if (s.type === 'array' && isText(s.items))
-        sites.push({ kind, field, path: `${field}[0]`, schema: s.items, set: (e, v) => void (e[field] = [v, ...((e[field] as string[]) ?? []).slice(1)]) });
+        sites.push({ kind, field, path: `${field}[0]`, schema: s.items, put: (e, v) => [v, ...((e[field] as string[]) ?? []).slice(1)] });
       if (s.type === 'object' && isText(s.additionalProperties)) {
-        sites.push({ kind, field, path: `${field}.k`, schema: s.additionalProperties, set: (e, v) => void (e[field] = { k: v }) });
-        if (isText(s.propertyNames))
-          sites.push({ kind, field, path: `${field}.<key>`, schema: s.propertyNames, set: (e, v) => void (e[field] = { [v]: 'v' }) });
+        sites.push({ kind, field, path: `${field}.k`, schema: s.additionalProperties, put: (_e, v) => ({ k: v }) });
+        if (isText(s.propertyNames)) sites.push({ kind, field, path: `${field}.<key>`, schema: s.propertyNames, put: (_e, v) => ({ [v]: 'v' }) });
       }
       if (s.type === 'object' && s.properties) {
         for (const [sub, ss] of Object.entries(s.properties)) {
-          if (isText(ss))
-            sites.push({ kind, field, path: `${field}.${sub}`, schema: ss, set: (e, v) => void (e[field] = { ...(e[field] as object), [sub]: v }) });
+          if (isText(ss)) sites.push({ kind, field, path: `${field}.${sub}`, schema: ss, put: (e, v) => ({ ...(e[field] as object), [sub]: v }) });
         }
       }
     }
@@ -104,7 +102,7 @@ function textSites(): Site[] {
 /** A template with `v` at the site; a delegation_chain still ends with agent_id (a cross-field rule, not this test's). */
 function withValue(site: Site, v: string): Record<string, unknown> {
   const e = structuredClone(FULL[site.kind] as Record<string, unknown>);
-  site.set(e, v);
+  e[site.field] = site.put(e, v);
   if (site.field === 'agent_id' && Array.isArray(e['delegation_chain'])) e['delegation_chain'] = ['user:alice', v];
   if (site.field === 'delegation_chain') e['delegation_chain'] = [v, e['agent_id']];
   return e;
