@@ -53,8 +53,13 @@ declare module 'fastify' {
 
 export interface IngestResult {
   accepted: number;
-  /** `line`: 1-based position in the `items` given to ingest (the server maps it back to the request's line). */
+  /**
+   * `line`: 1-based position in the `items` given to ingest (the server maps it back to the request's line). Whoever
+   * implements ingest keeps what it refuses (rejected_records, DLQ): the server only reports these.
+   */
   rejected: Array<{ line: number; error: string }>;
+  /** Events already stored with the same content (a retry): not stored or counted again, not an error. */
+  duplicates?: number;
 }
 
 export interface ServerOptions {
@@ -396,17 +401,20 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         throw e;
       }
       let accepted = 0;
+      let duplicates = 0;
       const rejected = [...parsed.rejected];
       if (parsed.items.length > 0) {
         const res = await opts.ingest(parsed.items.map((p) => p.item));
         accepted = res.accepted;
+        duplicates = res.duplicates ?? 0;
         for (const r of res.rejected) rejected.push({ line: parsed.items[r.line - 1]?.line ?? r.line, error: r.error });
         rejected.sort((a, b) => a.line - b.line);
       }
-      if (accepted === 0) return none('no_valid_events', `no event accepted (${rejected.length} rejected)`, rejected);
+      // Only duplicates (a retried request): accepted before, so not an error.
+      if (accepted === 0 && duplicates === 0) return none('no_valid_events', `no event accepted (${rejected.length} rejected)`, rejected);
       metrics.eventsAccepted.inc(accepted);
       metrics.eventsRejected.inc(rejected.length);
-      return reply.code(202).send({ accepted, rejected });
+      return reply.code(202).send({ accepted, rejected, duplicates });
     });
   });
 
@@ -475,16 +483,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         } catch (err) {
           throw unavailable('ingest', err);
         }
-        accepted = items.length - res.rejected.length;
-        // Mapped events the pipeline still refused (none today): kept like adapter rejects, with the event as raw.
-        const refused = res.rejected.map((r) => {
-          const item = items[r.line - 1];
-          return { reason: r.error, raw: item && 'event' in item ? JSON.stringify(item.event) : '' };
-        });
-        if (refused.length > 0) {
-          await keepRejected(refused.map((r) => ({ source: TRACES_SOURCE, format: 'otlp', reason: r.reason, raw: r.raw, receivedAtMs })));
-          for (const r of refused) rejects.push({ reason: r.reason });
-        }
+        accepted = items.length - res.rejected.length - (res.duplicates ?? 0);
+        // Mapped events the pipeline refused (the store could not take them, or a conflicting duplicate): already kept
+        // by the ingest with the reason; a partial success, not a 5xx (a retry would be refused the same way).
+        for (const r of res.rejected) rejects.push({ reason: r.error });
       }
       metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
       metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.length);

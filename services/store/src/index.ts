@@ -15,6 +15,7 @@ export {
   MAX_REJECTED_RAW_CHARS,
   type MigrateResult,
   type RegistryVersion,
+  type RefusedEvent,
   type RejectedRecord,
   renderEventRows,
   type Store,
