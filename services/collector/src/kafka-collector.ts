@@ -777,7 +777,13 @@ export class KafkaCollector {
    */
   private async dlqRefused(rows: readonly RefusedEvent[]): Promise<void> {
     const messages: Message[] = rows.map((r) =>
-      dlqMessage({ value: r.raw, reason: r.reason, origin: { source: 'store' }, truncateAbove: this.opts.maxMessageBytes, headers: { 'x-agentwatch-batch': r.key } }),
+      dlqMessage({
+        value: r.raw,
+        reason: r.reason,
+        origin: { source: 'store' },
+        truncateAbove: this.opts.maxMessageBytes,
+        headers: { 'x-agentwatch-batch': r.key },
+      }),
     );
     await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, messages });
     this.counters.dlq += rows.length;

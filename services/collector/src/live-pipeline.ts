@@ -91,11 +91,11 @@ export function pipelineWriteBehind(opts: PipelineWriteBehindOptions): PipelineW
       if (r.refused.length > 0) await opts.onRefused?.(r.refused);
     },
     {
-    flushAt: opts.insertEventsAt ?? 20_000,
-    lingerMs: opts.eventsLingerMs ?? 1_000,
-    maxHeld,
-    maxPerWrite: maxHeld,
-    weight: (c) => c.count,
+      flushAt: opts.insertEventsAt ?? 20_000,
+      lingerMs: opts.eventsLingerMs ?? 1_000,
+      maxHeld,
+      maxPerWrite: maxHeld,
+      weight: (c) => c.count,
     },
   );
   // Upserted once the events they cite are stored, then published, then handed on; many versions per write.
