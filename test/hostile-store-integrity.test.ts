@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { otlpExport, otlpSpan, TRACE_ID, toolAttrs } from '../services/adapters/test/otlp-fixtures.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { killAll, ROOT, spawnUp, type UpProcess } from './support/up-process.ts';
 
@@ -125,6 +126,21 @@ describe('agentwatch up: what validation accepts, the store accepts', () => {
     expect(((await impostor.json()) as { alerts: Alert[] }).alerts).toEqual([]);
   });
 
+  it('POST /v1/traces: a span with invalid text is a partial success (rejected with its reason), not a retryable 503; the others are stored', async () => {
+    const spanIds = ['00000000000000a1', '00000000000000a2', '00000000000000a3'];
+    const tools = ['crm.read', 'crm.MARK', 'crm.write'];
+    const body = JSON.stringify(
+      otlpExport(spanIds.map((id, i) => otlpSpan(toolAttrs(tools[i] as string, { 'gen_ai.agent.id': `${GHOST}-traces` }), { spanId: id }))),
+    ).replaceAll('crm.MARK', 'crm.\\ud800');
+    const res = await fetch(`${base}/v1/traces`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } };
+    expect(Number(answer.partialSuccess?.rejectedSpans)).toBe(1);
+    expect(answer.partialSuccess?.errorMessage).toMatch(/Unicode/);
+    expectedIds.add(`otel:${TRACE_ID}:${spanIds[0]}`);
+    expectedIds.add(`otel:${TRACE_ID}:${spanIds[2]}`);
+  });
+
   // Last of the posts: a far-future claim still moves the engine's clock today (the lead's part of issue 13).
   it('a backfill over 400 days and event times far ahead and far behind are stored whole', async () => {
     const start = Date.UTC(2024, 0, 1, 12);
@@ -152,5 +168,6 @@ describe('agentwatch up: what validation accepts, the store accepts', () => {
     const contents = JSON.parse(out.trim().split('\n').pop() as string) as { ids: string[]; rejected: Array<{ source: string; reason: string }> };
     expect(new Set(contents.ids)).toEqual(expectedIds);
     expect(contents.rejected.filter((r) => /conflicting duplicate/.test(r.reason))).toHaveLength(2);
+    expect(contents.rejected.filter((r) => r.source === 'otlp_http' && /Unicode/.test(r.reason))).toHaveLength(1);
   }, 60_000);
 });
