@@ -78,17 +78,29 @@ const ROW_ERROR_CODES = new Set([
   407, // DECIMAL_OVERFLOW
 ]);
 
+/**
+ * The ClickHouse error code of an error: `code` of @clickhouse/client's ClickHouseError (a numeric string), or
+ * `clickhouseCode` of chdb's own errors, looked for along the `cause` chain.
+ */
+export function clickHouseCode(error: unknown): number | undefined {
+  for (let e = error as { code?: unknown; clickhouseCode?: unknown; cause?: unknown } | null, depth = 0; e && depth < 5; depth++) {
+    for (const c of [e.code, e.clickhouseCode]) if ((typeof c === 'number' || typeof c === 'string') && /^\d+$/.test(String(c))) return Number(c);
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
 /** Whether an insert error is the data's fault (see {@link ROW_ERROR_CODES}). */
 export function isRowError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (typeof code === 'number' || typeof code === 'string') && ROW_ERROR_CODES.has(Number(code));
+  const code = clickHouseCode(error);
+  return code !== undefined && ROW_ERROR_CODES.has(code);
 }
 
 /** The first line of an insert error, short enough for a reject reason. */
 export function rowErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const first = message.split('\n')[0] ?? '';
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = clickHouseCode(error);
   const text = first.length > 300 ? `${first.slice(0, 300)}…` : first;
   return `the store refused this event${code === undefined ? '' : ` (ClickHouse error ${String(code)})`}: ${text}`;
 }

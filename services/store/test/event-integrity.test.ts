@@ -1,6 +1,6 @@
 import type { ToolCallEvent as ToolCall } from '@agentwatch/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_STORED_TIME_MS, MIN_STORED_TIME_MS } from '../src/event-rows.ts';
+import { isRowError, MAX_STORED_TIME_MS, MIN_STORED_TIME_MS } from '../src/event-rows.ts';
 import { renderEventRows, type Store } from '../src/index.ts';
 import { AGENT, closeAll, openStore, toolCall } from './helpers.ts';
 
@@ -149,5 +149,16 @@ describe('a repeated event_id', () => {
     expect(r.duplicates).toEqual([1]);
     expect(r.refused.map((x) => x.index)).toEqual([2]);
     expect(await count(s)).toBe(1);
+  });
+});
+
+describe('telling a bad row from a store failure', () => {
+  it('reads the ClickHouse code from a client error, a chdb error and a cause chain; anything else is a store failure', () => {
+    expect(isRowError(Object.assign(new Error('x'), { code: '41' }))).toBe(true);
+    expect(isRowError(Object.assign(new Error('x'), { code: 'CHDB_INSERT', clickhouseCode: 27 }))).toBe(true);
+    expect(isRowError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '117' }) }))).toBe(true);
+    expect(isRowError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isRowError(Object.assign(new Error('Too many partitions'), { code: '252' }))).toBe(false);
+    expect(isRowError(Object.assign(new Error('memory'), { code: '241' }))).toBe(false);
   });
 });
