@@ -11,6 +11,8 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    // A key that is not valid Unicode (a rejected attribute key) is shown JSON-escaped, so the path itself is valid text.
+    else if (typeof seg === 'string' && !seg.isWellFormed()) out += `[${JSON.stringify(seg)}]`;
     else out += out === '' ? String(seg) : `.${String(seg)}`;
   }
   return out === '' ? '(root)' : out;
@@ -25,6 +27,12 @@ export function toProblems(error: z.ZodError): Problem[] {
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: `unknown key "${key}"` });
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      // zod says only "Invalid key in record"; the key's own problem is the useful part.
+      const inner = issue.issues[0]?.message;
+      problems.push({ path: formatPath(issue.path), message: inner ? `key: ${inner}` : issue.message });
       continue;
     }
     problems.push({ path: formatPath(issue.path), message: issue.message });

@@ -7,3 +7,4 @@ export * from './json-schema.ts';
 export * from './normalize.ts';
 export * from './parse-event.ts';
 export * from './registry.ts';
+export * from './text.ts';

@@ -80,6 +80,27 @@ const WEIRD: unknown[] = [
   'untrusted',
   'tool_call',
   'token_issued',
+  // Invalid Unicode and the per-field limits (EVENT_LIMITS): each one side and the other of the bound.
+  'a\ud800',
+  '\udc00b',
+  '\ud83d\ude00',
+  ['\ud800'],
+  { k: 'v\udfff' },
+  { '\ud800': 'v' },
+  'x'.repeat(512),
+  'x'.repeat(513),
+  'x'.repeat(1024),
+  'x'.repeat(1025),
+  'x'.repeat(2048),
+  'x'.repeat(2049),
+  { k: 'x'.repeat(8192) },
+  { k: 'x'.repeat(8193) },
+  { ['k'.repeat(257)]: 'v' },
+  Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v'])),
+  Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])),
+  Array.from({ length: 32 }, () => 'a'),
+  Array.from({ length: 33 }, () => 'a'),
+  Array.from({ length: 257 }, () => 'a'),
 ];
 
 function mutate(template: Record<string, unknown>, r: () => number): Record<string, unknown> {
@@ -102,6 +123,17 @@ describe('fast validation pre-check', () => {
     for (const t of TEMPLATES) {
       expect(CanonicalEvent.safeParse(t).success).toBe(true);
       expect(isCertainlyCanonicalEvent(t)).toBe(true);
+    }
+  });
+
+  it('agrees with the zod schema on every WEIRD value in every field (both ways, where it vouches)', () => {
+    for (const t of TEMPLATES) {
+      for (const k of Object.keys(t)) {
+        for (const w of WEIRD) {
+          const m = { ...t, [k]: structuredClone(w) };
+          if (isCertainlyCanonicalEvent(m)) expect(CanonicalEvent.safeParse(m).success, `${k} = ${JSON.stringify(w).slice(0, 60)}`).toBe(true);
+        }
+      }
     }
   });
 

@@ -1,5 +1,5 @@
 // Prints what an embedded store (chdb data dir) holds, as one JSON line: event rows, distinct event ids and the
-// ids themselves, and the alerts (FINAL). Run as a child process: chdb allows one data directory per process, so a
+// ids themselves, the alerts (FINAL), and the rejected records (source, reason). Run as a child process: chdb allows one data directory per process, so a
 // test that inspects two collectors' stores opens each in a process of its own.
 import { createStore } from '@agentwatch/store';
 
@@ -14,7 +14,11 @@ try {
     alert_id: a.alert_id,
     count: Number(a.count),
   }));
-  process.stdout.write(`${JSON.stringify({ rows: Number(counts?.n ?? 0), ids, alerts })}\n`);
+  const rejected = (await q<{ source: string; reason: string }>('SELECT source, reason FROM agentwatch.rejected_records')).map((r) => ({
+    source: r.source,
+    reason: r.reason,
+  }));
+  process.stdout.write(`${JSON.stringify({ rows: Number(counts?.n ?? 0), ids, alerts, rejected })}\n`);
 } finally {
   await store.close();
 }

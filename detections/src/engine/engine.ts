@@ -3,6 +3,7 @@ import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/ag
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import { judgeEventTime, type TimeClaim, type TimeVerdict } from '../time/event-time.ts';
 import { alertId } from './alert-id.ts';
+import { addEvidenceEvent, boundAlert, boundedFindingText } from './bounded-alert.ts';
 import { type HeldUse, HeldUses } from './held-uses.ts';
 import { type TokenFact, type TokenLookup, TokenTable } from './token-table.ts';
 import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
@@ -580,18 +581,17 @@ export class DetectionEngine {
       if (nowMs < existing.firstSeenMs) {
         // An earlier finding folded late (a re-check after a late token fact, or a late event): the alert reads as
         // if it had come first, as in-order input gives (its words, evidence and first time lead).
-        const text: FindingText = 'describe' in f ? f.describe() : f;
+        const text: FindingText = boundedFindingText(f);
         const ids = [...(f.relatedEventIds ?? []), event.event_id];
         for (const id of a.evidence.event_ids) if (!ids.includes(id)) ids.push(id);
         a.title = text.title;
         a.summary = text.summary;
-        a.evidence = { event_ids: ids.slice(0, MAX_EVIDENCE_EVENTS), ...text.evidence };
+        a.evidence = boundAlert({ ...a, evidence: { event_ids: ids.slice(0, MAX_EVIDENCE_EVENTS), ...text.evidence } }).evidence;
         a.first_seen = new Date(nowMs).toISOString();
         existing.firstSeenMs = nowMs;
       } else {
         if (nowMs > Date.parse(a.last_seen)) a.last_seen = new Date(nowMs).toISOString();
-        const ids = a.evidence.event_ids;
-        if (ids.length < MAX_EVIDENCE_EVENTS && !ids.includes(event.event_id)) ids.push(event.event_id);
+        addEvidenceEvent(a.evidence, event.event_id, MAX_EVIDENCE_EVENTS);
       }
       this.changed.add(key);
       return;
@@ -599,7 +599,7 @@ export class DetectionEngine {
     this.stats.alertsOpened++;
     const owner = this.registry.agent(agentId)?.entry.owner ?? null;
     const eventIds = [...(f.relatedEventIds ?? []), event.event_id].slice(0, MAX_EVIDENCE_EVENTS);
-    const text: FindingText = 'describe' in f ? f.describe() : f;
+    const text: FindingText = boundedFindingText(f);
     const alert: Alert = {
       alert_id: alertId(rule.id, agentId, f.dedupKey, windowStartMs),
       rule_id: rule.id,
@@ -618,7 +618,7 @@ export class DetectionEngine {
       tags: [...rule.tags],
       status: 'new',
     };
-    this.open.set(key, { alert, windowEndMs: windowStartMs + rule.dedupWindowMs, firstSeenMs: nowMs });
+    this.open.set(key, { alert: boundAlert(alert), windowEndMs: windowStartMs + rule.dedupWindowMs, firstSeenMs: nowMs });
     this.changed.add(key);
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CanonicalEvent, parseEvent, problemsToString } from '@agentwatch/schemas';
+import { type CanonicalEvent, EVENT_LIMITS, parseEvent, problemsToString } from '@agentwatch/schemas';
 import type { AdapterReject, AdapterResult } from './types.ts';
 
 /** An empty result to fill in. */
@@ -71,6 +71,7 @@ export function stableEventId(source: string, ...parts: (string | number)[]): st
  * mapping bug or a hostile source value is a reject with the schema's reason, never an invalid event.
  */
 export function finishEvent(candidate: Record<string, unknown>, path?: string): AdapterResult {
+  fitAttributes(candidate);
   // parseEvent's non-allocating pre-check (the one canonical input takes) accepts optional fields given as
   // undefined, so a valid candidate needs no stripped copy. Stripping never turns a rejected event into an
   // accepted one or the reverse except for undefined-valued keys zod calls unknown, so a failure is re-checked
@@ -79,6 +80,48 @@ export function finishEvent(candidate: Record<string, unknown>, path?: string): 
   const r = fast.ok ? fast : parseEvent(stripUndefined(candidate));
   if (r.ok) return { events: [r.value as CanonicalEvent], rejects: [], skipped: 0 };
   return rejected(`mapped event is not canonical: ${problemsToString(r.problems)}`, path);
+}
+
+/** Marker attribute: how many attributes were left out (the OTLP adapter's `maxAttributes` counts in it too). */
+export const ATTRIBUTES_OMITTED_KEY = 'agentwatch.attributes_dropped';
+
+/**
+ * Attributes are what an adapter keeps of what did not map, so it fits them to the canonical limits (EVENT_LIMITS)
+ * instead of losing the whole record: values cut with a marker, entries past the limit left out and counted in
+ * {@link ATTRIBUTES_OMITTED_KEY}. Mapped fields (tool, resource, ids ...) are not cut: over their limit, or text that
+ * is not valid Unicode anywhere, the record is rejected with the schema's reason. Changes `candidate` in place.
+ */
+export function fitAttributes(candidate: Record<string, unknown>): void {
+  const attrs = candidate['attributes'];
+  if (!isObject(attrs)) return;
+  const maxValue = EVENT_LIMITS.attributeValue;
+  let n = 0;
+  let over = false;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (++n > EVENT_LIMITS.attributes || (typeof v === 'string' && v.length > maxValue)) over = true;
+  }
+  if (!over) return;
+  const earlier = Number(attrs[ATTRIBUTES_OMITTED_KEY] ?? 0) || 0;
+  const keys = Object.keys(attrs).filter((k) => k !== ATTRIBUTES_OMITTED_KEY);
+  const keep = keys.length + (earlier > 0 ? 1 : 0) > EVENT_LIMITS.attributes ? keys.slice(0, EVENT_LIMITS.attributes - 1) : keys;
+  const out: Record<string, unknown> = {};
+  for (const k of keep) {
+    const v = attrs[k];
+    out[k] = typeof v === 'string' && v.length > maxValue ? cut(v, maxValue) : v;
+  }
+  const omitted = earlier + keys.length - keep.length;
+  if (omitted > 0) out[ATTRIBUTES_OMITTED_KEY] = String(omitted);
+  candidate['attributes'] = out;
+}
+
+/** `s` cut to at most `max` characters, ending with a marker that says how long it was (a pair is never split). */
+function cut(s: string, max: number): string {
+  const marker = `…[${s.length} chars]`;
+  let end = Math.max(0, max - marker.length);
+  const c = s.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${s.slice(0, end)}${marker}`;
 }
 
 /** Drops keys whose value is undefined (optional fields the source did not have). */

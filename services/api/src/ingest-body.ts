@@ -204,7 +204,7 @@ export function rawOfItem(item: SourceItem | undefined): { raw: string; rawBytes
 export const DEFAULT_INGEST_SLICE_EVENTS = 2000;
 
 /** What POST /v1/events hands valid events to (the server's `ingest` option). */
-export type IngestFn = (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }> }>;
+export type IngestFn = (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }>; duplicates?: number }>;
 
 /**
  * Hands the valid events to `ingest` in slices of at most `sliceEvents` (each one pipeline unit: stored, then run
@@ -214,18 +214,20 @@ export async function ingestInSlices(
   items: readonly ParsedItem[],
   ingest: IngestFn,
   sliceEvents: number,
-): Promise<{ accepted: number; rejected: Array<{ line: number; error: string; item: SourceItem | undefined }> }> {
+): Promise<{ accepted: number; duplicates: number; rejected: Array<{ line: number; error: string; item: SourceItem | undefined }> }> {
   let accepted = 0;
+  let duplicates = 0;
   const rejected: Array<{ line: number; error: string; item: SourceItem | undefined }> = [];
   for (let at = 0; at < items.length; at += sliceEvents) {
     if (at > 0) await nextTurn();
     const slice = items.slice(at, at + sliceEvents);
     const res = await ingest(slice.map((p) => p.item));
     accepted += res.accepted;
+    duplicates += res.duplicates ?? 0;
     for (const r of res.rejected) {
       const p = slice[r.line - 1];
       rejected.push({ line: p?.line ?? r.line, error: r.error, item: p?.item });
     }
   }
-  return { accepted, rejected };
+  return { accepted, duplicates, rejected };
 }

@@ -90,6 +90,12 @@ export class RejectKeeper {
     if (this.pending.length >= KEEP_CHUNK_RECORDS || this.pendingBytes >= KEEP_CHUNK_BYTES) await this.flush();
   }
 
+  /** Counts and lists a rejection that is already kept elsewhere (a row the store refused: the pipeline kept it). */
+  report(r: { line: number; error: string; path: string }): void {
+    this.count++;
+    if (this.listed.length < MAX_LISTED_REJECTS) this.listed.push({ line: r.line, error: clipText(r.error, MAX_ANSWER_ERROR_CHARS), path: r.path });
+  }
+
   /** Keeps what is queued; call before answering (a rejection is never reported before it is kept). */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;

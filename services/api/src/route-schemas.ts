@@ -53,6 +53,7 @@ const IngestAnswer = z.object({
   accepted: z.number().int(),
   rejected: z.array(z.object({ line: z.number().int(), error: z.string() })).meta({ description: 'the first 100 rejections, by line' }),
   rejected_count: z.number().int().meta({ description: 'every rejection (all are kept with their reason)' }),
+  duplicates: z.number().int().meta({ description: 'events whose event_id was stored before with the same content: not stored or counted again' }),
 });
 /** OTLP/HTTP answers a JSON error as a google.rpc.Status (`code`, `message`), plus api.md's `error`. */
 const OtlpError = z.looseObject({ code: z.number().int(), message: z.string(), error: ErrorObject });

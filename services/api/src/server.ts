@@ -66,8 +66,13 @@ declare module 'fastify' {
 
 export interface IngestResult {
   accepted: number;
-  /** `line`: 1-based position in the `items` given to ingest (the server maps it back to the request's line). */
+  /**
+   * `line`: 1-based position in the `items` given to ingest (the server maps it back to the request's line). Whoever
+   * implements ingest keeps what it refuses (rejected_records, DLQ): the server only reports these.
+   */
   rejected: Array<{ line: number; error: string }>;
+  /** Events already stored with the same content (a retry): not stored or counted again, not an error. */
+  duplicates?: number;
 }
 
 export interface ServerOptions {
@@ -383,11 +388,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     scope.post('/v1/events', { schema: ROUTE_SCHEMAS['POST /v1/events'], config: { minRole: ROUTE_ROLES['POST /v1/events'] } }, async (req, reply) => {
       const format = eventsBodyFormat(req.headers['content-type']);
       const rejects = new RejectKeeper({ keep: keepRejected, source: EVENTS_SOURCE, format, receivedAtMs: Date.now() });
+      // Events whose event_id was stored before with the same content (a retry): not stored or counted again.
+      let duplicates = 0;
       const answer = (status: number, accepted: number, error?: { code: string; message: string }) => {
         metrics.eventsAccepted.inc(accepted);
         metrics.eventsRejected.inc(rejects.count);
         const rejected = [...rejects.listed].sort((a, b) => a.line - b.line).map((r) => ({ line: r.line, error: r.error }));
-        const base = { accepted, rejected, rejected_count: rejects.count };
+        const base = { accepted, rejected, rejected_count: rejects.count, duplicates };
         return reply.code(status).send(error ? { ...base, ...errorBody(error.code, error.message, rejected) } : base);
       };
       let parsed: EventsBodyResult;
@@ -407,15 +414,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (parsed.items.length > 0) {
         const res = await ingestInSlices(parsed.items, opts.ingest, opts.ingestSliceEvents ?? DEFAULT_INGEST_SLICE_EVENTS);
         accepted = res.accepted;
-        try {
-          for (const r of res.rejected)
-            await rejects.add({ line: r.line, error: r.error, path: `${format === 'ndjson' ? 'line' : 'element'} ${r.line}`, ...rawOfItem(r.item) });
-          await rejects.flush();
-        } catch (e) {
-          throw e instanceof KeepRejectedError ? unavailable(reply, req, 'keeping the rejected events', e.cause) : e;
-        }
+        duplicates = res.duplicates;
+        // Refused by the pipeline (a row the store could not take, a conflicting duplicate): it kept them already.
+        for (const r of res.rejected) rejects.report({ line: r.line, error: r.error, path: `${format === 'ndjson' ? 'line' : 'element'} ${r.line}` });
       }
-      if (accepted > 0) return answer(202, accepted);
+      // Only duplicates (a retried request): accepted before, so not an error.
+      if (accepted > 0 || duplicates > 0) return answer(202, accepted);
       if (parsed.malformed)
         return answer(400, 0, { code: 'invalid_body', message: `no event accepted (${rejects.count} rejected): ${rejects.listed[0]?.error ?? ''}` });
       return answer(400, 0, { code: 'no_valid_events', message: `no event accepted (${rejects.count} rejected)` });
@@ -499,14 +503,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
             // Retryable for OTLP clients; the event ids are stable, so a retry cannot count a span twice in storage.
             throw unavailable(reply, req, 'ingest', err);
           }
-          accepted = items.length - res.rejected.length;
-          // Mapped events the pipeline still refused: kept like adapter rejects, with the event as raw.
-          try {
-            for (const r of res.rejected) await rejects.add({ line: rejects.count + 1, error: r.error, path: '', ...rawOfItem(r.item) });
-            await rejects.flush();
-          } catch (err) {
-            throw unavailable(reply, req, 'keeping the rejected spans', err instanceof KeepRejectedError ? err.cause : err);
-          }
+          accepted = items.length - res.rejected.length - res.duplicates;
+          // Mapped events the pipeline refused (the store could not take them, a conflicting duplicate): already kept
+          // by the ingest with the reason; a partial success, not a 5xx (a retry would be refused the same way).
+          for (const r of res.rejected) rejects.report({ line: rejects.count + 1, error: r.error, path: '' });
         }
         metrics.adapterEvents.inc({ source: TRACES_SOURCE }, accepted);
         metrics.adapterRejected.inc({ source: TRACES_SOURCE }, rejects.count);

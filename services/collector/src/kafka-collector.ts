@@ -1,6 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { type DetectionEngine, kafkaArrivalMs, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
-import type { EventRows, Store } from '@agentwatch/store';
+import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqMessage } from './dlq.ts';
@@ -236,6 +237,7 @@ export class KafkaCollector {
       store: opts.store,
       onFailure: (e) => this.writesFailed(e),
       publish: (alerts) => this.sendAlerts(alerts),
+      onRefused: (rows) => this.dlqRefused(rows),
       ...(opts.onAlerts ? { onAlerts: opts.onAlerts } : {}),
       ...opts.writeBehind,
     });
@@ -746,6 +748,9 @@ export class KafkaCollector {
     const value = m.value;
     if (value === null || value.length === 0) return 'empty message (no value)';
     if (value.length > this.opts.maxMessageBytes) return `message of ${value.length} bytes is larger than ${this.opts.maxMessageBytes} bytes`;
+    // JSON text is UTF-8 (RFC 8259): the bytes are stored as they are, so bytes that decode only with replacement
+    // characters would reach the store unlike the event that was validated.
+    if (!isUtf8(value)) return 'message is not valid UTF-8';
     const text = value.toString('utf8');
     const r = parseEventJson(text);
     if (!r.ok) {
@@ -776,6 +781,26 @@ export class KafkaCollector {
     );
     await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, messages });
     for (const { message, reason } of entries) this.log.warn({ topic, partition, offset: message.offset, reason }, 'message sent to DLQ');
+  }
+
+  /**
+   * Rows the store refused (isolated from a group-committed insert, the others stored): to the DLQ with the reason,
+   * before the write counts as done, so no checkpoint passes them and no partition re-reads them forever. The engine
+   * had seen them (written behind): an alert may cite an event that is in the DLQ, not in the store.
+   */
+  private async dlqRefused(rows: readonly RefusedEvent[]): Promise<void> {
+    const messages: Message[] = rows.map((r) =>
+      dlqMessage({
+        value: r.raw,
+        reason: r.reason,
+        origin: { source: 'store' },
+        truncateAbove: this.opts.maxMessageBytes,
+        headers: { 'x-agentwatch-batch': r.key },
+      }),
+    );
+    await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, messages });
+    this.counters.dlq += rows.length;
+    for (const r of rows) this.log.warn({ batch: r.key, reason: r.reason }, 'row refused by the store sent to DLQ');
   }
 
   private requireSend(): (record: ProducerRecord) => Promise<unknown> {

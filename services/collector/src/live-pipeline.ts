@@ -1,6 +1,6 @@
 import type { DetectionEngine, EngineSnapshot, Origin, SourceItem } from '@agentwatch/detections';
 import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
-import { type EventRows, renderEventRows, type Store } from '@agentwatch/store';
+import { type EventRows, type RefusedEvent, renderEventRows, type Store } from '@agentwatch/store';
 import type { Logger } from 'pino';
 import { type GroupCommit, WriteBehind } from './write-behind.ts';
 
@@ -42,8 +42,17 @@ export interface PipelineWriteBehind {
 }
 
 export interface IngestResult {
+  /** Events stored and run through the engine. */
   accepted: number;
+  /** Items refused: invalid ones, and (stored directly) events the store did not keep (see `rejections`). */
   rejected: number;
+  /** Events whose event_id was stored already with the same content: not stored again, not counted again. */
+  duplicates: number;
+  /**
+   * Why each refused item was refused, by its 0-based position in the items given (stored directly: an event the
+   * store could not take, or a conflicting duplicate; kept in rejected_records with the reason).
+   */
+  rejections: Array<{ index: number; error: string }>;
   /** Alerts upserted by this batch: open alerts opened/updated, then alerts whose window closed. */
   alerts: Alert[];
 }
@@ -62,6 +71,11 @@ export interface PipelineWriteBehindOptions {
   maxHeldEvents?: number;
   /** Longest an event is held before an insert starts (default 1 s): live events are queryable soon. */
   eventsLingerMs?: number;
+  /**
+   * Rows the store refused (isolated from their insert; the others were stored), e.g. to the DLQ. Awaited before the
+   * write counts as done, so a checkpoint after it never hides a lost row. Default: logged by the caller's logger.
+   */
+  onRefused?: (rows: RefusedEvent[]) => Promise<void>;
 }
 
 /** A writer with the two channels write-behind pipelines use: events (large inserts) and alerts (after their events). */
@@ -70,13 +84,20 @@ export function pipelineWriteBehind(opts: PipelineWriteBehindOptions): PipelineW
   const maxHeld = opts.maxHeldEvents ?? 100_000;
   // No dedup token given: the store derives one from the chunks' keys (the batches' dedup tokens), so re-writing the
   // same batches is deduplicated. Chunks are weighed by their events.
-  const events = writer.channel<EventRows>('events', (e) => opts.store.insertEventRows(e).then(() => undefined), {
-    flushAt: opts.insertEventsAt ?? 20_000,
-    lingerMs: opts.eventsLingerMs ?? 1_000,
-    maxHeld,
-    maxPerWrite: maxHeld,
-    weight: (c) => c.count,
-  });
+  const events = writer.channel<EventRows>(
+    'events',
+    async (e) => {
+      const r = await opts.store.insertEventRows(e);
+      if (r.refused.length > 0) await opts.onRefused?.(r.refused);
+    },
+    {
+      flushAt: opts.insertEventsAt ?? 20_000,
+      lingerMs: opts.eventsLingerMs ?? 1_000,
+      maxHeld,
+      maxPerWrite: maxHeld,
+      weight: (c) => c.count,
+    },
+  );
   // Upserted once the events they cite are stored, then published, then handed on; many versions per write.
   const alerts = writer.channel<Alert>(
     'alerts',
@@ -155,19 +176,22 @@ export class LivePipeline {
    * `meta.holdAll` (write-behind mode): hold even alerts that open, until {@link flushPending}, e.g. while catching up
    * on a backlog, where the data is old anyway and fewer, larger writes matter more than seconds of latency.
    */
-  ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean }): Promise<IngestResult> {
+  ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean; source?: string }): Promise<IngestResult> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      const valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string | Uint8Array; arrivalMs?: number }> = [];
+      let valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string | Uint8Array; arrivalMs?: number; index: number }> = [];
       let rejected = 0;
-      for (const item of items) {
+      let duplicates = 0;
+      const rejections: IngestResult['rejections'] = [];
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index] as SourceItem;
         if ('error' in item) {
           rejected++;
           if (this.onRejected) await this.onRejected(item);
           else this.log?.warn({ origin: item.origin, error: item.error }, 'event rejected');
           continue;
         }
-        valid.push(item);
+        valid.push({ ...item, index });
       }
       if (valid.length > 0) {
         // Stored first (or written behind, before any alert step): an alert never cites an event that is not stored.
@@ -176,13 +200,24 @@ export class LivePipeline {
             renderEventRows(
               valid.map((v) => v.json ?? JSON.stringify(v.event)),
               meta.dedupToken,
+              valid.map((v) => v.timeMs),
             ),
           ]);
-        else
-          await this.store.insertEvents(
+        else {
+          // The engine sees only what the store kept: a duplicate is not counted twice, a refused event not at all.
+          const r = await this.store.insertEvents(
             valid.map((v) => v.event),
             meta.dedupToken,
           );
+          if (r.duplicates.length > 0 || r.refused.length > 0) {
+            const dropped = new Set([...r.duplicates, ...r.refused.map((x) => x.index)]);
+            duplicates = r.duplicates.length;
+            rejected += r.refused.length;
+            for (const x of r.refused) rejections.push({ index: (valid[x.index] as { index: number }).index, error: x.reason });
+            await this.keepRefused(r.refused, meta.source ?? 'ingest');
+            valid = valid.filter((_, i) => !dropped.has(i));
+          }
+        }
         // Stable sort by event time.
         valid.sort((a, b) => a.timeMs - b.timeMs);
       }
@@ -195,8 +230,17 @@ export class LivePipeline {
       this.totals.accepted += valid.length;
       this.totals.rejected += rejected;
       this.totals.batches++;
-      return { accepted: valid.length, rejected, alerts };
+      rejections.sort((a, b) => a.index - b.index);
+      return { accepted: valid.length, rejected, duplicates, rejections, alerts };
     });
+  }
+
+  /** Events the store refused, kept in rejected_records with the reason (before the batch is answered). */
+  private async keepRefused(refused: readonly RefusedEvent[], source: string): Promise<void> {
+    if (refused.length === 0) return;
+    const receivedAtMs = Date.now();
+    await this.store.insertRejectedRecords(refused.map((r) => ({ source, format: 'canonical', reason: r.reason, raw: r.raw, receivedAtMs })));
+    for (const r of refused) this.log?.warn({ source, reason: r.reason }, 'event refused by the store; kept in rejected_records');
   }
 
   /**

@@ -147,9 +147,19 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
       { key: agent, value: JSON.stringify({ ...(first[0] as CanonicalEvent), event_id: 'bad-wrong-type', agent_id: 42 }) },
       { key: agent, value: JSON.stringify({ ...(first[0] as CanonicalEvent), event_id: 'bad-oversized', attributes: { blob: 'x'.repeat(1_100_000) } }) },
       { key: agent, value: '' },
+      // Hostile text (issue 13): bytes that are not UTF-8 inside a string, and a JSON escape of a lone surrogate.
+      {
+        key: agent,
+        value: Buffer.concat(
+          JSON.stringify({ ...(first[0] as CanonicalEvent), event_id: 'bad-utf8', session_id: 'MARK' })
+            .split('MARK')
+            .flatMap((p, i) => (i === 0 ? [Buffer.from(p)] : [Buffer.from([0xc3, 0x28]), Buffer.from(p)])),
+        ),
+      },
+      { key: agent, value: JSON.stringify({ ...(first[0] as CanonicalEvent), event_id: 'bad-surrogate', session_id: 'MARK' }).replace('MARK', 'x\\ud800') },
     ];
     // Good events around the bad ones, in the same partition (same key).
-    const goodIds = ['good-around-0', 'good-around-1', 'good-around-2', 'good-around-3', 'good-around-4', 'good-around-5'];
+    const goodIds = Array.from({ length: bad.length + 1 }, (_, i) => `good-around-${i}`);
     const mixed = [good(goodIds[0] as string), ...bad.flatMap((b, i) => [b, good(goodIds[i + 1] as string)])];
 
     await send(first);
@@ -212,6 +222,8 @@ describe.skipIf(brokers.length === 0)('KafkaCollector (real broker)', () => {
     expect(reasons[2]).toMatch(/agent_id/);
     expect(reasons[3]).toMatch(/larger than 1048576 bytes/);
     expect(reasons[4]).toMatch(/empty message/);
+    expect(reasons[5]).toMatch(/not valid UTF-8/);
+    expect(reasons[6]).toMatch(/^session_id: .*Unicode/);
     for (const m of dlq) {
       expect(m.headers['x-agentwatch-source-topic']).toBe(topic);
       expect(Number(m.headers['x-agentwatch-source-partition'])).toBeGreaterThanOrEqual(0);

@@ -112,7 +112,7 @@ describe('LivePipeline', () => {
     await pipeline.ingest(batch, { dedupToken: 't:0:0-499' });
     const bad: SourceItem = { error: 'not valid JSON', origin: { source: 't:0', line: 500 }, raw: '{' };
     const r = await pipeline.ingest([bad], { dedupToken: 't:0:500-500' });
-    expect(r).toEqual({ accepted: 0, rejected: 1, alerts: [] });
+    expect(r).toEqual({ accepted: 0, rejected: 1, duplicates: 0, rejections: [], alerts: [] });
     expect(rejected).toEqual(['not valid JSON']);
     // Same batch again through a fresh pipeline on the same store (a restart without checkpoint): events stay once.
     await new LivePipeline({ engine: newEngine(), store }).ingest(batch, { dedupToken: 't:0:0-499' });

@@ -14,6 +14,7 @@ export {
   InvalidCursorError,
   MAX_REJECTED_RAW_CHARS,
   type MigrateResult,
+  type RefusedEvent,
   type RegistryVersion,
   type RejectedRecord,
   renderEventRows,

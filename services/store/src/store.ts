@@ -12,11 +12,13 @@ import {
   type CanonicalEvent,
   type Category,
   type EventKind,
+  normalizeEvent,
   SEVERITIES,
   type Severity,
   severityRank,
 } from '@agentwatch/schemas';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
 import {
   ALERT_SELECT,
@@ -44,13 +46,18 @@ export interface StoreConfig {
   dataDir: string;
   /** Database holding every table; created by migrate(). Letters, digits and `_`. */
   database: string;
-  /** Events older than this many days (event time) are dropped. Unset or 0: kept forever. Applied by migrate(). */
+  /** Events stored more than this many days ago (`ingested_at`, not the claimed event time) are dropped. Unset or 0: kept forever. Applied by migrate(). */
   eventsTtlDays?: number;
   logger?: StoreLogger;
   /** Where the `NNN_name.sql` files are; default infra/clickhouse/migrations of this repository. */
   migrationsDir?: string;
   /** Largest number of events sent in one INSERT (default 100,000). */
   insertChunkSize?: number;
+  /**
+   * Most partitions (event days) one INSERT may touch (default 100, ClickHouse's `max_partitions_per_insert_block`):
+   * a batch spanning more days is cut into inserts of at most this many days each.
+   */
+  maxPartitionsPerInsert?: number;
 }
 
 /** Alert list filters; every one optional. Times are RFC 3339 text, Date or epoch ms. */
@@ -153,6 +160,13 @@ export interface EventRows {
   rows: Buffer;
   count: number;
   key: string;
+  /** Where each row ends in `rows` (after its newline): rows can be cut apart to isolate a bad one. */
+  ends: Uint32Array;
+  /** Each row's partition day ({@link partitionDay} of its time); unset: read from the rows if a split needs them. */
+  days?: Float64Array;
+  /** Smallest and largest of `days` (NaN when unknown): an insert within the partition limit needs no per-row look. */
+  dayMin: number;
+  dayMax: number;
 }
 
 /** A ClickHouse string literal: backslashes and single quotes escaped. */
@@ -165,26 +179,66 @@ function sqlString(value: string): string {
  * the texts themselves, each ending a line (JSONAsString), copied once into one buffer, so chunks concatenate as they
  * are. ClickHouse reads each object as it is: `raw` keeps the text byte for byte, pretty-printed or not.
  */
-export function renderEventRows(texts: ReadonlyArray<string | Uint8Array>, key: string): EventRows {
+export function renderEventRows(texts: ReadonlyArray<string | Uint8Array>, key: string, timesMs?: ArrayLike<number>): EventRows {
   let size = texts.length;
   for (const t of texts) size += typeof t === 'string' ? Buffer.byteLength(t) : t.length;
   const rows = Buffer.allocUnsafe(size);
+  const ends = new Uint32Array(texts.length);
   let at = 0;
-  for (const t of texts) {
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i] as string | Uint8Array;
     if (typeof t === 'string') at += rows.write(t, at);
     else {
       rows.set(t, at);
       at += t.length;
     }
     rows[at++] = 0x0a;
+    ends[i] = at;
   }
-  return { rows, count: texts.length, key };
+  if (!timesMs) return { rows, count: texts.length, key, ends, dayMin: Number.NaN, dayMax: Number.NaN };
+  const days = new Float64Array(texts.length);
+  let dayMin = Number.POSITIVE_INFINITY;
+  let dayMax = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < texts.length; i++) {
+    const d = partitionDay(timesMs[i] as number);
+    days[i] = d;
+    if (d < dayMin) dayMin = d;
+    if (d > dayMax) dayMax = d;
+  }
+  // A time that does not parse (NaN) leaves the range unknown: the rows are looked at one by one.
+  if (days.some(Number.isNaN) || texts.length === 0) return { rows, count: texts.length, key, ends, days, dayMin: Number.NaN, dayMax: Number.NaN };
+  return { rows, count: texts.length, key, ends, days, dayMin, dayMax };
+}
+
+/** One row of a rendered chunk, by reference: its bytes (a view), its partition day and its position in the call. */
+interface RowRef {
+  buf: Buffer;
+  day: number;
+  at: number;
 }
 
 export interface InsertEventsResult {
+  /** Events stored by this call (new ones; duplicates and refused ones are not). */
   rows: number;
-  /** Deduplication token of each INSERT sent (one per chunk). */
+  /** Deduplication token of each INSERT sent (one per chunk, more when a chunk was cut by partitions or bisected). */
   tokens: string[];
+  /**
+   * Positions (0-based, in the call's events or rows) that the store did not keep, each with the reason: a row
+   * ClickHouse could not take (isolated by bisecting the insert; the others were stored), or (insertEvents) an event
+   * whose event_id is already stored with other content (a conflicting duplicate: the first version stands).
+   */
+  refused: RefusedEvent[];
+  /** Positions (insertEvents) whose event_id is already stored with the same content: not stored again. */
+  duplicates: number[];
+}
+
+/** An event the store did not keep: where it was in the call, why, and its JSON text (for the rejects). */
+export interface RefusedEvent {
+  index: number;
+  reason: string;
+  raw: string;
+  /** The key of the chunk it came in (insertEventRows: the batch's token, e.g. `topic:partition:first-last`). */
+  key: string;
 }
 
 /**
@@ -224,14 +278,22 @@ export interface Store {
    */
   now(): Promise<number>;
   /**
-   * Appends events. Idempotent: the same batch again (same `dedupToken`, or without one the same set of event ids)
-   * is dropped by insert deduplication, and any re-inserted event_id collapses to one row in every read.
+   * Appends the events that are new. An event_id is one event (events.md): one already stored (or earlier in the
+   * batch) with the same content is a duplicate, not stored again; with other content it is refused as a conflicting
+   * duplicate (the first version stands). A row ClickHouse cannot take is isolated and refused with the reason while
+   * the rest is stored; a store failure (connection, timeout ...) rejects the call. Batches spanning more days than
+   * one insert may touch are cut by day. Idempotent: the same batch again stores nothing more.
+   * Not atomic across processes: two writers of one event_id at the same moment may both store it (reads collapse
+   * rows with the same agent, time and id).
    */
   insertEvents(events: CanonicalEvent[], dedupToken?: string): Promise<InsertEventsResult>;
   /**
    * {@link insertEvents} for callers that hold the events' JSON texts (e.g. the Kafka messages they came in), rendered
    * with {@link renderEventRows}: each text is stored as `raw` and flattened into columns by ClickHouse. Without a
-   * token, one is derived from the chunks' keys. Chunks go in inserts of up to the store's chunk size (whole chunks).
+   * token, one is derived from the chunks' keys. Chunks go in inserts of up to the store's chunk size (whole chunks),
+   * cut by day when they span more partitions than one insert may touch. A row ClickHouse cannot take is isolated
+   * (the insert bisected) and returned in `refused` while the others are stored. No duplicate look-up (the Kafka
+   * collector's hot path): a re-sent row collapses by insert deduplication and in FINAL reads.
    */
   insertEventRows(chunks: readonly EventRows[], dedupToken?: string): Promise<InsertEventsResult>;
   /** Upserts alerts by alert_id (see {@link mergeAlert}); triage status is kept. */
@@ -305,6 +367,7 @@ export function createStore(config: StoreConfig): Store {
   };
   const log = config.logger;
   const chunkSize = Math.max(1, config.insertChunkSize ?? DEFAULT_CHUNK);
+  const maxPartitions = Math.max(1, config.maxPartitionsPerInsert ?? DEFAULT_MAX_PARTITIONS_PER_INSERT);
   let client: ClickHouseClient;
   let engine: 'chdb' | 'server';
   if (config.clickhouseUrl) {
@@ -365,6 +428,144 @@ export function createStore(config: StoreConfig): Store {
     await finished(res.stream);
   };
 
+  /**
+   * Inserts rows, isolating bad ones: on an error that is the data's fault ({@link isRowError}) the rows are halved
+   * and each half inserted with its own token (derived, so a retry deduplicates the same way), down to the single
+   * rows that fail, which come back refused. Any other error rejects (the caller retries the whole).
+   */
+  const insertBisecting = async (rows: RowRef[], token: string, tokens: string[], refused: Array<{ at: number; reason: string }>): Promise<void> => {
+    if (rows.length === 0) return;
+    try {
+      await insertRows(
+        rows.map((r) => r.buf),
+        token,
+      );
+      tokens.push(token);
+    } catch (e) {
+      if (!isRowError(e)) throw e;
+      if (rows.length === 1) {
+        refused.push({ at: (rows[0] as RowRef).at, reason: rowErrorReason(e) });
+        return;
+      }
+      const mid = rows.length >> 1;
+      await insertBisecting(rows.slice(0, mid), `${token}/0`, tokens, refused);
+      await insertBisecting(rows.slice(mid), `${token}/1`, tokens, refused);
+    }
+  };
+
+  /** Each row of the chunks as a {@link RowRef}, numbered from 0 across the chunks. */
+  const rowRefs = (chunks: readonly EventRows[]): RowRef[] => {
+    const refs: RowRef[] = [];
+    for (const c of chunks) {
+      let start = 0;
+      for (let i = 0; i < c.count; i++) {
+        const end = c.ends[i] as number;
+        const buf = c.rows.subarray(start, end);
+        let day = c.days ? (c.days[i] as number) : Number.NaN;
+        if (!c.days) {
+          try {
+            day = partitionDay(Date.parse((JSON.parse(buf.toString('utf8')) as { time?: string }).time ?? ''));
+          } catch {
+            // Not JSON: it fails its insert on its own and is isolated there.
+          }
+        }
+        refs.push({ buf, day, at: refs.length });
+        start = end;
+      }
+    }
+    return refs;
+  };
+
+  /**
+   * One insert's worth of chunks: sent whole when they span at most `maxPartitions` days (the common case, no per-row
+   * work); else, or when the whole insert hit a bad row, row by row: cut by day, then bisected around bad rows.
+   */
+  const insertGroup = async (group: readonly EventRows[], token: string, tokens: string[], refused: Array<{ at: number; reason: string }>): Promise<void> => {
+    const live = group.filter((c) => c.count > 0);
+    if (live.length === 0) return;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const c of live) {
+      lo = Math.min(lo, c.dayMin);
+      hi = Math.max(hi, c.dayMax);
+    }
+    if (hi - lo < maxPartitions) {
+      try {
+        await insertRows(
+          live.map((c) => c.rows),
+          token,
+        );
+        tokens.push(token);
+        return;
+      } catch (e) {
+        if (!isRowError(e)) throw e;
+      }
+    }
+    const refs = rowRefs(live);
+    const parts = groupByPartition(
+      refs.map((r) => r.day),
+      maxPartitions,
+    );
+    const before = refused.length;
+    for (let p = 0; p < parts.length; p++) {
+      const rows = (parts[p] as number[]).map((i) => refs[i] as RowRef);
+      await insertBisecting(rows, parts.length === 1 ? `${token}/r` : `${token}/p${p}`, tokens, refused);
+    }
+    // Every row refused (more than one): not a bad row but something wrong for all (e.g. a schema out of step): fail.
+    if (refs.length > 1 && refused.length - before === refs.length) throw new Error(`every row of the insert was refused: ${refused[before]?.reason}`);
+  };
+
+  /** Chunks in inserts of up to `chunkSize` events (whole chunks), each isolating its bad rows; refused rows by position. */
+  const insertChunks = async (chunks: readonly EventRows[], base: string): Promise<{ tokens: string[]; refused: RefusedEvent[] }> => {
+    const groups: EventRows[][] = [];
+    let size = 0;
+    for (const c of chunks) {
+      if (groups.length === 0 || size + c.count > chunkSize) {
+        groups.push([]);
+        size = 0;
+      }
+      (groups[groups.length - 1] as EventRows[]).push(c);
+      size += c.count;
+    }
+    const tokens: string[] = [];
+    const refused: RefusedEvent[] = [];
+    let offset = 0;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g] as EventRows[];
+      const found: Array<{ at: number; reason: string }> = [];
+      await insertGroup(group, groups.length === 1 ? base : `${base}#${g}`, tokens, found);
+      if (found.length > 0) {
+        const refs = rowRefs(group.filter((c) => c.count > 0));
+        const keys: string[] = [];
+        for (const c of group) for (let i = 0; i < c.count; i++) keys.push(c.key);
+        for (const f of found)
+          refused.push({ index: offset + f.at, reason: f.reason, raw: (refs[f.at] as RowRef).buf.toString('utf8').trimEnd(), key: keys[f.at] ?? '' });
+      }
+      for (const c of group) offset += c.count;
+    }
+    return { tokens, refused };
+  };
+
+  /** Stored versions of these event ids, as canonical JSON text (the first stored one per id). */
+  const storedVersions = async (ids: string[]): Promise<Map<string, string>> => {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      const rows = await q<{ event_id: string; raw: string }>(
+        `SELECT event_id, raw FROM ${db}.events WHERE event_id IN {ids:Array(String)} ORDER BY ingested_at`,
+        { ids: ids.slice(i, i + ID_CHUNK) },
+      );
+      for (const r of rows) {
+        if (out.has(r.event_id)) continue;
+        try {
+          out.set(r.event_id, JSON.stringify(normalizeEvent(JSON.parse(r.raw) as CanonicalEvent)));
+        } catch {
+          out.set(r.event_id, r.raw);
+        }
+      }
+    }
+    return out;
+  };
+
   // Read-modify-write of alerts is serialised within this process.
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -389,14 +590,19 @@ export function createStore(config: StoreConfig): Store {
     return out;
   };
 
+  /**
+   * The events TTL counts from when an event was stored (`ingested_at`, the store's clock), not from its claimed time:
+   * a backfill or a stale-dated event (1970, 0001) stays as long as a recent one, and a far-future date cannot keep an
+   * event forever. Older stores had it on `time`: changed here on the next migrate().
+   */
   const applyEventsTtl = async (): Promise<void> => {
     const days = config.eventsTtlDays ?? 0;
     if (!Number.isInteger(days) || days < 0) throw new Error(`eventsTtlDays: expected a whole number of days >= 0, got ${days}`);
     const rows = await q<{ engine_full: string }>(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db });
     const full = rows[0]?.engine_full ?? '';
-    const current = /\bTTL\b.*?toIntervalDay\((\d+)\)/.exec(full);
+    const current = /\bTTL\b\s*toDateTime\(ingested_at\)\s*\+\s*toIntervalDay\((\d+)\)/.exec(full);
     if (days > 0 && current?.[1] !== String(days)) {
-      await command(`ALTER TABLE ${db}.events MODIFY TTL toDateTime(time) + toIntervalDay(${days})`);
+      await command(`ALTER TABLE ${db}.events MODIFY TTL toDateTime(ingested_at) + toIntervalDay(${days})`);
       log?.info({ database: db, eventsTtlDays: days }, 'events TTL set');
     } else if (days === 0 && /\bTTL\b/.test(full)) {
       await command(`ALTER TABLE ${db}.events REMOVE TTL`);
@@ -449,46 +655,66 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async insertEvents(events, dedupToken) {
+      // Canonical text: what is stored, and what "same content" compares.
+      const texts = events.map((e) => JSON.stringify(normalizeEvent(e)));
+      const duplicates: number[] = [];
+      const refused: RefusedEvent[] = [];
+      const conflict = (i: number): void => {
+        const id = (events[i] as CanonicalEvent).event_id;
+        refused.push({
+          index: i,
+          reason: `conflicting duplicate: event_id ${JSON.stringify(id)} is already stored with other content`,
+          raw: texts[i] as string,
+          key: dedupToken ?? '',
+        });
+      };
+      // Within the batch: the first of an id stands.
+      const first = new Map<string, number>();
+      const candidates: number[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const id = (events[i] as CanonicalEvent).event_id;
+        const j = first.get(id);
+        if (j === undefined) {
+          first.set(id, i);
+          candidates.push(i);
+        } else if (texts[j] === texts[i]) duplicates.push(i);
+        else conflict(i);
+      }
+      // Against the store.
+      const stored = candidates.length > 0 ? await storedVersions(candidates.map((i) => (events[i] as CanonicalEvent).event_id)) : new Map<string, string>();
+      const fresh: number[] = [];
+      for (const i of candidates) {
+        const prior = stored.get((events[i] as CanonicalEvent).event_id);
+        if (prior === undefined) fresh.push(i);
+        else if (prior === texts[i]) duplicates.push(i);
+        else conflict(i);
+      }
       const tokens: string[] = [];
-      const chunks = Math.ceil(events.length / chunkSize);
+      const chunks = Math.ceil(fresh.length / chunkSize);
+      let rows = 0;
       for (let c = 0; c < chunks; c++) {
-        const slice = events.slice(c * chunkSize, (c + 1) * chunkSize);
-        const base = dedupToken ?? `events:${sha256(slice.map((e) => e.event_id).join('\n'))}`;
+        const slice = fresh.slice(c * chunkSize, (c + 1) * chunkSize);
+        const base = dedupToken ?? `events:${sha256(slice.map((i) => texts[i]).join('\n'))}`;
         const token = chunks === 1 ? base : `${base}#${c}`;
         const rendered = renderEventRows(
-          slice.map((e) => JSON.stringify(e)),
-          '',
+          slice.map((i) => texts[i] as string),
+          token,
+          slice.map((i) => Date.parse((events[i] as CanonicalEvent).time)),
         );
-        await insertRows([rendered.rows], token);
-        tokens.push(token);
+        const r = await insertChunks([rendered], token);
+        tokens.push(...r.tokens);
+        for (const f of r.refused) refused.push({ ...f, index: slice[f.index] as number });
+        rows += slice.length - r.refused.length;
       }
-      return { rows: events.length, tokens };
+      duplicates.sort((a, b) => a - b);
+      refused.sort((a, b) => a.index - b.index);
+      return { rows, tokens, refused, duplicates };
     },
 
     async insertEventRows(chunks, dedupToken) {
-      // Whole chunks per INSERT, up to chunkSize events each (a larger chunk goes alone).
-      const groups: EventRows[][] = [];
-      let size = 0;
-      for (const c of chunks) {
-        if (groups.length === 0 || size + c.count > chunkSize) {
-          groups.push([]);
-          size = 0;
-        }
-        (groups[groups.length - 1] as EventRows[]).push(c);
-        size += c.count;
-      }
-      const tokens: string[] = [];
       const base = dedupToken ?? `events:${sha256(chunks.map((c) => c.key).join('\n'))}`;
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g] as EventRows[];
-        const token = groups.length === 1 ? base : `${base}#${g}`;
-        await insertRows(
-          group.filter((c) => c.count > 0).map((c) => c.rows),
-          token,
-        );
-        tokens.push(token);
-      }
-      return { rows: chunks.reduce((n, c) => n + c.count, 0), tokens };
+      const r = await insertChunks(chunks, base);
+      return { rows: chunks.reduce((n, c) => n + c.count, 0) - r.refused.length, tokens: r.tokens, refused: r.refused, duplicates: [] };
     },
 
     insertAlerts(alerts) {
@@ -698,13 +924,16 @@ export function createStore(config: StoreConfig): Store {
 
     async insertRejectedRecords(records) {
       if (records.length === 0) return;
+      // A reject may be one for invalid text (a lone surrogate ClickHouse's JSON reader refuses): kept with the
+      // surrogate replaced by U+FFFD, so keeping it cannot fail the way storing it did.
+      const wf = (t: string): string => t.toWellFormed();
       const rows = records.map((r) => ({
         received_at: chTime(r.receivedAtMs),
-        source: r.source,
-        format: r.format,
-        reason: r.reason,
-        path: r.path ?? '',
-        raw: r.raw.length > MAX_REJECTED_RAW_CHARS ? r.raw.slice(0, MAX_REJECTED_RAW_CHARS) : r.raw,
+        source: wf(r.source),
+        format: wf(r.format),
+        reason: wf(r.reason),
+        path: wf(r.path ?? ''),
+        raw: wf(r.raw.length > MAX_REJECTED_RAW_CHARS ? r.raw.slice(0, MAX_REJECTED_RAW_CHARS) : r.raw),
         raw_bytes: r.rawBytes ?? Buffer.byteLength(r.raw),
       }));
       // The token leaves out received_at, so the same rejects sent again (a client retrying) are one block.
@@ -766,7 +995,8 @@ function eventsQueryParams(filters: EventFilters): Record<string, unknown> {
   if (filters.until !== undefined) params['until'] = toMs(filters.until);
   if (filters.ingestedSince !== undefined) params['ingested'] = filters.ingestedSince;
   if (filters.after !== undefined) {
-    params['afterTime'] = toMs(filters.after.time);
+    // The cursor's time is an event's claim: compared as stored (clamped into the column's range, event-rows.ts).
+    params['afterTime'] = clampStoredTimeMs(toMs(filters.after.time));
     params['afterId'] = filters.after.event_id;
   }
   params['lim'] = clampInt(filters.limit, 1000, 1, 10_000);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../src/index.ts';
+import { renderEventRows, type Store } from '../src/index.ts';
 import { AGENT, closeAll, openStore, toolCall } from './helpers.ts';
 
 afterAll(closeAll);
@@ -50,11 +50,18 @@ describe('agent_hourly baselines', () => {
     expect(await store.agentHourly('other-agent')).toEqual([expect.objectContaining({ events: 1, bytes_out: 7, distinct_tools: 1 })]);
   });
 
-  it('a replayed batch is not counted twice; a batch re-cut under a new token is (the events table still dedups it)', async () => {
-    await store.insertEvents(batch); // same event ids -> same derived token -> dropped at insert, view included
+  it('a replayed batch is not counted twice; rows re-cut under a new token are (the events table still dedups them)', async () => {
+    await store.insertEvents(batch); // the ids are stored already: duplicates, not inserted, view included
     expect((await store.agentHourly(AGENT))[0]?.events).toBe(3);
-    await store.insertEvents(batch, 'kafka:0:0-5');
-    await store.insertEvents(batch, 'kafka:0:0-5');
+    await store.insertEvents(batch, 'kafka:0:0-5'); // a new token does not matter: the look-up finds them
+    expect((await store.agentHourly(AGENT))[0]?.events).toBe(3);
+    // insertEventRows (the Kafka path) does no look-up: the same rows under a new token count twice in the view.
+    const rows = renderEventRows(
+      batch.map((e) => JSON.stringify(e)),
+      'k',
+    );
+    await store.insertEventRows([rows], 'kafka:0:0-5');
+    await store.insertEventRows([rows], 'kafka:0:0-5');
     expect((await store.agentHourly(AGENT))[0]?.events).toBe(6); // documented limit of an insert-fed view
     expect(await store.countEvents()).toBe(6);
   });

@@ -63,7 +63,7 @@ describe('migrations', () => {
     const database = uniqueDb();
     const a = newStore({ database, eventsTtlDays: 30 });
     await a.migrate();
-    expect((await tableInfo(a, 'events'))?.engine_full).toMatch(/TTL toDateTime\(time\) \+ toIntervalDay\(30\)/);
+    expect((await tableInfo(a, 'events'))?.engine_full).toMatch(/TTL toDateTime\(ingested_at\) \+ toIntervalDay\(30\)/);
 
     const b = newStore({ database, eventsTtlDays: 7 });
     await b.migrate();

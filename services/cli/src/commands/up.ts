@@ -135,7 +135,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const checkpoints = new CheckpointStore(store);
 
   // Sources: Kafka consumer group when brokers are configured, else in-process from HTTP.
-  let ingest: (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }> }>;
+  let ingest: (items: SourceItem[]) => Promise<{ accepted: number; rejected: Array<{ line: number; error: string }>; duplicates?: number }>;
   let producerClose: (() => Promise<void>) | null = null;
   let bridge: SourceTopicBridge | null = null;
   // POST /v1/traces rejects: the DLQ topic with Kafka, the store's rejected_records table without (the server's default).
@@ -249,8 +249,9 @@ export async function up(opts: UpOptions): Promise<number> {
       // Arrival = now, by this server's clock: each event's time is judged against it (events.md 1.1).
       const arrivalMs = Date.now();
       for (const i of items) if ('event' in i) i.arrivalMs ??= arrivalMs;
-      const r = await pipeline.ingest(items, { dedupToken: createHash('sha256').update(ids).digest('hex') });
-      return { accepted: r.accepted, rejected: [] };
+      const r = await pipeline.ingest(items, { dedupToken: createHash('sha256').update(ids).digest('hex'), source: 'http' });
+      // Refused by the store (kept in rejected_records by the pipeline) and duplicates: told to the client.
+      return { accepted: r.accepted, rejected: r.rejections.map((x) => ({ line: x.index + 1, error: x.error })), duplicates: r.duplicates };
     };
   }
   const saveInProcessCheckpoint = async (): Promise<void> => {
