@@ -29,6 +29,10 @@ async function post(lines: readonly string[]): Promise<Answer> {
   return { status: res.status, body: (await res.json()) as Answer['body'] };
 }
 
+/** Yesterday 09:00 UTC: recent, so the engine believes these times (events.md 1.1) and counts them. */
+const BASE_MS = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000 + 9 * 3_600_000;
+const at = (minutes: number): string => new Date(BASE_MS + minutes * 60_000).toISOString();
+
 const call = (id: string, time: string, extra: Record<string, unknown> = {}) => ({
   kind: 'tool_call',
   event_id: id,
@@ -41,7 +45,7 @@ const call = (id: string, time: string, extra: Record<string, unknown> = {}) => 
 
 /** A line whose `field` holds a lone surrogate, written as the JSON escape a client would send. */
 const poisonLine = (id: string, field: string): string => {
-  const e: Record<string, unknown> = call(id, '2026-11-02T09:30:00.000Z');
+  const e: Record<string, unknown> = call(id, at(30));
   const mark = 'POISON_MARK';
   if (field === 'attributes.key') e['attributes'] = { [mark]: 'v' };
   else if (field === 'attributes.value') e['attributes'] = { k: mark };
@@ -71,7 +75,7 @@ const ghostAlert = async (): Promise<Alert | undefined> => {
 
 describe('agentwatch up: what validation accepts, the store accepts', () => {
   it('invalid Unicode in any field, or an over-long field, is refused per line naming the field; the valid lines of the body are stored', async () => {
-    const valid = Array.from({ length: 20 }, (_, i) => call(`v-${i}`, new Date(Date.UTC(2026, 10, 2, 9) + i * 60_000).toISOString()));
+    const valid = Array.from({ length: 20 }, (_, i) => call(`v-${i}`, at(i)));
     const fields = [
       'event_id',
       'agent_id',
@@ -105,13 +109,13 @@ describe('agentwatch up: what validation accepts, the store accepts', () => {
   });
 
   it('a repeated event_id: the same content is answered as a duplicate, other content is refused as a conflict; the engine counts neither', async () => {
-    const same = Array.from({ length: 5 }, (_, i) => call(`v-${i}`, new Date(Date.UTC(2026, 10, 2, 9) + i * 60_000).toISOString()));
+    const same = Array.from({ length: 5 }, (_, i) => call(`v-${i}`, at(i)));
     const r = await post(same.map((e) => JSON.stringify(e)));
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ accepted: 0, duplicates: 5, rejected: [] });
     // Other content under a stored id (another agent, another day): refused, with one new event beside it.
-    const conflict = call('v-0', '2026-11-20T09:00:00.000Z', { agent_id: `${GHOST}-impostor` });
-    const r2 = await post([JSON.stringify(conflict), JSON.stringify(call('new-1', '2026-11-02T09:50:00.000Z'))]);
+    const conflict = call('v-0', at(600), { agent_id: `${GHOST}-impostor` });
+    const r2 = await post([JSON.stringify(conflict), JSON.stringify(call('new-1', at(50)))]);
     expect(r2.status).toBe(202);
     expect(r2.body.accepted).toBe(1);
     expect(r2.body.rejected).toEqual([{ line: 1, error: expect.stringMatching(/conflicting duplicate: event_id "v-0"/) }]);
@@ -141,7 +145,7 @@ describe('agentwatch up: what validation accepts, the store accepts', () => {
     expectedIds.add(`otel:${TRACE_ID}:${spanIds[2]}`);
   });
 
-  // Last of the posts: a far-future claim still moves the engine's clock today (the lead's part of issue 13).
+  // Far claims are stored whole; they move no clock (events.md 1.1: test/up-hostile-times.test.ts).
   it('a backfill over 400 days and event times far ahead and far behind are stored whole', async () => {
     const start = Date.UTC(2024, 0, 1, 12);
     const backfill = Array.from({ length: 400 }, (_, i) => call(`bf-${i}`, new Date(start + i * 86_400_000).toISOString(), { agent_id: `${GHOST}-backfill` }));
