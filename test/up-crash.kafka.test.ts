@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
 import { recentStart } from './support/recent-start.ts';
-import { sameClockAlerts } from './support/same-clock.ts';
+import { sameClockAlerts, servedSameClockAlertIds } from './support/same-clock.ts';
 import { killAll, lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 const brokers = kafkaBrokersOrFail('agentwatch up crash (Kafka)');
@@ -59,18 +59,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka): SIGKILL mid-stream
     const body = (await res.json()) as { agents: Array<{ activity: { events: number } | null }> };
     return body.agents.reduce((n, a) => n + (a.activity?.events ?? 0), 0);
   };
-  const alertIds = async (base: string): Promise<string[]> => {
-    const res = await fetch(`${base}/v1/alerts?format=ndjson`, { headers: auth });
-    if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status}`);
-    return sameClockAlerts(
-      (await res.text())
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Alert),
-    )
-      .map((a) => a.alert_id)
-      .sort();
-  };
+  const alertIds = (base: string): Promise<string[]> => servedSameClockAlertIds(base, auth);
 
   beforeAll(async () => {
     await simulateFleet({ agents: 20, days: 10, seed: 41, outDir: dir, start: recentStart(10) });

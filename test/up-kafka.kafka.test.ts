@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
 import { recentStart } from './support/recent-start.ts';
-import { sameClockAlerts } from './support/same-clock.ts';
+import { sameClockAlerts, servedSameClockAlertIds } from './support/same-clock.ts';
 import { lockUp, readNdjson, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 const brokers = kafkaBrokersOrFail('agentwatch up (Kafka)');
@@ -85,18 +85,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka, embedded ClickHouse
     expect(expected.length).toBeGreaterThan(5);
 
     let got: string[] = [];
-    const fetchIds = async (): Promise<string[]> => {
-      const res = await fetch(`${base}/v1/alerts?format=ndjson`, { headers: auth });
-      if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status}`);
-      return sameClockAlerts(
-        (await res.text())
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Alert),
-      )
-        .map((a) => a.alert_id)
-        .sort();
-    };
+    const fetchIds = (): Promise<string[]> => servedSameClockAlertIds(base, auth);
     await waitFor(
       'the alerts of replay',
       async () => {

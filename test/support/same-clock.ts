@@ -13,3 +13,16 @@ export const implausibleEventIds = (alerts: readonly Alert[]): string[] =>
     .filter((a) => a.category === 'telemetry_integrity')
     .flatMap((a) => a.evidence.event_ids)
     .sort();
+
+/** `GET /v1/alerts?format=ndjson` of a running `up`: the ids of its same-clock alerts, sorted. */
+export async function servedSameClockAlertIds(base: string, headers: Record<string, string>): Promise<string[]> {
+  const res = await fetch(`${base}/v1/alerts?format=ndjson`, { headers });
+  if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status}`);
+  const alerts = (await res.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Alert);
+  return sameClockAlerts(alerts)
+    .map((a) => a.alert_id)
+    .sort();
+}

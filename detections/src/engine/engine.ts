@@ -288,17 +288,7 @@ export class DetectionEngine {
         if (!rule.kinds.includes(event.kind)) continue;
         ctx.state = undefined;
         ctx.shared = shared;
-        let result: ReturnType<Rule['evaluate']>;
-        try {
-          result = rule.evaluate(event, ctx);
-        } catch (error) {
-          this.stats.ruleErrors[rule.id] = (this.stats.ruleErrors[rule.id] ?? 0) + 1;
-          this.onRuleError?.(rule.id, error, event);
-          continue;
-        }
-        if (!result) continue;
-        if (Array.isArray(result)) for (const f of result) this.fold(rule, f, event, claim.arrivalMs);
-        else this.fold(rule, result as Finding, event, claim.arrivalMs);
+        this.apply(rule, event, claim.arrivalMs);
       }
     } finally {
       ctx.timeClaim = undefined;
@@ -341,18 +331,23 @@ export class DetectionEngine {
       }
       ctx.state = slice;
       ctx.shared = shared;
-      let result: ReturnType<Rule['evaluate']>;
-      try {
-        result = rule.evaluate(event, ctx);
-      } catch (error) {
-        this.stats.ruleErrors[rule.id] = (this.stats.ruleErrors[rule.id] ?? 0) + 1;
-        this.onRuleError?.(rule.id, error, event);
-        continue;
-      }
-      if (!result) continue;
-      if (Array.isArray(result)) for (const f of result) this.fold(rule, f, event, nowMs);
-      else this.fold(rule, result as Finding, event, nowMs);
+      this.apply(rule, event, nowMs);
     }
+  }
+
+  /** Runs one rule in the filled context: its findings are folded at `nowMs`; a throw is counted, reported, survived. */
+  private apply(rule: Rule, event: CanonicalEvent, nowMs: number): void {
+    let result: ReturnType<Rule['evaluate']>;
+    try {
+      result = rule.evaluate(event, this.ctx);
+    } catch (error) {
+      this.stats.ruleErrors[rule.id] = (this.stats.ruleErrors[rule.id] ?? 0) + 1;
+      this.onRuleError?.(rule.id, error, event);
+      return;
+    }
+    if (!result) return;
+    if (Array.isArray(result)) for (const f of result) this.fold(rule, f, event, nowMs);
+    else this.fold(rule, result as Finding, event, nowMs);
   }
 
   /** Keeps a use of an unknown token until its fact arrives ({@link tokenFactArrived}) or `token_fact_wait` passes. */
