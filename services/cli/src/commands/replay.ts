@@ -132,7 +132,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     inputs: fileStats,
   };
   log(
-    `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}${summary.implausible_times ? `, ${summary.implausible_times} dated implausibly far from the rest of the stream (stored as claims, reported as telemetry_integrity, moved no clock)` : ''}; ${summary.alerts} alerts`,
+    `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}${summary.implausible_times ? `, ${summary.implausible_times} dated implausibly far from the rest of the stream (reported as telemetry_integrity, moved no clock)` : ''}; ${summary.alerts} alerts`,
   );
   for (const f of fileStats) {
     if (f.format === 'canonical' || f.format === null) continue;
