@@ -179,7 +179,9 @@ export class LivePipeline {
   ingest(items: readonly SourceItem[], meta: { dedupToken: string; holdAll?: boolean; source?: string }): Promise<IngestResult> {
     return this.serial(async () => {
       if (this.broken) throw new PipelineBrokenError(this.broken);
-      let valid: Array<{ event: CanonicalEvent; timeMs: number; json?: string | Uint8Array; arrivalMs?: number; index: number }> = [];
+      let valid: Array<Extract<SourceItem, { event: unknown }>> = [];
+      /** Position in `items` of each valid item (a store refusal is answered by it); no copy of the item per event. */
+      let positions: number[] = [];
       let rejected = 0;
       let duplicates = 0;
       const rejections: IngestResult['rejections'] = [];
@@ -191,19 +193,21 @@ export class LivePipeline {
           else this.log?.warn({ origin: item.origin, error: item.error }, 'event rejected');
           continue;
         }
-        valid.push({ ...item, index });
+        valid.push(item);
+        positions.push(index);
       }
       if (valid.length > 0) {
         // Stored first (or written behind, before any alert step): an alert never cites an event that is not stored.
-        if (this.behind)
-          this.behind.events.add([
-            renderEventRows(
-              valid.map((v) => v.json ?? JSON.stringify(v.event)),
-              meta.dedupToken,
-              valid.map((v) => v.timeMs),
-            ),
-          ]);
-        else {
+        if (this.behind) {
+          const texts: Array<string | Uint8Array> = new Array(valid.length);
+          const times: number[] = new Array(valid.length);
+          for (let i = 0; i < valid.length; i++) {
+            const v = valid[i] as (typeof valid)[number];
+            texts[i] = v.json ?? JSON.stringify(v.event);
+            times[i] = v.timeMs;
+          }
+          this.behind.events.add([renderEventRows(texts, meta.dedupToken, times)]);
+        } else {
           // The engine sees only what the store kept: a duplicate is not counted twice, a refused event not at all.
           const r = await this.store.insertEvents(
             valid.map((v) => v.event),
@@ -213,9 +217,10 @@ export class LivePipeline {
             const dropped = new Set([...r.duplicates, ...r.refused.map((x) => x.index)]);
             duplicates = r.duplicates.length;
             rejected += r.refused.length;
-            for (const x of r.refused) rejections.push({ index: (valid[x.index] as { index: number }).index, error: x.reason });
+            for (const x of r.refused) rejections.push({ index: positions[x.index] as number, error: x.reason });
             await this.keepRefused(r.refused, meta.source ?? 'ingest');
             valid = valid.filter((_, i) => !dropped.has(i));
+            positions = positions.filter((_, i) => !dropped.has(i));
           }
         }
         // Stable sort by event time.
