@@ -273,6 +273,12 @@ export interface Store {
   readonly engine: 'chdb' | 'server';
   migrate(): Promise<MigrateResult>;
   /**
+   * Adds (once) the bloom filter index on `events.event_id` that makes the HTTP path's duplicate look-up skip the parts
+   * without those ids (the sorting key starts with agent_id). Not a migration: building it costs every insert, and the
+   * Kafka path, which never looks ids up, does not pay for it. Without it the look-up is correct, only slower.
+   */
+  ensureEventIdIndex(): Promise<void>;
+  /**
    * The store's clock (ms): events get their `ingested_at` from it as they are written, so a time compared with
    * `ingested_at` (a checkpoint's "stored since") is read here, not from this process's clock.
    */
@@ -618,6 +624,17 @@ export function createStore(config: StoreConfig): Store {
     async now() {
       const rows = await q<{ ms: string }>('SELECT toString(toUnixTimestamp64Milli(now64(3))) AS ms');
       return Number(rows[0]?.ms);
+    },
+
+    async ensureEventIdIndex() {
+      const [row] = await q<{ n: string }>(
+        `SELECT count() AS n FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'events' AND name = 'event_id_bloom'`,
+        { db },
+      );
+      if (Number(row?.n ?? 0) > 0) return;
+      await command(`ALTER TABLE ${db}.events ADD INDEX IF NOT EXISTS event_id_bloom event_id TYPE bloom_filter(0.001) GRANULARITY 1`);
+      // Parts written before the index have none: built once, here (a mutation), not at every start.
+      await command(`ALTER TABLE ${db}.events MATERIALIZE INDEX event_id_bloom`);
     },
 
     async migrate() {

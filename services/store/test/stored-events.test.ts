@@ -27,3 +27,26 @@ describe('queryStoredEvents (the read-back after a restart)', () => {
     expect(seen.sort()).toEqual(times.flatMap((_, i) => [`e-${i}-a`, `e-${i}-b`]).sort());
   });
 });
+
+describe('ensureEventIdIndex (the HTTP path’s duplicate look-up)', () => {
+  it('adds the event_id bloom index once (not a migration: the Kafka path does not pay for it); duplicates are found with or without it', async () => {
+    const s = await openStore();
+    const indexes = async () =>
+      (
+        await (
+          await s.client.query({
+            query: `SELECT name FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'events'`,
+            query_params: { db: s.database },
+            format: 'JSONEachRow',
+          })
+        ).json<{ name: string }>()
+      ).map((r) => r.name);
+    expect(await indexes()).not.toContain('event_id_bloom');
+    await s.insertEvents([toolCall('d-1', '2026-12-01T09:00:00.000Z')], 'before-index');
+    expect((await s.insertEvents([toolCall('d-1', '2026-12-01T09:00:00.000Z')], 'retry-1')).duplicates).toEqual([0]);
+    await s.ensureEventIdIndex();
+    await s.ensureEventIdIndex();
+    expect(await indexes()).toEqual(['event_id_bloom']);
+    expect((await s.insertEvents([toolCall('d-1', '2026-12-01T09:00:00.000Z')], 'retry-2')).duplicates).toEqual([0]);
+  });
+});

@@ -234,6 +234,8 @@ export async function up(opts: UpOptions): Promise<number> {
       }
     }
   } else {
+    // HTTP ingest looks each batch's event ids up (duplicates, conflicts): the index that makes that cheap.
+    await store.ensureEventIdIndex();
     const saved = await checkpoints.load(IN_PROCESS_GROUP, IN_PROCESS_TOPIC);
     if (saved) await pipeline.restore(saved.snapshot);
     // Without a checkpoint (a crash before the first one) every stored event is read back.
