@@ -62,7 +62,8 @@ describe.skipIf(brokers.length === 0)('agentwatch up (Kafka): SIGKILL mid-stream
   const alertIds = (base: string): Promise<string[]> => servedSameClockAlertIds(base, auth);
 
   beforeAll(async () => {
-    await simulateFleet({ agents: 20, days: 10, seed: 41, outDir: dir, start: recentStart(10) });
+    // Large enough (~100k events) that the kill lands mid-stream even when the pipeline runs at its fastest.
+    await simulateFleet({ agents: 30, days: 14, seed: 41, outDir: dir, start: recentStart(14) });
     events = readNdjson<CanonicalEvent>(join(dir, 'events.ndjson'));
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
