@@ -20,6 +20,7 @@ export {
   renderEventRows,
   type Store,
   type StoreConfig,
+  StoreInUseError,
   type StoreLogger,
   type TokenRecord,
 } from './store.ts';

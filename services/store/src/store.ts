@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import {
@@ -324,6 +324,20 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * Thrown by {@link createStore} when the embedded engine's data folder is held by another process (an `agentwatch up`
+ * running on it): embedded ClickHouse opens a folder in one process at a time.
+ */
+export class StoreInUseError extends Error {
+  override name = 'StoreInUseError';
+  constructor(
+    readonly dataDir: string,
+    override readonly cause: unknown,
+  ) {
+    super(`the embedded store in ${dataDir} is open in another process`);
+  }
+}
+
 /** A `cursor` that this store did not produce. */
 export class InvalidCursorError extends Error {
   constructor(cursor: string) {
@@ -387,7 +401,15 @@ export function createStore(config: StoreConfig): Store {
     // chdb types its connection against @clickhouse/client-common, which @clickhouse/client >= 1.23.1 inlines; the
     // runtime contract is the same, the two copies of the settings type differ by a few keys.
     type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
-    client = createClient({ connection: createChdbConnection({ path: dir }) as unknown as ClientConnection });
+    let connection: unknown;
+    try {
+      connection = createChdbConnection({ path: dir });
+    } catch (e) {
+      // One process per data folder: ClickHouse locks <dir>/status while an engine has it open.
+      if (existsSync(join(dir, 'status')) && (e as { code?: string }).code === 'CHDB_CONNECTION') throw new StoreInUseError(dir, e);
+      throw e;
+    }
+    client = createClient({ connection: connection as ClientConnection });
   }
 
   const q = async <T>(query: string, params?: Record<string, unknown>): Promise<T[]> => {

@@ -1,20 +1,35 @@
 import { join, resolve } from 'node:path';
 import { createTokenStore } from '@agentwatch/api';
-import { createStore } from '@agentwatch/store';
+import { createStore, type Store, StoreInUseError } from '@agentwatch/store';
 import { loadConfig } from '../config.ts';
+import { CliError } from '../load.ts';
+import { dataDirHolder } from '../up-pid-file.ts';
 
 /**
  * `agentwatch token create --role R` (cli.md, api.md): prints a new API token once; only its hash is
- * stored. With embedded ClickHouse the data folder is bound to one process, so run it while `up` is
- * stopped, or point both at a ClickHouse server (CLICKHOUSE_URL).
+ * stored. With embedded ClickHouse the data folder is bound to one process: while `up` holds it, this says so in one
+ * line and names the way to create a token on the running server (cli.md 1.1), never a storage stack trace.
  */
 export async function tokenCreate(o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; config?: string; data?: string }): Promise<number> {
   const config = loadConfig({ ...(o.config ? { file: o.config } : {}), env: process.env, flags: o.data ? { data_dir: o.data } : {} });
-  const store = createStore({
-    ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
-    dataDir: join(resolve(config.data_dir), 'clickhouse'),
-    database: 'agentwatch',
-  });
+  const dataDir = resolve(config.data_dir);
+  const inUse = (where: string) =>
+    new CliError(
+      `token create: the embedded store in ${where} is held by a running agentwatch up; create the token there with POST /v1/tokens (admin token), or stop up first`,
+    );
+  if (!config.clickhouse_url && dataDirHolder(dataDir) !== null) throw inUse(dataDir);
+  let store: Store;
+  try {
+    store = createStore({
+      ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
+      dataDir: join(dataDir, 'clickhouse'),
+      database: 'agentwatch',
+    });
+  } catch (e) {
+    // Held by a process that left no up.pid (or an older up): the engine has said so on stderr already.
+    if (e instanceof StoreInUseError) throw inUse(e.dataDir);
+    throw e;
+  }
   try {
     await store.migrate();
     const created = await createTokenStore(store).createToken(o.role);

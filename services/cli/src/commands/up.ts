@@ -16,6 +16,7 @@ import { CliError, loadRules } from '../load.ts';
 import { RegistryWatcher } from '../registry-watcher.ts';
 import { canonicalFileSource } from '../sources/event-file-source.ts';
 import { loadTlsFiles } from '../tls-files.ts';
+import { claimDataDir } from '../up-pid-file.ts';
 import { simulate } from './simulate.ts';
 
 export interface UpOptions {
@@ -74,6 +75,8 @@ export async function up(opts: UpOptions): Promise<number> {
   const log = logger.child({ component: 'up' });
   const dataDir = resolve(config.data_dir);
   mkdirSync(dataDir, { recursive: true });
+  // Embedded store: this process holds the folder (token create reads this to say so instead of failing in the engine).
+  const releaseDataDir = config.clickhouse_url ? () => undefined : claimDataDir(dataDir);
 
   let demoEvents: string | null = null;
   let registryPath = config.registry;
@@ -323,6 +326,7 @@ export async function up(opts: UpOptions): Promise<number> {
   await saveInProcessCheckpoint();
   watcher.stop();
   await store.close();
+  releaseDataDir();
   log.info('stopped');
   return 0;
 }
