@@ -5,7 +5,7 @@ import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpExport, otlpSpan, TRACE_ID, toolAttrs } from '../services/adapters/test/otlp-fixtures.ts';
 import { tempDir } from './support/temp-dir.ts';
-import { killAll, ROOT, spawnUp, type UpProcess } from './support/up-process.ts';
+import { killAll, ROOT, spawnLocalUp, type UpProcess } from './support/up-process.ts';
 
 /**
  * Hostile input against `agentwatch up` (HTTP, embedded ClickHouse): what validation accepts, the store accepts.
@@ -56,11 +56,7 @@ const poisonLine = (id: string, field: string): string => {
 
 beforeAll(async () => {
   await simulateFleet({ agents: 2, days: 1, seed: 5, outDir: dir });
-  up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
-    AGENTWATCH_BOOTSTRAP_TOKEN: TOKEN,
-    KAFKA_BROKERS: '',
-    CLICKHOUSE_URL: '',
-  });
+  up = spawnLocalUp(dir, TOKEN);
   base = await up.base;
 }, 120_000);
 

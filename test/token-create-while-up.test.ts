@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/temp-dir.ts';
-import { killAll, ROOT, spawnUp, type UpProcess } from './support/up-process.ts';
+import { killAll, ROOT, spawnLocalUp, type UpProcess } from './support/up-process.ts';
 
 /** cli.md 1.1: `token create` while `up` holds the embedded store fails with one line naming POST /v1/tokens. */
 const dir = tempDir('aw-token-lock-');
@@ -24,11 +24,7 @@ const tokenCreate = () =>
 
 describe('agentwatch token create and a running up', () => {
   it('says in one line that up holds the store and names POST /v1/tokens; works again once up stopped', async () => {
-    const up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', data, '--listen', '127.0.0.1:0'], {
-      AGENTWATCH_BOOTSTRAP_TOKEN: 'aw_test_token_lock_0123456789abcdef',
-      KAFKA_BROKERS: '',
-      CLICKHOUSE_URL: '',
-    });
+    const up = spawnLocalUp(dir, 'aw_test_token_lock_0123456789abcdef');
     procs.push(up);
     await up.base;
     const held = tokenCreate();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Alert } from '@agentwatch/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/temp-dir.ts';
-import { killAll, postEvents, spawnUp, type UpProcess, waitFor } from './support/up-process.ts';
+import { killAll, postEvents, spawnLocalUp, type UpProcess, waitFor } from './support/up-process.ts';
 
 /**
  * The issue's finding, live: over HTTP, one event dated 9999-12-31 from any agent switched off credential detection
@@ -26,11 +26,7 @@ writeFileSync(
 let up: UpProcess;
 let base = '';
 beforeAll(async () => {
-  up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
-    AGENTWATCH_BOOTSTRAP_TOKEN: TOKEN,
-    KAFKA_BROKERS: '',
-    CLICKHOUSE_URL: '',
-  });
+  up = spawnLocalUp(dir, TOKEN);
   base = await up.base;
 }, 120_000);
 afterAll(() => killAll(up ? [up] : []));

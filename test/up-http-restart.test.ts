@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { recentStart } from './support/recent-start.ts';
 import { implausibleEventIds, sameClockAlerts } from './support/same-clock.ts';
-import { killAll, postEvents, readNdjson, spawnUp, type UpProcess } from './support/up-process.ts';
+import { killAll, postEvents, readNdjson, spawnLocalUp, type UpProcess } from './support/up-process.ts';
 
 const TOKEN = 'aw_test_bootstrap_token_http_restart_0123';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -21,10 +21,7 @@ describe('agentwatch up (HTTP, in-process): graceful stop, SIGKILL, restart', ()
   let lines: string[] = [];
 
   const start = async (): Promise<{ up: UpProcess; base: string }> => {
-    const up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
-      AGENTWATCH_BOOTSTRAP_TOKEN: TOKEN,
-      KAFKA_BROKERS: '',
-      CLICKHOUSE_URL: '',
+    const up = spawnLocalUp(dir, TOKEN, {
       // No timer checkpoints: the only checkpoint is the one taken at the graceful stop.
       AGENTWATCH_CHECKPOINT_INTERVAL: '1h',
     });

@@ -45,6 +45,19 @@ export function spawnUp(args: string[], env: Record<string, string>): UpProcess 
   return { proc, base, exited, stdout: () => out, stderr: () => err };
 }
 
+/**
+ * `up` in-process (HTTP ingest, embedded store, no Kafka) on `<dir>/registry.yaml` and `<dir>/data`, with a bootstrap
+ * token, on a free port.
+ */
+export function spawnLocalUp(dir: string, token: string, env: Record<string, string> = {}): UpProcess {
+  return spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
+    AGENTWATCH_BOOTSTRAP_TOKEN: token,
+    KAFKA_BROKERS: '',
+    CLICKHOUSE_URL: '',
+    ...env,
+  });
+}
+
 /** POSTs NDJSON event lines to `up` in bodies of `chunk` lines; each must be accepted (202), else it throws. */
 export async function postEvents(base: string, headers: Record<string, string>, lines: readonly string[], chunk = 5000): Promise<void> {
   for (let i = 0; i < lines.length; i += chunk) {
