@@ -43,5 +43,9 @@ export const Alert = z.strictObject({
   evidence: z.looseObject({ event_ids: z.array(z.string()) }),
   tags: z.array(z.string()),
   status: AlertStatus,
+  /** 1.1: the suppression that matched (alerts.md "Suppressions"); present only when `status` is `suppressed`. */
+  suppression_id: z.string().min(1).optional(),
+  /** 1.1: who the alert is assigned to (triage, api.md); absent or null when nobody. */
+  assignee: z.string().min(1).nullable().optional(),
 });
 export type Alert = z.infer<typeof Alert>;

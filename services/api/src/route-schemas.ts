@@ -175,6 +175,15 @@ const SCHEMAS = {
       '404': err('not in the registry, events or alerts'),
     },
   },
+
+  // --- API 1.1, one block per route module in routes/ (their zod schemas may live beside the route module).
+  // triage: routes/triage.ts
+
+  // incidents: routes/incidents.ts
+
+  // suppressions: routes/suppressions.ts
+
+  // tokens, registry, session: routes/admin.ts
 } satisfies Record<string, RouteSchema>;
 
 /** The schema of each route, keyed `METHOD url` as fastify registers it. */

@@ -44,7 +44,11 @@ import { buildOpenApiDocument, type DocumentedRoute } from './openapi.ts';
 import { credentialQueryParameter } from './query-credentials.ts';
 import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, RejectKeeper, rawText } from './reject-keeper.ts';
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
+import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
+
+export { ROUTE_ROLES };
+
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
@@ -111,22 +115,6 @@ export interface ServerOptions {
   /** Events per `ingest` call when a body holds many (default 2,000): the loop is yielded between calls. */
   ingestSliceEvents?: number;
 }
-
-/**
- * Minimum role per route (api.md). Reads are `viewer`; triage is `analyst`; ingest is `engineer`, because events feed
- * detections and the learned baselines (a forged stream can raise false alerts or teach a baseline to hide an attack),
- * so pushing them is an integration task, not a reading one. Token administration is the CLI's (`admin`).
- */
-export const ROUTE_ROLES = {
-  'POST /v1/events': 'engineer',
-  'POST /v1/traces': 'engineer',
-  'GET /v1/alerts': 'viewer',
-  'GET /v1/alerts/:alert_id': 'viewer',
-  'POST /v1/alerts/:alert_id/status': 'analyst',
-  'GET /v1/agents': 'viewer',
-  'GET /v1/agents/*': 'viewer',
-  'GET /metrics': 'viewer',
-} as const satisfies Record<string, Role>;
 
 /** The api.md version this server implements (the OpenAPI document's `info.version`). */
 export const API_VERSION = '1.1';
@@ -640,6 +628,17 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       return { agent };
     },
   );
+
+  // --- API 1.1 route groups, one module each in routes/ (each registers its routes with their schema and role).
+  // triage: routes/triage.ts
+
+  // incidents: routes/incidents.ts
+
+  // suppressions: routes/suppressions.ts
+
+  // tokens, registry, session: routes/admin.ts
+
+  // console: static files at / (routes/console.ts)
 
   // --- the OpenAPI document of every route above, built once all are registered (api.md 1.1; no token needed).
   let document: Record<string, unknown> | undefined;

@@ -24,3 +24,4 @@ export {
   type StoreLogger,
   type TokenRecord,
 } from './store.ts';
+export type { StoreContext } from './store-context.ts';

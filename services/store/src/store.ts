@@ -32,6 +32,7 @@ import {
   type StoredAlert,
   toMs,
 } from './rows.ts';
+import type { StoreContext } from './store-context.ts';
 
 /** Minimal structured logger; a pino logger fits. */
 export interface StoreLogger {
@@ -322,6 +323,15 @@ export interface Store {
   queryRejectedRecords(filters?: { source?: string; limit?: number }): Promise<Array<Required<RejectedRecord> & { rawBytes: number }>>;
   latestRegistryVersion(): Promise<RegistryVersion | null>;
   close(): Promise<void>;
+
+  // --- API 1.1 concerns: one module each in this package (its SQL there), exposed as one property here.
+  // triage (assignment, comments, bulk, alert detail reads): triage-store.ts
+
+  // incidents: incident-store.ts
+
+  // suppressions: suppression-store.ts
+
+  // API tokens and registry versions: admin-store.ts
 }
 
 /**
@@ -434,6 +444,10 @@ export function createStore(config: StoreConfig): Store {
       clickhouse_settings: { insert_deduplicate: 1, deduplicate_blocks_in_dependent_materialized_views: 1, insert_deduplication_token: token },
     });
   };
+
+  /** What the concern modules (triage, incidents, suppressions, admin) run their SQL through. */
+  const ctx: StoreContext = { client, db, q, command, insert };
+  void ctx;
 
   /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
   const insertRows = async (chunks: readonly Buffer[], token: string): Promise<void> => {
@@ -1010,6 +1024,15 @@ export function createStore(config: StoreConfig): Store {
       await chain.catch(() => undefined);
       await client.close();
     },
+
+    // --- API 1.1 concerns (see the Store interface): each built from {@link StoreContext}.
+    // triage
+
+    // incidents
+
+    // suppressions
+
+    // API tokens and registry versions
   };
   return store;
 }

@@ -1,0 +1,26 @@
+import type { Role } from './tokens.ts';
+
+/**
+ * Minimum role per route (api.md). Reads are `viewer`; triage is `analyst`; ingest is `engineer`, because events feed
+ * detections and the learned baselines (a forged stream can raise false alerts or teach a baseline to hide an attack),
+ * so pushing them is an integration task, not a reading one. Token administration is the CLI's (`admin`).
+ */
+export const ROUTE_ROLES = {
+  'POST /v1/events': 'engineer',
+  'POST /v1/traces': 'engineer',
+  'GET /v1/alerts': 'viewer',
+  'GET /v1/alerts/:alert_id': 'viewer',
+  'POST /v1/alerts/:alert_id/status': 'analyst',
+  'GET /v1/agents': 'viewer',
+  'GET /v1/agents/*': 'viewer',
+  'GET /metrics': 'viewer',
+
+  // --- API 1.1 (api.md "Added in 1.1"), one block per route module in routes/.
+  // triage: routes/triage.ts
+
+  // incidents: routes/incidents.ts
+
+  // suppressions: routes/suppressions.ts
+
+  // tokens, registry, session: routes/admin.ts
+} as const satisfies Record<string, Role>;

@@ -1,0 +1,20 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * What a store module (one concern's SQL: triage, incidents, suppressions, tokens ...) is built from: the one client
+ * and the helpers every query goes through, so each concern keeps its SQL in its own file of this package.
+ */
+export interface StoreContext {
+  readonly client: ClickHouseClient;
+  /** The database name (checked: letters, digits and _), for `${db}.table`. */
+  readonly db: string;
+  /** A SELECT answered as JSONEachRow rows, with `{name:Type}` parameters. */
+  q<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** A statement without an answer (DDL, ALTER, DELETE), with `{name:Type}` parameters. */
+  command(query: string, params?: Record<string, unknown>): Promise<void>;
+  /**
+   * Inserts JSON rows into `${db}.${table}` with an explicit deduplication token (required on chdb, see store.ts):
+   * the same rows with the same token again are dropped, so a retried call stores once.
+   */
+  insert(table: string, values: object[], token: string): Promise<void>;
+}
