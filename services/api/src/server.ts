@@ -46,6 +46,7 @@ import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, Re
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
+import { registerConsole } from './routes/console.ts';
 
 export { ROUTE_ROLES };
 
@@ -639,6 +640,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // tokens, registry, session: routes/admin.ts
 
   // console: static files at / (routes/console.ts)
+  registerConsole(app);
 
   // --- the OpenAPI document of every route above, built once all are registered (api.md 1.1; no token needed).
   let document: Record<string, unknown> | undefined;
