@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /** Suites that need a real Kafka broker: they run in their own project, whose global setup starts one. */
 const KAFKA_TESTS = ['test/kafka-*.test.ts', '**/*.kafka.test.ts'];
+/** The console's browser test (Debian's chromium via playwright-core, a real `agentwatch up`): its own project, longer timeouts. */
+const BROWSER_TESTS = ['**/*.e2e.test.ts'];
 
 export default defineConfig({
   test: {
@@ -14,7 +16,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['schemas/test/**/*.test.ts', 'detections/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', ...KAFKA_TESTS],
+          exclude: ['**/node_modules/**', ...KAFKA_TESTS, ...BROWSER_TESTS],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['services/console/test/**/*.e2e.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
       {

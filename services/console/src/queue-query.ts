@@ -111,7 +111,8 @@ export function alertsApiQuery(f: QueueFilters, nowMs: number, limit = 100): Que
     assignee: f.assignee,
     tag: f.tag,
     since: range?.ms ? new Date(nowMs - range.ms).toISOString() : undefined,
-    sort: f.sort,
+    // The default order is not sent: the server's default is the same, and a 1.0 server knows no `sort`.
+    sort: f.sort !== '-last_seen' ? f.sort : undefined,
     cursor: f.cursor,
     limit,
   };

@@ -144,7 +144,7 @@ export function AlertsPage() {
       if (k === 'Enter' && !onControl) {
         e.preventDefault();
         route(alertPath(current.alert_id));
-      } else if (k === 'x') {
+      } else if (k === 'x' && canTriage) {
         e.preventDefault();
         toggle(current.alert_id);
       } else if (k === 's' && canSuppress) {
@@ -208,14 +208,16 @@ export function AlertsPage() {
         <table ref={table} class="queue" aria-label="Alerts" data-testid="alert-queue">
           <thead>
             <tr>
-              <th scope="col">
-                <input
-                  type="checkbox"
-                  aria-label="Select every alert shown"
-                  checked={allShown}
-                  onChange={() => setSelected(allShown ? new Set() : new Set(alerts.map((a) => a.alert_id)))}
-                />
-              </th>
+              {canTriage && (
+                <th scope="col">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every alert shown"
+                    checked={allShown}
+                    onChange={() => setSelected(allShown ? new Set() : new Set(alerts.map((a) => a.alert_id)))}
+                  />
+                </th>
+              )}
               <th scope="col">Severity</th>
               <th scope="col">Alert</th>
               <th scope="col">Agent</th>
@@ -237,9 +239,11 @@ export function AlertsPage() {
                 class={i === index ? 'cursor' : undefined}
                 onFocus={() => i !== index && setCursor({ id: a.alert_id, index: i })}
               >
-                <td>
-                  <input type="checkbox" aria-label={`Select ${a.title}`} checked={selected.has(a.alert_id)} onChange={() => toggle(a.alert_id)} />
-                </td>
+                {canTriage && (
+                  <td>
+                    <input type="checkbox" aria-label={`Select ${a.title}`} checked={selected.has(a.alert_id)} onChange={() => toggle(a.alert_id)} />
+                  </td>
+                )}
                 <td>
                   <SeverityBadge severity={a.severity} />
                 </td>
