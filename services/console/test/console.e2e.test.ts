@@ -169,6 +169,8 @@ describe('the analyst console in chromium', () => {
 
   it('filters the queue; the filters live in the URL and survive a reload', async () => {
     await openQueue('');
+    await shot('queue');
+    await expectAccessible('queue');
     await page.selectOption('#f-severity', 'high');
     await page.fill('#f-q', 'unregistered');
     await page.click('text=Apply filters');
@@ -186,7 +188,6 @@ describe('the analyst console in chromium', () => {
     expect(await page.inputValue('#f-severity')).toBe('high');
     expect(await page.inputValue('#f-q')).toBe('unregistered');
     await shot('queue-filtered');
-    await expectAccessible('queue');
   });
 
   it('opens an alert with the keyboard and shows its evidence timeline and delegation chain', async () => {
@@ -194,6 +195,8 @@ describe('the analyst console in chromium', () => {
     await page.keyboard.press('j');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=alert-detail]', { timeout: UI_MS });
+    await shot('alert-detail');
+    await expectAccessible('alert detail');
     expect(await page.textContent('h1')).toContain('ghost-1');
     expect(await page.$$eval('[data-testid=timeline-event]', (li) => li.length)).toBeGreaterThan(0);
     expect(await page.textContent('[data-testid=evidence-timeline]')).toContain('crm.export');
@@ -203,8 +206,6 @@ describe('the analyst console in chromium', () => {
     expect(links.at(-1)?.text).toContain(`${GHOST}-1`);
     // The acting ghost is not in the registry, and the path says so (the API's chain carries `registered`).
     expect(links.at(-1)?.cls).toContain('unregistered');
-    await shot('alert-detail');
-    await expectAccessible('alert detail');
   });
 
   it('triages with the keyboard: ? shows the keys, r resolves the focused alert and it leaves the queue', async () => {
@@ -238,9 +239,11 @@ describe('the analyst console in chromium', () => {
 
   it('opens an incident and shows the timeline of its alerts', async () => {
     await page.goto(`${base}/incidents?sort=-risk_score`);
-    await page.waitForSelector('[data-testid=incidents] tbody tr', { timeout: UI_MS });
+    await page.waitForSelector('h1');
+    await page.waitForSelector('[data-testid=incidents] tbody tr, [role=alert]', { timeout: UI_MS });
     await shot('incidents');
     await expectAccessible('incidents');
+    await page.waitForSelector('[data-testid=incidents] tbody tr', { timeout: UI_MS });
     await page.click('[data-testid=incidents] tbody tr:first-child a');
     await page.waitForSelector('[data-testid=incident-timeline] li', { timeout: UI_MS });
     expect(await page.textContent('.risk')).toMatch(/Risk \d+\/100/);
@@ -251,15 +254,17 @@ describe('the analyst console in chromium', () => {
   it('shows an agent: registry entry, owner status, 30-day hourly chart, alerts, tokens seen', async () => {
     await page.goto(`${base}/agents/${encodeURIComponent(registered.id)}`);
     await page.waitForSelector('[data-testid=agent-page]', { timeout: UI_MS });
-    expect(await page.textContent('[data-testid=agent-page]')).toContain(registered.owner);
-    await page.waitForSelector('[data-testid=hourly-chart] canvas', { timeout: UI_MS });
     await shot('agent');
     await expectAccessible('agent');
+    expect(await page.textContent('[data-testid=agent-page]')).toContain(registered.owner);
+    await page.waitForSelector('[data-testid=hourly-chart] canvas', { timeout: UI_MS });
   });
 
   it('creates a suppression; the next matching alert arrives suppressed', async () => {
     await page.goto(`${base}/suppressions`);
     await page.waitForSelector('#new-sup-rule_id', { timeout: UI_MS });
+    await shot('suppressions');
+    await expectAccessible('suppressions');
     await page.fill('#new-sup-rule_id', 'registry.unregistered_agent');
     await page.fill('#new-sup-agent_id', `${GHOST}-*`);
     await page.fill('#new-sup-reason', 'e2e: the ghost fleet is a known load test');
@@ -271,33 +276,35 @@ describe('the analyst console in chromium', () => {
     await page.goto(`${base}/suppressions`);
     await page.waitForSelector('[data-testid=suppressions] [data-testid=hits]', { timeout: UI_MS });
     await waitFor('a hit on the suppression', async () => ((await page.textContent('[data-testid=hits]'))?.trim() === '1' ? true : null), UI_MS);
-    await shot('suppressions');
-    await expectAccessible('suppressions');
+    await shot('suppressions-hit');
   });
 
   it('shows the registry in force, its versions, and the errors of a pasted candidate', async () => {
     await page.goto(`${base}/registry`);
+    await page.waitForSelector('#candidate', { timeout: UI_MS });
+    await shot('registry');
+    await expectAccessible('registry');
     await page.waitForSelector('[data-testid=registry-version]', { timeout: UI_MS });
     await page.waitForSelector('[data-testid=registry-versions] tbody tr', { timeout: UI_MS });
     await page.fill('#candidate', 'agents:\n  - id: spiffe://x/agents/a\n    name: a\n');
     await page.click('text=Validate');
     await page.waitForSelector('[data-testid=validation-result]', { timeout: UI_MS });
     expect(await page.textContent('[data-testid=validation-result]')).toContain('Not valid');
-    await shot('registry');
-    await expectAccessible('registry');
+    await shot('registry-validated');
   });
 
   it('creates a viewer token (secret shown once); the viewer signs in and cannot triage', async () => {
     await page.goto(`${base}/tokens`);
     await page.waitForSelector('#tok-name', { timeout: UI_MS });
+    await shot('tokens');
+    await expectAccessible('tokens');
     await page.fill('#tok-name', 'e2e viewer');
     await page.selectOption('#tok-role', 'viewer');
     await page.click('text=Create token');
     await page.waitForSelector('[data-testid=new-token-secret]', { timeout: UI_MS });
     const secret = await page.inputValue('[data-testid=new-token-secret]');
     expect(secret.length).toBeGreaterThan(10);
-    await shot('tokens');
-    await expectAccessible('tokens');
+    await shot('tokens-created');
 
     await page.click('text=Sign out');
     await page.waitForSelector('#token');
