@@ -13,3 +13,4 @@ export * from './registry/glob.ts';
 export * from './registry/load-registry.ts';
 export * from './time/event-time.ts';
 export * from './time/replay-arrival.ts';
+export * from './suppressions/index.ts';
