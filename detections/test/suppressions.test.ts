@@ -194,7 +194,17 @@ describe('replay --suppressions files', () => {
     expect(parseSuppressionFile(yaml, 'again.yaml')[0]?.id).toBe(a[0]?.id);
     const api = JSON.stringify({
       suppressions: [
-        { id: 'x', match: { rule_id: 'r' }, reason: 'y', author: 'bootstrap', created_at: '2026-11-01T00:00:00Z', expires_at: '2026-12-01T00:00:00Z', hits: 3, last_hit: null, expired: false },
+        {
+          id: 'x',
+          match: { rule_id: 'r' },
+          reason: 'y',
+          author: 'bootstrap',
+          created_at: '2026-11-01T00:00:00Z',
+          expires_at: '2026-12-01T00:00:00Z',
+          hits: 3,
+          last_hit: null,
+          expired: false,
+        },
         { id: 'gone', match: { rule_id: 'r' }, reason: 'y', expires_at: '2026-12-01T00:00:00Z', deleted_at: '2026-11-02T00:00:00Z' },
       ],
     });
@@ -219,7 +229,14 @@ describe('replay --suppressions files', () => {
     }
     expect(err).toBeInstanceOf(SuppressionFileError);
     const paths = err?.problems.map((p) => p.path);
-    expect(paths).toEqual(['[1] (id nomatch).match', '[2] (id typo).match.agent', '[3].reason', '[4].expires_at', '[5] (id glob).match.resource', '[6] (id ok).id']);
+    expect(paths).toEqual([
+      '[1] (id nomatch).match',
+      '[2] (id typo).match.agent',
+      '[3].reason',
+      '[4].expires_at',
+      '[5] (id glob).match.resource',
+      '[6] (id ok).id',
+    ]);
     expect(err?.message).toContain('at least one of rule_id');
     expect(() => parseSuppressionFile('{"not": "a list"}', 'x.json')).toThrow(/expected a list of suppressions/);
     expect(() => parseSuppressionFile('- [unclosed', 'x.yaml')).toThrow(/not valid YAML or JSON/);

@@ -21,13 +21,23 @@ const matchValue = (what: string) =>
  * detections/src/suppressions/alert-subject.ts. Unknown keys are refused: a typo must not widen a match.
  */
 export const SuppressionMatch = z
-  .strictObject({
-    rule_id: matchValue('rule id').optional().meta({ description: 'exact rule id, e.g. scope.tool_outside_registry' }),
-    agent_id: matchValue('glob').optional().meta({ description: 'glob on the alert agent_id (segments split on /)' }),
-    tool: matchValue('glob').optional().meta({ description: 'glob on the tool the alert is about (evidence.tool; segments split on .)' }),
-    resource: matchValue('glob').optional().meta({ description: 'glob on the resource the alert is about (evidence.resource; segments split on /)' }),
-    category: Category.optional(),
-  })
+  .strictObject(
+    {
+      rule_id: matchValue('rule id').optional().meta({ description: 'exact rule id, e.g. scope.tool_outside_registry' }),
+      agent_id: matchValue('glob').optional().meta({ description: 'glob on the alert agent_id (segments split on /)' }),
+      tool: matchValue('glob').optional().meta({ description: 'glob on the tool the alert is about (evidence.tool; segments split on .)' }),
+      resource: matchValue('glob').optional().meta({ description: 'glob on the resource the alert is about (evidence.resource; segments split on /)' }),
+      category: Category.optional(),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `unknown key ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}; expected rule_id, agent_id, tool, resource or category`
+          : iss.code === 'invalid_type'
+            ? 'expected an object with at least one of rule_id, agent_id, tool, resource, category'
+            : undefined,
+    },
+  )
   .refine((m) => Object.values(m).some((v) => v !== undefined), {
     message: 'at least one of rule_id, agent_id, tool, resource, category is required',
   })
@@ -35,7 +45,7 @@ export const SuppressionMatch = z
 export type SuppressionMatch = z.infer<typeof SuppressionMatch>;
 
 export const SuppressionReason = z
-  .string({ error: () => 'expected a string' })
+  .string({ error: () => 'required: a string saying why these alerts are benign' })
   .trim()
   .min(1, 'required: say why these alerts are benign')
   .max(MAX_SUPPRESSION_REASON, `at most ${MAX_SUPPRESSION_REASON} characters`);

@@ -39,13 +39,18 @@ export function parseSuppressionFile(text: string, source: string): FileSuppress
   } catch (e) {
     throw new SuppressionFileError(source, [{ path: '(file)', message: `not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}` }]);
   }
-  const list = Array.isArray(doc) ? doc : doc !== null && typeof doc === 'object' && Array.isArray((doc as Record<string, unknown>)['suppressions']) ? (doc as { suppressions: unknown[] }).suppressions : null;
+  const list = Array.isArray(doc)
+    ? doc
+    : doc !== null && typeof doc === 'object' && Array.isArray((doc as Record<string, unknown>)['suppressions'])
+      ? (doc as { suppressions: unknown[] }).suppressions
+      : null;
   if (list === null) throw new SuppressionFileError(source, [{ path: '(file)', message: 'expected a list of suppressions (or {"suppressions": [...]})' }]);
   const problems: Problem[] = [];
   const out: FileSuppression[] = [];
   const ids = new Map<string, number>();
   list.forEach((raw, i) => {
-    const named = raw !== null && typeof raw === 'object' && typeof (raw as Record<string, unknown>)['id'] === 'string' ? ` (id ${(raw as { id: string }).id})` : '';
+    const named =
+      raw !== null && typeof raw === 'object' && typeof (raw as Record<string, unknown>)['id'] === 'string' ? ` (id ${(raw as { id: string }).id})` : '';
     const at = (field: string) => `[${i}]${named}${field === '(root)' ? '' : `.${field}`}`;
     const r = SuppressionFileEntry.safeParse(raw);
     if (!r.success) {

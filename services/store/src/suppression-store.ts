@@ -89,7 +89,16 @@ export function createSuppressionStore(ctx: StoreContext): SuppressionStore {
     });
   };
 
-  const write = async (r: { id: string; match: string; reason: string; author: string; createdMs: number; expiresMs: number; deletedMs: number | null; version: number }) => {
+  const write = async (r: {
+    id: string;
+    match: string;
+    reason: string;
+    author: string;
+    createdMs: number;
+    expiresMs: number;
+    deletedMs: number | null;
+    version: number;
+  }) => {
     const row = {
       id: r.id,
       match: r.match,
@@ -103,12 +112,22 @@ export function createSuppressionStore(ctx: StoreContext): SuppressionStore {
     await insert('suppressions', [row], `suppressions:${sha256(JSON.stringify(row))}`);
   };
 
-  const get = async (id: string, nowMs: number): Promise<Suppression | null> => (await withHits(await rows('WHERE id = {id:String}', { id }), nowMs))[0] ?? null;
+  const get = async (id: string, nowMs: number): Promise<Suppression | null> =>
+    (await withHits(await rows('WHERE id = {id:String}', { id }), nowMs))[0] ?? null;
 
   return {
     async create(s, nowMs) {
       const id = randomUUID();
-      await write({ id, match: JSON.stringify(s.match), reason: s.reason, author: s.author, createdMs: nowMs, expiresMs: s.expiresAtMs, deletedMs: null, version: nextVersion(0) });
+      await write({
+        id,
+        match: JSON.stringify(s.match),
+        reason: s.reason,
+        author: s.author,
+        createdMs: nowMs,
+        expiresMs: s.expiresAtMs,
+        deletedMs: null,
+        version: nextVersion(0),
+      });
       return (await get(id, nowMs)) as Suppression;
     },
 
