@@ -21,6 +21,9 @@ export const ROUTE_ROLES = {
   // incidents: routes/incidents.ts
 
   // suppressions: routes/suppressions.ts
+  'GET /v1/suppressions': 'viewer',
+  'POST /v1/suppressions': 'engineer',
+  'DELETE /v1/suppressions/:id': 'engineer',
 
   // tokens, registry, session: routes/admin.ts
 } as const satisfies Record<string, Role>;

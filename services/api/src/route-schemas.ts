@@ -3,6 +3,7 @@ import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { ZodOpenApiRequestBodyObject, ZodOpenApiResponsesObject } from 'zod-openapi';
 import { AgentIdParams, AlertIdParams, AlertQuery, AlertStatusBody, NoQuery } from './request-schemas.ts';
+import { CreateSuppressionBody, SuppressionAnswer, SuppressionIdParams, SuppressionList, SuppressionQuery } from './routes/suppression-schemas.ts';
 
 /**
  * What each route takes and answers, as the `schema` option of its fastify route. `params`, `querystring` and
@@ -182,6 +183,25 @@ const SCHEMAS = {
   // incidents: routes/incidents.ts
 
   // suppressions: routes/suppressions.ts
+  'GET /v1/suppressions': {
+    summary: 'Suppressions with their hits and last hit (alerts.md "Suppressions")',
+    querystring: SuppressionQuery,
+    responses: { '200': { description: 'in force, or with include_expired=true every one', content: json(SuppressionList) }, ...BAD_REQUEST },
+  },
+  'POST /v1/suppressions': {
+    summary: 'Create a suppression: matching alerts are still stored, with status suppressed and its id',
+    body: CreateSuppressionBody,
+    responses: { '201': { description: 'the suppression; author from the token', content: json(SuppressionAnswer) }, ...BAD_REQUEST, ...JSON_BODY_ERRORS },
+  },
+  'DELETE /v1/suppressions/:id': {
+    summary: 'Delete a suppression: alerts emitted from now on are no longer matched by it',
+    params: SuppressionIdParams,
+    responses: {
+      '200': { description: 'the suppression with deleted_at', content: json(SuppressionAnswer) },
+      ...BAD_REQUEST,
+      '404': err('no such suppression'),
+    },
+  },
 
   // tokens, registry, session: routes/admin.ts
 } satisfies Record<string, RouteSchema>;

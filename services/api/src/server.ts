@@ -46,6 +46,7 @@ import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, Re
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
+import { registerSuppressionRoutes, type SuppressionRouteOptions } from './routes/suppressions.ts';
 
 export { ROUTE_ROLES };
 
@@ -114,6 +115,8 @@ export interface ServerOptions {
   maxEventsPerRequest?: number;
   /** Events per `ingest` call when a body holds many (default 2,000): the loop is yielded between calls. */
   ingestSliceEvents?: number;
+  /** Suppression routes: `suppression_max_days` and how the engines learn of a change (routes/suppressions.ts). */
+  suppressions?: SuppressionRouteOptions;
 }
 
 /** The api.md version this server implements (the OpenAPI document's `info.version`). */
@@ -635,6 +638,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // incidents: routes/incidents.ts
 
   // suppressions: routes/suppressions.ts
+  registerSuppressionRoutes(app, { store, options: opts, metrics });
 
   // tokens, registry, session: routes/admin.ts
 

@@ -25,3 +25,4 @@ export {
   type TokenRecord,
 } from './store.ts';
 export type { StoreContext } from './store-context.ts';
+export type { NewSuppression, SuppressionStore } from './suppression-store.ts';

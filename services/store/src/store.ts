@@ -33,6 +33,7 @@ import {
   toMs,
 } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
+import { createSuppressionStore, type SuppressionStore } from './suppression-store.ts';
 
 /** Minimal structured logger; a pino logger fits. */
 export interface StoreLogger {
@@ -330,6 +331,8 @@ export interface Store {
   // incidents: incident-store.ts
 
   // suppressions: suppression-store.ts
+  /** Suppressions (alerts.md) and their hits. */
+  readonly suppressions: SuppressionStore;
 
   // API tokens and registry versions: admin-store.ts
 }
@@ -1031,6 +1034,7 @@ export function createStore(config: StoreConfig): Store {
     // incidents
 
     // suppressions
+    suppressions: createSuppressionStore(ctx),
 
     // API tokens and registry versions
   };
