@@ -119,6 +119,8 @@ export interface AlertRow {
   evidence: string;
   tags: string[];
   status: string;
+  /** Triage-owned (migration 012); null: nobody. */
+  assignee: string | null;
   status_changed_at: string;
   created_at: string;
   updated_at: string;
@@ -127,7 +129,7 @@ export interface AlertRow {
 
 /** Columns selected to rebuild an alert: times as epoch ms, so no text time format is ever parsed back. */
 export const ALERT_SELECT = `alert_id, rule_id, rule_version, category, severity, risk_score, agent_id, owner, title, summary,
-  toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status,
+  toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status, assignee,
   toUnixTimestamp64Milli(status_changed_at) AS status_changed_at_ms, toUnixTimestamp64Milli(created_at) AS created_at_ms, version`;
 
 /** A row as read with {@link ALERT_SELECT} (64-bit integers arrive as JSON strings). */
@@ -148,6 +150,7 @@ export interface AlertReadRow {
   evidence: string;
   tags: string[];
   status: string;
+  assignee: string | null;
   status_changed_at_ms: string | number;
   created_at_ms: string | number;
   version: string | number;
@@ -180,6 +183,7 @@ export function readAlertRow(r: AlertReadRow): StoredAlert {
       evidence: JSON.parse(r.evidence) as Alert['evidence'],
       tags: r.tags,
       status: r.status as AlertStatus,
+      assignee: r.assignee ?? null,
     },
     statusChangedAtMs: Number(r.status_changed_at_ms),
     createdAtMs: Number(r.created_at_ms),
@@ -207,6 +211,7 @@ export function alertToRow(s: StoredAlert, updatedAtMs: number): AlertRow {
     evidence: JSON.stringify(a.evidence),
     tags: a.tags,
     status: a.status,
+    assignee: a.assignee ?? null,
     status_changed_at: chTime(s.statusChangedAtMs),
     created_at: chTime(s.createdAtMs),
     updated_at: chTime(updatedAtMs),
@@ -221,7 +226,7 @@ export const MAX_MERGED_EVIDENCE_IDS = 100;
  * Merges a new emission of an alert into the stored one. Detection-owned fields come from whichever emission is
  * newer (higher `count`, then later `last_seen`; a tie goes to the incoming one), so a stale replay never rolls an
  * alert back; `first_seen`/`last_seen` widen; `count` never decreases; evidence event ids are unioned; triage
- * `status` stays as stored.
+ * `status` and `assignee` stay as stored.
  */
 export function mergeAlert(stored: Alert, incoming: Alert): Alert {
   const incomingNewer = incoming.count > stored.count || (incoming.count === stored.count && toMs(incoming.last_seen) >= toMs(stored.last_seen));
@@ -241,6 +246,7 @@ export function mergeAlert(stored: Alert, incoming: Alert): Alert {
     count: Math.max(stored.count, incoming.count),
     evidence: { ...base.evidence, event_ids: ids },
     status: stored.status,
+    assignee: stored.assignee ?? null,
   };
 }
 
