@@ -78,7 +78,7 @@ export interface ServerOptions {
   /** `AGENTWATCH_BOOTSTRAP_TOKEN`, read by the caller at start-up: accepted as an admin token. Unset or empty: none. */
   bootstrapToken?: string | undefined;
   /** The registry in force (hot reload: called per request), e.g. `() => watcher.registry.source`. */
-  registry?: () => Pick<Registry, 'agents'> | null | undefined;
+  registry?: () => (Pick<Registry, 'agents'> & Partial<Pick<Registry, 'people'>>) | null | undefined;
   /** A pino logger (or any fastify-compatible one); false or unset: no logging. */
   logger?: FastifyBaseLogger | false;
   /** Readiness: stores reachable, registry loaded. /readyz answers 503 until it resolves true. */

@@ -1,4 +1,4 @@
-import type { Alert, CanonicalEvent, RegistryAgent } from '@agentwatch/schemas';
+import type { Alert, CanonicalEvent, Registry, RegistryAgent } from '@agentwatch/schemas';
 import type { AgentHour } from '@agentwatch/store';
 
 /**
@@ -31,12 +31,17 @@ function kindOf(id: string, agents: ReadonlyMap<string, RegistryAgent>): 'person
 
 /**
  * Who acted for whom, from the alert's evidence events: the on_behalf_of person first, then the delegation chain in
- * order (outermost first, events.md), the acting agent last. Taken from the most recent evidence event of the alert's
+ * order (outermost first, events.md), the acting agent last. A person is registered when the registry lists them
+ * (people) or they own a registered agent. Taken from the most recent evidence event of the alert's
  * agent that carries delegation fields (any agent's if none does); just the acting agent when no event does.
  */
-export function delegationChain(alert: Pick<Alert, 'agent_id'>, events: readonly CanonicalEvent[], registry: readonly RegistryAgent[]): ChainLink[] {
-  const agents = new Map(registry.map((a) => [a.id, a]));
-  const owners = new Set(registry.map((a) => personKey(a.owner)));
+export function delegationChain(
+  alert: Pick<Alert, 'agent_id'>,
+  events: readonly CanonicalEvent[],
+  registry: Pick<Registry, 'agents'> & Partial<Pick<Registry, 'people'>>,
+): ChainLink[] {
+  const agents = new Map(registry.agents.map((a) => [a.id, a]));
+  const people = new Set([...registry.agents.map((a) => personKey(a.owner)), ...(registry.people ?? []).map((p) => personKey(p.id))]);
   const delegated = events.filter((e) => (e.delegation_chain?.length ?? 0) > 0 || (e.on_behalf_of ?? '') !== '');
   const latest = (list: CanonicalEvent[]) =>
     list.reduce<CanonicalEvent | undefined>((a, e) => (!a || Date.parse(e.time) >= Date.parse(a.time) ? e : a), undefined);
@@ -51,7 +56,7 @@ export function delegationChain(alert: Pick<Alert, 'agent_id'>, events: readonly
     const prev = links[links.length - 1];
     // The same actor twice in a row (on_behalf_of repeated as the chain's first element, the agent as its last): once.
     if (prev && prev.kind === kind && (kind === 'person' ? personKey(prev.id) === personKey(id) : prev.id === id)) continue;
-    if (kind === 'person') links.push({ id, kind, registered: owners.has(personKey(id)) });
+    if (kind === 'person') links.push({ id, kind, registered: people.has(personKey(id)) });
     else {
       const entry = agents.get(id);
       links.push({ id, kind, registered: entry !== undefined, owner: entry?.owner ?? null });

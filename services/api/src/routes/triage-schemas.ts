@@ -83,7 +83,7 @@ export const ChainLink = z
   .object({
     id: z.string(),
     kind: z.enum(['person', 'agent']),
-    registered: z.boolean().meta({ description: 'agents: listed in the registry; people: owner of a registered agent' }),
+    registered: z.boolean().meta({ description: "agents: listed in the registry; people: in the registry's people or owner of a registered agent" }),
     owner: z.string().nullable().optional(),
   })
   .meta({ id: 'ChainLink' });

@@ -73,6 +73,7 @@ const hourView = (h: AgentHour) => ({
 export function registerTriageRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, options, metrics } = ctx;
   const registryAgents = (): RegistryAgent[] => options.registry?.()?.agents ?? [];
+  const registryInForce = () => options.registry?.() ?? { agents: [] };
 
   // --- the queue
   app.get('/v1/alerts', { schema: ROUTE_SCHEMAS['GET /v1/alerts'], config: { minRole: ROUTE_ROLES['GET /v1/alerts'] } }, async (req, reply) => {
@@ -115,15 +116,15 @@ export function registerTriageRoutes(app: FastifyInstance, ctx: RouteContext): v
         store.agentHourly(alert.agent_id, { since: window.sinceMs, until: window.untilMs }),
         store.queryAlerts({ agent_id: alert.agent_id, sort: '-last_seen', limit: MAX_RELATED + 1 }),
       ]);
-      const agents = registryAgents();
+      const registry = registryInForce();
       return {
         alert,
         events,
         history,
         comments,
-        registry: agents.find((a) => a.id === alert.agent_id) ?? null,
+        registry: registry.agents.find((a) => a.id === alert.agent_id) ?? null,
         baseline: baselineFigures(alert, hours),
-        chain: delegationChain(alert, events, agents),
+        chain: delegationChain(alert, events, registry),
         related: related.alerts.filter((a) => a.alert_id !== id).slice(0, MAX_RELATED),
       };
     },
