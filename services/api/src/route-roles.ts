@@ -17,6 +17,8 @@ export const ROUTE_ROLES = {
 
   // --- API 1.1 (api.md "Added in 1.1"), one block per route module in routes/.
   // triage: routes/triage.ts
+  'POST /v1/alerts/bulk': 'analyst',
+  'POST /v1/alerts/:alert_id/comments': 'analyst',
 
   // incidents: routes/incidents.ts
 

@@ -121,6 +121,8 @@ export interface AlertRow {
   status: string;
   /** '' unless `status` is 'suppressed' by detection (014_suppressions.sql). */
   suppression_id: string;
+  /** Triage-owned (migration 012); null: nobody. */
+  assignee: string | null;
   status_changed_at: string;
   created_at: string;
   updated_at: string;
@@ -129,7 +131,7 @@ export interface AlertRow {
 
 /** Columns selected to rebuild an alert: times as epoch ms, so no text time format is ever parsed back. */
 export const ALERT_SELECT = `alert_id, rule_id, rule_version, category, severity, risk_score, agent_id, owner, title, summary,
-  toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status, suppression_id,
+  toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status, suppression_id, assignee,
   toUnixTimestamp64Milli(status_changed_at) AS status_changed_at_ms, toUnixTimestamp64Milli(created_at) AS created_at_ms, version`;
 
 /** A row as read with {@link ALERT_SELECT} (64-bit integers arrive as JSON strings). */
@@ -151,6 +153,7 @@ export interface AlertReadRow {
   tags: string[];
   status: string;
   suppression_id: string;
+  assignee: string | null;
   status_changed_at_ms: string | number;
   created_at_ms: string | number;
   version: string | number;
@@ -184,6 +187,7 @@ export function readAlertRow(r: AlertReadRow): StoredAlert {
       tags: r.tags,
       status: r.status as AlertStatus,
       ...(r.suppression_id ? { suppression_id: r.suppression_id } : {}),
+      assignee: r.assignee ?? null,
     },
     statusChangedAtMs: Number(r.status_changed_at_ms),
     createdAtMs: Number(r.created_at_ms),
@@ -213,6 +217,7 @@ export function alertToRow(s: StoredAlert, updatedAtMs: number): AlertRow {
     status: a.status,
     // Only a suppressed alert names its suppression (an analyst's later status leaves it behind).
     suppression_id: a.status === 'suppressed' ? (a.suppression_id ?? '') : '',
+    assignee: a.assignee ?? null,
     status_changed_at: chTime(s.statusChangedAtMs),
     created_at: chTime(s.createdAtMs),
     updated_at: chTime(updatedAtMs),
@@ -237,7 +242,7 @@ export const isDetectionStatus = (a: Alert): boolean => a.status === 'new' || (a
  * `status` stays as stored, except that detection's own verdict ({@link isDetectionStatus}) follows the newer
  * emission: an untriaged alert becomes `suppressed` (with the suppression id) when a suppression hides its newer
  * emission, and `new` again when it no longer does (the suppression expired in event time or was deleted). An
- * analyst's decision is never changed by a suppression.
+ * analyst's decision is never changed by a suppression. `assignee` stays as stored.
  */
 export function mergeAlert(stored: Alert, incoming: Alert): Alert {
   const incomingNewer = incoming.count > stored.count || (incoming.count === stored.count && toMs(incoming.last_seen) >= toMs(stored.last_seen));
@@ -258,6 +263,7 @@ export function mergeAlert(stored: Alert, incoming: Alert): Alert {
     count: Math.max(stored.count, incoming.count),
     evidence: { ...base.evidence, event_ids: ids },
     ...mergedStatus(stored, base),
+    assignee: stored.assignee ?? null,
   };
 }
 
