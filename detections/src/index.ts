@@ -11,5 +11,6 @@ export * from './engine/types.ts';
 export * from './registry/compiled-registry.ts';
 export * from './registry/glob.ts';
 export * from './registry/load-registry.ts';
+export * from './suppressions/index.ts';
 export * from './time/event-time.ts';
 export * from './time/replay-arrival.ts';

@@ -108,6 +108,8 @@ export const AgentwatchConfig = z.strictObject({
   registry: z.string().optional(),
   rules_dir: z.string().optional(),
   detection: DetectionConfig.default(DetectionConfig.parse({})),
+  /** Longest a suppression may be created for, in days from its creation (alerts.md "Suppressions"; POST /v1/suppressions). */
+  suppression_max_days: z.number().int().min(1).max(3650).default(90),
   /**
    * Raw source topics the live pipeline also reads (Kafka only): topic -> source format. Each record is mapped by
    * that format's adapter and produced to `events_topic`; what cannot be mapped goes to `dlq_topic` with the reason.

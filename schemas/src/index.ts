@@ -7,4 +7,5 @@ export * from './json-schema.ts';
 export * from './normalize.ts';
 export * from './parse-event.ts';
 export * from './registry.ts';
+export * from './suppression.ts';
 export * from './text.ts';

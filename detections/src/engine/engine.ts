@@ -1,6 +1,7 @@
 import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from '@agentwatch/schemas';
 import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
+import type { SuppressionSet } from '../suppressions/suppression-set.ts';
 import { judgeEventTime, type TimeClaim, type TimeVerdict } from '../time/event-time.ts';
 import { alertId } from './alert-id.ts';
 import { addEvidenceEvent, boundAlert, boundedFindingText } from './bounded-alert.ts';
@@ -93,6 +94,12 @@ export interface EngineOptions {
    * tokens topic). Consulted when this engine's own table does not know a token; not part of its snapshot.
    */
   sharedTokens?: TokenLookup;
+  /**
+   * Suppressions applied to every alert this engine emits, new or re-emitted (alerts.md "Suppressions"). Read at each
+   * emission, so a set shared and replaced while the engine runs (live: created through the API) applies from the next
+   * emission on. Not part of snapshots: open alerts are kept unjudged, and judged when they leave the engine.
+   */
+  suppressions?: SuppressionSet;
 }
 
 export interface EngineStats {
@@ -154,6 +161,7 @@ export class DetectionEngine {
   /** Keys of open alerts opened or updated since the last {@link takeChanged}. */
   private readonly changed = new Set<string>();
   private readonly onRuleError: EngineOptions['onRuleError'];
+  private readonly suppressions: SuppressionSet | undefined;
   private readonly ctx: Mutable<RuleContext<unknown>>;
   private watermarkMs = Number.NEGATIVE_INFINITY;
   /** See {@link setFactHorizon}. */
@@ -180,6 +188,7 @@ export class DetectionEngine {
     const shared = this.sharedTokens;
     this.tokenLookup = shared ? { get: (id) => own.get(id) ?? shared.get(id) } : own;
     this.onRuleError = opts.onRuleError;
+    this.suppressions = opts.suppressions;
     this.ctx = {
       registry: this.registry,
       agent: undefined,
@@ -427,7 +436,7 @@ export class DetectionEngine {
 
   /** Alerts whose dedup window closed (by event time) since the last call, in closing order. */
   takeClosed(): Alert[] {
-    return this.closed.splice(0, this.closed.length);
+    return this.judged(this.closed.splice(0, this.closed.length));
   }
 
   /** End of stream: closes every open alert and returns all not yet taken, deterministically ordered. */
@@ -447,7 +456,13 @@ export class DetectionEngine {
       if (o) out.push(structuredClone(o.alert));
     }
     this.changed.clear();
-    return out;
+    return this.judged(out);
+  }
+
+  /** Every emission goes through here: the suppressions' verdict is set on each alert (in place) as it leaves. */
+  private judged(alerts: Alert[]): Alert[] {
+    if (this.suppressions) for (const a of alerts) this.suppressions.apply(a);
+    return alerts;
   }
 
   /** Alerts still open (their window has not closed), e.g. for a live view. */

@@ -1,4 +1,5 @@
 import { ALERT_STATUSES, CATEGORIES, SEVERITIES } from '@agentwatch/schemas';
+import { ALERT_SORTS, MAX_Q_WORD_CHARS, MAX_Q_WORDS } from '@agentwatch/store';
 import { type core, z } from 'zod';
 import { ApiError, badParam } from './errors.ts';
 
@@ -55,6 +56,15 @@ function multi(allowed?: readonly string[]) {
     .optional();
 }
 
+/** Longest assignee, in characters. */
+export const MAX_ASSIGNEE = 256;
+/** `assignee=none` lists unassigned alerts (so nobody can be assigned under that name). */
+export const UNASSIGNED = 'none';
+/** Longest `q`, in characters. */
+const MAX_Q_CHARS = MAX_Q_WORDS * (MAX_Q_WORD_CHARS + 1);
+/** The API's order when none is asked for (api.md 1.1): the alerts active most recently first. */
+export const DEFAULT_SORT = '-last_seen';
+
 /** GET /v1/alerts query parameters (api.md). Unknown parameters are refused so a typo never widens a filter. */
 export const AlertQuery = z.strictObject({
   since: Timestamp.meta({ description: 'alerts active at or after this time (last_seen >= since)' }),
@@ -67,6 +77,34 @@ export const AlertQuery = z.strictObject({
   rule_id: multi(),
   agent_id: multi(),
   status: multi(ALERT_STATUSES),
+  owner: multi().meta({ description: "the agent's owner (exact); repeated or comma-separated: any of them" }),
+  assignee: z
+    .string({ error: singleError(quoted) })
+    .min(1, 'empty value')
+    .max(MAX_ASSIGNEE, `at most ${MAX_ASSIGNEE} characters`)
+    .transform((s) => (s === UNASSIGNED ? null : s))
+    .meta({ description: `alerts assigned to this person (exact); \`${UNASSIGNED}\`: unassigned alerts` })
+    .optional(),
+  tag: multi().meta({ description: 'tags the alert must all carry; repeated or comma-separated' }),
+  q: z
+    .string({ error: singleError(quoted) })
+    .max(MAX_Q_CHARS, `at most ${MAX_Q_CHARS} characters`)
+    .transform((s, ctx) => {
+      const words = s.split(/\s+/u).filter((w) => w !== '');
+      if (words.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one word' });
+      else if (words.length > MAX_Q_WORDS) ctx.addIssue({ code: 'custom', message: `expected at most ${MAX_Q_WORDS} words, got ${words.length}` });
+      const long = words.find((w) => [...w].length > MAX_Q_WORD_CHARS);
+      if (long !== undefined) ctx.addIssue({ code: 'custom', message: `each word at most ${MAX_Q_WORD_CHARS} characters, got one of ${[...long].length}` });
+      return words;
+    })
+    .meta({
+      description: `words (at most ${MAX_Q_WORDS}, each at most ${MAX_Q_WORD_CHARS} characters) that must all appear, case-insensitively, in the title or the summary`,
+    })
+    .optional(),
+  sort: z
+    .enum(ALERT_SORTS, { error: singleError((v) => `expected one of ${ALERT_SORTS.join(', ')}, got ${quoted(v)}`) })
+    .default(DEFAULT_SORT)
+    .meta({ description: `order (ties broken by alert_id); a leading - is descending; default ${DEFAULT_SORT}` }),
   limit: z
     .string({ error: singleError(quoted) })
     .min(1, 'empty value')
@@ -106,7 +144,19 @@ export const PARAM_NAMES: Readonly<Record<string, string>> = { '*': 'agent_id' }
 
 const STATUS_MESSAGE = `expected one of ${ALERT_STATUSES.join(', ')}`;
 const COMMENT_MESSAGE = `expected a string of at most ${MAX_COMMENT} characters`;
-export const NOT_AN_OBJECT = 'expected a JSON object {"status": "...", "comment": "..."} with Content-Type: application/json';
+export const NOT_AN_OBJECT = 'expected a JSON object {"status": "...", "comment": "...", "assignee": "..."} with Content-Type: application/json';
+const ASSIGNEE_MESSAGE = `expected a name of 1 to ${MAX_ASSIGNEE} characters, or null to unassign`;
+
+/** Who an alert is assigned to: a name (not \`none\`, which the list filter reserves), or null to unassign. */
+export const Assignee = z
+  .string({ error: () => ASSIGNEE_MESSAGE })
+  .trim()
+  .min(1, ASSIGNEE_MESSAGE)
+  .max(MAX_ASSIGNEE, ASSIGNEE_MESSAGE)
+  .refine((s) => s !== UNASSIGNED, `${JSON.stringify(UNASSIGNED)} is reserved (assignee=none lists unassigned alerts); use null to unassign`)
+  .refine((s) => !/\p{Cc}/u.test(s), 'control characters are not allowed')
+  .nullable()
+  .meta({ description: 'who the alert is assigned to; null unassigns' });
 
 /** POST /v1/alerts/{alert_id}/status body. */
 export const AlertStatusBody = z.strictObject(
@@ -116,6 +166,7 @@ export const AlertStatusBody = z.strictObject(
       .string({ error: () => COMMENT_MESSAGE })
       .max(MAX_COMMENT, COMMENT_MESSAGE)
       .optional(),
+    assignee: Assignee.optional(),
   },
   { error: (iss) => (iss.code === 'invalid_type' ? NOT_AN_OBJECT : undefined) },
 );

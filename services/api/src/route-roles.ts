@@ -17,10 +17,15 @@ export const ROUTE_ROLES = {
 
   // --- API 1.1 (api.md "Added in 1.1"), one block per route module in routes/.
   // triage: routes/triage.ts
+  'POST /v1/alerts/bulk': 'analyst',
+  'POST /v1/alerts/:alert_id/comments': 'analyst',
 
   // incidents: routes/incidents.ts
 
   // suppressions: routes/suppressions.ts
+  'GET /v1/suppressions': 'viewer',
+  'POST /v1/suppressions': 'engineer',
+  'DELETE /v1/suppressions/:id': 'engineer',
 
   // tokens, registry, session: routes/admin.ts
 } as const satisfies Record<string, Role>;

@@ -1,8 +1,10 @@
-import { Alert, AlertStatus, CanonicalEvent, RegistryAgent, Severity } from '@agentwatch/schemas';
+import { Alert, CanonicalEvent } from '@agentwatch/schemas';
 import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { ZodOpenApiRequestBodyObject, ZodOpenApiResponsesObject } from 'zod-openapi';
 import { AgentIdParams, AlertIdParams, AlertQuery, AlertStatusBody, NoQuery } from './request-schemas.ts';
+import { CreateSuppressionBody, SuppressionAnswer, SuppressionIdParams, SuppressionList, SuppressionQuery } from './routes/suppression-schemas.ts';
+import { AgentDetail, AgentView, AlertDetail, BulkAnswer, BulkBody, CommentAnswer, CommentBody, StatusAnswer } from './routes/triage-schemas.ts';
 
 /**
  * What each route takes and answers, as the `schema` option of its fastify route. `params`, `querystring` and
@@ -37,18 +39,6 @@ const JSON_BODY_ERRORS = {
 };
 
 const AlertPage = z.object({ alerts: z.array(Alert), next_cursor: z.string().nullable() }).meta({ id: 'AlertPage' });
-const AlertStatusChange = z
-  .object({ alert_id: z.string(), at: z.string().nullable(), from_status: AlertStatus, status: AlertStatus, comment: z.string(), actor: z.string() })
-  .meta({ id: 'AlertStatusChange' });
-const AgentView = z
-  .object({
-    agent_id: z.string(),
-    registered: z.boolean(),
-    registry: RegistryAgent.nullable(),
-    activity: z.object({ first_seen: z.string(), last_seen: z.string(), events: z.number().int() }).nullable(),
-    alerts: z.object({ total: z.number().int(), open: z.number().int(), max_severity: Severity.nullable() }),
-  })
-  .meta({ id: 'AgentView' });
 const IngestAnswer = z.object({
   accepted: z.number().int(),
   rejected: z.array(z.object({ line: z.number().int(), error: z.string() })).meta({ description: 'the first 100 rejections, by line' }),
@@ -128,7 +118,7 @@ const SCHEMAS = {
     },
   },
   'GET /v1/alerts': {
-    summary: 'Alerts, newest first',
+    summary: 'Alerts: filtered, searched (q) and sorted (default -last_seen), paged with a cursor',
     querystring: AlertQuery,
     responses: {
       '200': {
@@ -139,23 +129,20 @@ const SCHEMAS = {
     },
   },
   'GET /v1/alerts/:alert_id': {
-    summary: 'One alert with its evidence events and status history',
+    summary: 'One alert: evidence events, history, comments, registry entry, baseline, delegation chain, related alerts',
     params: AlertIdParams,
     responses: {
-      '200': {
-        description: 'the alert',
-        content: json(z.object({ alert: Alert, events: z.array(CanonicalEvent), history: z.array(AlertStatusChange) })),
-      },
+      '200': { description: 'the alert and what the detail page shows', content: json(AlertDetail) },
       ...BAD_REQUEST,
       '404': err('no such alert'),
     },
   },
   'POST /v1/alerts/:alert_id/status': {
-    summary: 'Triage: change an alert status',
+    summary: 'Triage: change an alert status and/or its assignee',
     params: AlertIdParams,
     body: AlertStatusBody,
     responses: {
-      '200': { description: 'the alert after the change, and its history', content: json(z.object({ alert: Alert, history: z.array(AlertStatusChange) })) },
+      '200': { description: 'the alert after the change, and its history', content: json(StatusAnswer) },
       ...BAD_REQUEST,
       '404': err('no such alert'),
       ...JSON_BODY_ERRORS,
@@ -170,7 +157,7 @@ const SCHEMAS = {
     summary: 'One agent',
     params: AgentIdParams,
     responses: {
-      '200': { description: 'the agent', content: json(z.object({ agent: AgentView })) },
+      '200': { description: 'the agent, its hourly activity of the last 30 days and the credentials it used', content: json(AgentDetail) },
       ...BAD_REQUEST,
       '404': err('not in the registry, events or alerts'),
     },
@@ -178,10 +165,49 @@ const SCHEMAS = {
 
   // --- API 1.1, one block per route module in routes/ (their zod schemas may live beside the route module).
   // triage: routes/triage.ts
+  'POST /v1/alerts/bulk': {
+    summary: 'Triage many alerts at once: status, assignee and/or comment; one history entry per alert',
+    body: BulkBody,
+    responses: {
+      '200': { description: 'which alerts were changed and which ids are unknown', content: json(BulkAnswer) },
+      ...BAD_REQUEST,
+      ...JSON_BODY_ERRORS,
+    },
+  },
+  'POST /v1/alerts/:alert_id/comments': {
+    summary: 'Comment on an alert (the same comment retried within 10 minutes is stored once)',
+    params: AlertIdParams,
+    body: CommentBody,
+    responses: {
+      '201': { description: 'the comment (the stored one, for a retry)', content: json(CommentAnswer) },
+      ...BAD_REQUEST,
+      '404': err('no such alert'),
+      ...JSON_BODY_ERRORS,
+    },
+  },
 
   // incidents: routes/incidents.ts
 
   // suppressions: routes/suppressions.ts
+  'GET /v1/suppressions': {
+    summary: 'Suppressions with their hits and last hit (alerts.md "Suppressions")',
+    querystring: SuppressionQuery,
+    responses: { '200': { description: 'in force, or with include_expired=true every one', content: json(SuppressionList) }, ...BAD_REQUEST },
+  },
+  'POST /v1/suppressions': {
+    summary: 'Create a suppression: matching alerts are still stored, with status suppressed and its id',
+    body: CreateSuppressionBody,
+    responses: { '201': { description: 'the suppression; author from the token', content: json(SuppressionAnswer) }, ...BAD_REQUEST, ...JSON_BODY_ERRORS },
+  },
+  'DELETE /v1/suppressions/:id': {
+    summary: 'Delete a suppression: alerts emitted from now on are no longer matched by it',
+    params: SuppressionIdParams,
+    responses: {
+      '200': { description: 'the suppression with deleted_at', content: json(SuppressionAnswer) },
+      ...BAD_REQUEST,
+      '404': err('no such suppression'),
+    },
+  },
 
   // tokens, registry, session: routes/admin.ts
 } satisfies Record<string, RouteSchema>;

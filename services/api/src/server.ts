@@ -1,8 +1,6 @@
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import {
-  type AdapterResult,
   createOtlpAdapter,
   decodeOtlpTraceBody,
   encodeExportTraceResponse,
@@ -13,17 +11,8 @@ import {
   valueAtPath,
 } from '@agentwatch/adapters';
 import type { SourceItem } from '@agentwatch/detections';
-import {
-  type Alert,
-  type AlertStatus,
-  type CanonicalEvent,
-  MAX_EVENT_BYTES,
-  type Registry,
-  type RegistryAgent,
-  SEVERITIES,
-  type Severity,
-} from '@agentwatch/schemas';
-import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
+import { MAX_EVENT_BYTES, type Registry } from '@agentwatch/schemas';
+import { InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError, errorBody } from './errors.ts';
@@ -43,11 +32,14 @@ import { type ApiMetrics, createApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi.ts';
 import { credentialQueryParameter } from './query-credentials.ts';
 import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, RejectKeeper, rawText } from './reject-keeper.ts';
-import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
+import { keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
 import { registerConsole } from './routes/console.ts';
+import { registerSuppressionRoutes, type SuppressionRouteOptions } from './routes/suppressions.ts';
+import { registerTriageRoutes } from './routes/triage.ts';
 
+export { type AgentView, parseAlertQuery } from './routes/triage.ts';
 export { ROUTE_ROLES };
 
 import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
@@ -88,7 +80,7 @@ export interface ServerOptions {
   /** `AGENTWATCH_BOOTSTRAP_TOKEN`, read by the caller at start-up: accepted as an admin token. Unset or empty: none. */
   bootstrapToken?: string | undefined;
   /** The registry in force (hot reload: called per request), e.g. `() => watcher.registry.source`. */
-  registry?: () => Pick<Registry, 'agents'> | null | undefined;
+  registry?: () => (Pick<Registry, 'agents'> & Partial<Pick<Registry, 'people'>>) | null | undefined;
   /** A pino logger (or any fastify-compatible one); false or unset: no logging. */
   logger?: FastifyBaseLogger | false;
   /** Readiness: stores reachable, registry loaded. /readyz answers 503 until it resolves true. */
@@ -115,41 +107,14 @@ export interface ServerOptions {
   maxEventsPerRequest?: number;
   /** Events per `ingest` call when a body holds many (default 2,000): the loop is yielded between calls. */
   ingestSliceEvents?: number;
+  /** Suppression routes: `suppression_max_days` and how the engines learn of a change (routes/suppressions.ts). */
+  suppressions?: SuppressionRouteOptions;
 }
 
 /** The api.md version this server implements (the OpenAPI document's `info.version`). */
 export const API_VERSION = '1.1';
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
 const OTHER_BODY_LIMIT = 1024 * 1024;
-const STREAM_PAGE = 1000;
-const MAX_EVIDENCE_EVENTS = 1000;
-
-const OPEN_STATUSES: AlertStatus[] = ['new', 'acknowledged'];
-
-type Query = Record<string, string | string[] | undefined>;
-
-/** Store filters from validated GET /v1/alerts parameters (the output of `AlertQuery`). */
-function alertFilters(q: AlertQuery): { filters: AlertFilters; format: 'json' | 'ndjson' | undefined } {
-  const filters: AlertFilters = {};
-  if (q.since !== undefined) filters.since = q.since;
-  if (q.until !== undefined) filters.until = q.until;
-  if (q.severity !== undefined) filters.severity = q.severity;
-  if (q.category) filters.category = q.category as AlertFilters['category'];
-  if (q.rule_id) filters.rule_id = q.rule_id;
-  if (q.agent_id) filters.agent_id = q.agent_id;
-  if (q.status) filters.status = q.status as AlertStatus[];
-  if (q.limit !== undefined) filters.limit = q.limit;
-  if (q.cursor !== undefined) filters.cursor = q.cursor;
-  return { filters, format: q.format };
-}
-
-/** Validates GET /v1/alerts query parameters into store filters (the route's own `AlertQuery` schema); throws ApiError (400). */
-export function parseAlertQuery(q: Query): { filters: AlertFilters; format: 'json' | 'ndjson' | undefined } {
-  const r = AlertQuery.safeParse(q);
-  if (!r.success) throw requestError(r.error, 'querystring', keysOf(AlertQuery));
-  return alertFilters(r.data);
-}
-
 async function* noBody(): AsyncGenerator<Buffer> {}
 
 /** Where POST /v1/events rejects come from (`source` of a rejected record). */
@@ -203,31 +168,9 @@ function rejectionMessage(listed: readonly Rejection[], count: number, total: nu
   return `${count} of ${total} spans rejected (kept with their reason): ${reasons.join('; ')}${more}`;
 }
 
-const wantsNdjson = (req: FastifyRequest, format: 'json' | 'ndjson' | undefined): boolean =>
-  format === 'ndjson' || (format === undefined && /\bapplication\/x-ndjson\b/i.test(req.headers.accept ?? ''));
-
-interface AgentActivity {
-  first_seen: string;
-  last_seen: string;
-  events: number;
-}
-interface AgentAlerts {
-  total: number;
-  open: number;
-  max_severity: Severity | null;
-}
-export interface AgentView {
-  agent_id: string;
-  registered: boolean;
-  registry: RegistryAgent | null;
-  activity: AgentActivity | null;
-  alerts: AgentAlerts;
-}
-
 /** Builds the API server (routes registered, not listening). Call `.listen()` or `.inject()`; `.close()` does not close the store. */
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const { store, tokens } = opts;
-  const db = store.database;
   const metrics = opts.metrics ?? createApiMetrics();
   const bootstrap = opts.bootstrapToken ? opts.bootstrapToken : undefined;
   const eventsBodyLimit = opts.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
@@ -249,11 +192,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     // Agent ids are URIs (`spiffe://...`): allow long paths.
     routerOptions: { maxParamLength: 2048 },
   }) as unknown as FastifyInstance;
-
-  const q = async <T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> => {
-    const rs = await store.client.query({ query, format: 'JSONEachRow', query_params: params });
-    return rs.json<T>();
-  };
 
   app.decorateRequest('principal', null);
   // Route schemas are zod (route-schemas.ts): validate with them, answering our 400s, and list every route for
@@ -513,129 +451,14 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     );
   });
 
-  // --- alerts
-  app.get('/v1/alerts', { schema: ROUTE_SCHEMAS['GET /v1/alerts'], config: { minRole: ROUTE_ROLES['GET /v1/alerts'] } }, async (req, reply) => {
-    // req.query was validated by AlertQuery (the route's schema).
-    const { filters, format } = alertFilters(req.query as AlertQuery);
-    if (!wantsNdjson(req, format)) return store.queryAlerts(filters) satisfies Promise<AlertPage>;
-    // NDJSON: every match, paged through the store. The first page is read before answering, so a bad cursor is a 400.
-    const pageFilters: AlertFilters = { ...filters, limit: filters.limit ?? STREAM_PAGE };
-    const first = await store.queryAlerts(pageFilters);
-    const log = req.log;
-    async function* lines(): AsyncGenerator<string> {
-      let page: AlertPage = first;
-      for (;;) {
-        if (page.alerts.length) yield `${page.alerts.map((a) => JSON.stringify(a)).join('\n')}\n`;
-        if (!page.next_cursor) return;
-        try {
-          page = await store.queryAlerts({ ...pageFilters, cursor: page.next_cursor });
-        } catch (err) {
-          log.error({ err }, 'alert stream failed mid-way');
-          throw err;
-        }
-      }
-    }
-    return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
-  });
-
-  const fetchEvents = async (ids: string[]): Promise<CanonicalEvent[]> => {
-    if (ids.length === 0) return [];
-    const rows = await q<{ raw: string }>(
-      `SELECT raw FROM ${db}.events FINAL WHERE event_id IN {ids:Array(String)} ORDER BY time, event_id LIMIT {lim:UInt32}`,
-      { ids: ids.slice(0, MAX_EVIDENCE_EVENTS), lim: MAX_EVIDENCE_EVENTS },
-    );
-    return rows.map((r) => JSON.parse(r.raw) as CanonicalEvent);
-  };
-
-  app.get<{ Params: { alert_id: string } }>(
-    '/v1/alerts/:alert_id',
-    { schema: ROUTE_SCHEMAS['GET /v1/alerts/:alert_id'], config: { minRole: ROUTE_ROLES['GET /v1/alerts/:alert_id'] } },
-    async (req) => {
-      const id = req.params.alert_id;
-      const alert = await store.getAlert(id);
-      if (!alert) throw new ApiError(404, 'not_found', `no alert ${JSON.stringify(id)}`, [{ parameter: 'alert_id' }]);
-      const [events, history] = await Promise.all([fetchEvents(alert.evidence.event_ids), store.getAlertHistory(id)]);
-      return { alert, events, history };
-    },
-  );
-
-  app.post<{ Params: { alert_id: string }; Body: AlertStatusBody }>(
-    '/v1/alerts/:alert_id/status',
-    { schema: ROUTE_SCHEMAS['POST /v1/alerts/:alert_id/status'], config: { minRole: ROUTE_ROLES['POST /v1/alerts/:alert_id/status'] } },
-    async (req) => {
-      // The body was validated by AlertStatusBody (the route's schema).
-      const { status, comment = '' } = req.body;
-      const id = req.params.alert_id;
-      const alert: Alert | null = await store.updateAlertStatus(id, status, comment, req.principal?.actor ?? 'unknown', Date.now());
-      if (!alert) throw new ApiError(404, 'not_found', `no alert ${JSON.stringify(id)}`, [{ parameter: 'alert_id' }]);
-      metrics.alertStatusChanges.inc({ status });
-      return { alert, history: await store.getAlertHistory(id) };
-    },
-  );
-
-  // --- agents: registry entries plus actors seen in events or alerts that the registry does not list.
-  const agentViews = async (agentId?: string): Promise<AgentView[]> => {
-    const where = agentId === undefined ? '' : 'WHERE agent_id = {id:String}';
-    const params = agentId === undefined ? {} : { id: agentId };
-    const [activity, alerts] = await Promise.all([
-      q<{ agent_id: string; first_ms: string; last_ms: string; events: string }>(
-        `SELECT agent_id, toUnixTimestamp64Milli(min(time)) AS first_ms, toUnixTimestamp64Milli(max(time)) AS last_ms, uniqExact(event_id) AS events
-         FROM ${db}.events ${where} GROUP BY agent_id`,
-        params,
-      ),
-      q<{ agent_id: string; total: string; open: string; max_rank: number }>(
-        `SELECT agent_id, count() AS total, countIf(status IN {open:Array(String)}) AS open, max(severity_rank) AS max_rank
-         FROM ${db}.alerts FINAL ${where} GROUP BY agent_id`,
-        { ...params, open: OPEN_STATUSES },
-      ),
-    ]);
-    const registered = new Map<string, RegistryAgent>();
-    for (const a of opts.registry?.()?.agents ?? []) if (agentId === undefined || a.id === agentId) registered.set(a.id, a);
-    const views = new Map<string, AgentView>();
-    const view = (id: string): AgentView => {
-      let v = views.get(id);
-      if (!v) {
-        const entry = registered.get(id) ?? null;
-        v = { agent_id: id, registered: entry !== null, registry: entry, activity: null, alerts: { total: 0, open: 0, max_severity: null } };
-        views.set(id, v);
-      }
-      return v;
-    };
-    for (const id of registered.keys()) view(id);
-    for (const r of activity) {
-      view(r.agent_id).activity = {
-        first_seen: new Date(Number(r.first_ms)).toISOString(),
-        last_seen: new Date(Number(r.last_ms)).toISOString(),
-        events: Number(r.events),
-      };
-    }
-    for (const r of alerts) {
-      view(r.agent_id).alerts = { total: Number(r.total), open: Number(r.open), max_severity: SEVERITIES[Number(r.max_rank)] ?? null };
-    }
-    return [...views.values()].sort((a, b) => (a.agent_id < b.agent_id ? -1 : a.agent_id > b.agent_id ? 1 : 0));
-  };
-
-  app.get('/v1/agents', { schema: ROUTE_SCHEMAS['GET /v1/agents'], config: { minRole: ROUTE_ROLES['GET /v1/agents'] } }, async () => {
-    return { agents: await agentViews() };
-  });
-  // A wildcard, so agent ids that are URIs work whether their slashes are %2F-encoded or not.
-  app.get<{ Params: { '*': string } }>(
-    '/v1/agents/*',
-    { schema: ROUTE_SCHEMAS['GET /v1/agents/*'], config: { minRole: ROUTE_ROLES['GET /v1/agents/*'] } },
-    async (req) => {
-      const id = req.params['*'];
-      const [agent] = await agentViews(id);
-      if (!agent) throw new ApiError(404, 'not_found', `no agent ${JSON.stringify(id)} in the registry, events or alerts`, [{ parameter: 'agent_id' }]);
-      return { agent };
-    },
-  );
-
   // --- API 1.1 route groups, one module each in routes/ (each registers its routes with their schema and role).
   // triage: routes/triage.ts
+  registerTriageRoutes(app, { store, options: opts, metrics });
 
   // incidents: routes/incidents.ts
 
   // suppressions: routes/suppressions.ts
+  registerSuppressionRoutes(app, { store, options: opts, metrics });
 
   // tokens, registry, session: routes/admin.ts
 

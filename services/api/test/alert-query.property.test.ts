@@ -8,7 +8,25 @@ import { parseAlertQuery } from '../src/index.ts';
 
 // The hand-written GET /v1/alerts parser the zod schema (AlertQuery) replaced, kept here verbatim as the oracle:
 // the schema must accept, refuse and explain exactly as it did.
-const ALERT_LIST_PARAMS = ['since', 'until', 'severity', 'category', 'rule_id', 'agent_id', 'status', 'limit', 'cursor', 'format'] as const;
+// 1.1 added owner, assignee, tag, q and sort (tested in triage.test.ts); the oracle only learned their names and the
+// default sort, so for the 1.0 parameters the two must still agree exactly.
+const ALERT_LIST_PARAMS = [
+  'since',
+  'until',
+  'severity',
+  'category',
+  'rule_id',
+  'agent_id',
+  'status',
+  'owner',
+  'assignee',
+  'tag',
+  'q',
+  'sort',
+  'limit',
+  'cursor',
+  'format',
+] as const;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -52,7 +70,7 @@ function legacyParseAlertQuery(q: Query): { filters: AlertFilters; format: 'json
       unknown.map((parameter) => ({ parameter, message: 'unknown parameter' })),
     );
   }
-  const filters: AlertFilters = {};
+  const filters: AlertFilters = { sort: '-last_seen' };
   const since = time(q, 'since');
   if (since !== undefined) filters.since = since;
   const until = time(q, 'until');

@@ -358,7 +358,7 @@ describe('alerts', () => {
     const r = await get('/v1/alerts/al-00');
     expect(r.statusCode).toBe(200);
     const j = r.json();
-    expect(j.alert).toEqual(alerts[0]);
+    expect(j.alert).toEqual({ ...alerts[0], assignee: null });
     expect(j.events.map((e: { event_id: string }) => e.event_id)).toEqual(['al-00-e1']);
     expect(j.history).toEqual([]);
     const missing = await get('/v1/alerts/nope');

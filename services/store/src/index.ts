@@ -1,9 +1,9 @@
+export { ALERT_SORTS, type AlertFilters, type AlertSort, InvalidCursorError, MAX_Q_WORD_CHARS, MAX_Q_WORDS } from './alert-query.ts';
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';
 export {
   type AgentHour,
-  type AlertFilters,
   type AlertPage,
   type AlertStatusChange,
   createStore,
@@ -11,7 +11,6 @@ export {
   type EventRows,
   type InsertAlertsResult,
   type InsertEventsResult,
-  InvalidCursorError,
   MAX_REJECTED_RAW_CHARS,
   type MigrateResult,
   type RefusedEvent,
@@ -25,3 +24,14 @@ export {
   type TokenRecord,
 } from './store.ts';
 export type { StoreContext } from './store-context.ts';
+export type { NewSuppression, SuppressionStore } from './suppression-store.ts';
+export {
+  type AgentActivityRow,
+  type AgentAlertCounts,
+  type AgentTokenSeen,
+  type AlertComment,
+  COMMENT_RETRY_WINDOW_MS,
+  type TriageChange,
+  type TriageHistoryEntry,
+  type TriageStore,
+} from './triage-store.ts';

@@ -119,6 +119,10 @@ export interface AlertRow {
   evidence: string;
   tags: string[];
   status: string;
+  /** '' unless `status` is 'suppressed' by detection (014_suppressions.sql). */
+  suppression_id: string;
+  /** Triage-owned (migration 012); null: nobody. */
+  assignee: string | null;
   status_changed_at: string;
   created_at: string;
   updated_at: string;
@@ -127,7 +131,7 @@ export interface AlertRow {
 
 /** Columns selected to rebuild an alert: times as epoch ms, so no text time format is ever parsed back. */
 export const ALERT_SELECT = `alert_id, rule_id, rule_version, category, severity, risk_score, agent_id, owner, title, summary,
-  toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status,
+  toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status, suppression_id, assignee,
   toUnixTimestamp64Milli(status_changed_at) AS status_changed_at_ms, toUnixTimestamp64Milli(created_at) AS created_at_ms, version`;
 
 /** A row as read with {@link ALERT_SELECT} (64-bit integers arrive as JSON strings). */
@@ -148,6 +152,8 @@ export interface AlertReadRow {
   evidence: string;
   tags: string[];
   status: string;
+  suppression_id: string;
+  assignee: string | null;
   status_changed_at_ms: string | number;
   created_at_ms: string | number;
   version: string | number;
@@ -180,6 +186,8 @@ export function readAlertRow(r: AlertReadRow): StoredAlert {
       evidence: JSON.parse(r.evidence) as Alert['evidence'],
       tags: r.tags,
       status: r.status as AlertStatus,
+      ...(r.suppression_id ? { suppression_id: r.suppression_id } : {}),
+      assignee: r.assignee ?? null,
     },
     statusChangedAtMs: Number(r.status_changed_at_ms),
     createdAtMs: Number(r.created_at_ms),
@@ -207,6 +215,9 @@ export function alertToRow(s: StoredAlert, updatedAtMs: number): AlertRow {
     evidence: JSON.stringify(a.evidence),
     tags: a.tags,
     status: a.status,
+    // Only a suppressed alert names its suppression (an analyst's later status leaves it behind).
+    suppression_id: a.status === 'suppressed' ? (a.suppression_id ?? '') : '',
+    assignee: a.assignee ?? null,
     status_changed_at: chTime(s.statusChangedAtMs),
     created_at: chTime(s.createdAtMs),
     updated_at: chTime(updatedAtMs),
@@ -218,10 +229,20 @@ export function alertToRow(s: StoredAlert, updatedAtMs: number): AlertRow {
 export const MAX_MERGED_EVIDENCE_IDS = 100;
 
 /**
+ * Whether a stored status is detection's own verdict rather than an analyst's decision: `new`, or `suppressed` by a
+ * suppression (with its id). An analyst's acknowledged / resolved / false_positive, or a `suppressed` set by hand
+ * (no suppression id), is a decision that no later emission undoes.
+ */
+export const isDetectionStatus = (a: Alert): boolean => a.status === 'new' || (a.status === 'suppressed' && a.suppression_id !== undefined);
+
+/**
  * Merges a new emission of an alert into the stored one. Detection-owned fields come from whichever emission is
  * newer (higher `count`, then later `last_seen`; a tie goes to the incoming one), so a stale replay never rolls an
- * alert back; `first_seen`/`last_seen` widen; `count` never decreases; evidence event ids are unioned; triage
- * `status` stays as stored.
+ * alert back; `first_seen`/`last_seen` widen; `count` never decreases; evidence event ids are unioned. Triage
+ * `status` stays as stored, except that detection's own verdict ({@link isDetectionStatus}) follows the newer
+ * emission: an untriaged alert becomes `suppressed` (with the suppression id) when a suppression hides its newer
+ * emission, and `new` again when it no longer does (the suppression expired in event time or was deleted). An
+ * analyst's decision is never changed by a suppression. `assignee` stays as stored.
  */
 export function mergeAlert(stored: Alert, incoming: Alert): Alert {
   const incomingNewer = incoming.count > stored.count || (incoming.count === stored.count && toMs(incoming.last_seen) >= toMs(stored.last_seen));
@@ -234,14 +255,23 @@ export function mergeAlert(stored: Alert, incoming: Alert): Alert {
   }
   const firstMs = Math.min(toMs(stored.first_seen), toMs(incoming.first_seen));
   const lastMs = Math.max(toMs(stored.last_seen), toMs(incoming.last_seen));
+  const { suppression_id: _ignored, ...detected } = base;
   return {
-    ...base,
+    ...detected,
     first_seen: new Date(firstMs).toISOString(),
     last_seen: new Date(lastMs).toISOString(),
     count: Math.max(stored.count, incoming.count),
     evidence: { ...base.evidence, event_ids: ids },
-    status: stored.status,
+    ...mergedStatus(stored, base),
+    assignee: stored.assignee ?? null,
   };
+}
+
+/** The status (and suppression id) a merge keeps: see {@link mergeAlert}. */
+function mergedStatus(stored: Alert, newer: Alert): Pick<Alert, 'status' | 'suppression_id'> {
+  const from = isDetectionStatus(stored) ? newer : stored;
+  if (from.status === 'suppressed' && from.suppression_id !== undefined) return { status: 'suppressed', suppression_id: from.suppression_id };
+  return { status: isDetectionStatus(stored) ? 'new' : stored.status };
 }
 
 /** Canonical form used to decide whether a merge changed anything (times normalised to ms ISO). */

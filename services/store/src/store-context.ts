@@ -17,4 +17,11 @@ export interface StoreContext {
    * the same rows with the same token again are dropped, so a retried call stores once.
    */
   insert(table: string, values: object[], token: string): Promise<void>;
+  /**
+   * Runs `fn` after every read-modify-write of alerts started before it in this process (insertAlerts, triage
+   * changes), so a detection re-emission and a triage change never overwrite each other's fields.
+   */
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  /** The next `version` of an alert row (ReplacingMergeTree(version): the highest wins), above `prev`. */
+  nextVersion(prev: number): number;
 }

@@ -4,20 +4,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import {
-  ALERT_STATUSES,
-  type Alert,
-  Alert as AlertSchema,
-  type AlertStatus,
-  type CanonicalEvent,
-  type Category,
-  type EventKind,
-  normalizeEvent,
-  SEVERITIES,
-  type Severity,
-  severityRank,
-} from '@agentwatch/schemas';
+import { ALERT_STATUSES, type Alert, Alert as AlertSchema, type AlertStatus, type CanonicalEvent, type EventKind, normalizeEvent } from '@agentwatch/schemas';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
 import {
@@ -33,6 +22,8 @@ import {
   toMs,
 } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
+import { createSuppressionStore, type SuppressionStore } from './suppression-store.ts';
+import { createTriageStore, type TriageStore } from './triage-store.ts';
 
 /** Minimal structured logger; a pino logger fits. */
 export interface StoreLogger {
@@ -61,25 +52,7 @@ export interface StoreConfig {
   maxPartitionsPerInsert?: number;
 }
 
-/** Alert list filters; every one optional. Times are RFC 3339 text, Date or epoch ms. */
-export interface AlertFilters {
-  /** Alerts active at or after this time (last_seen >= since). */
-  since?: string | number | Date;
-  /** Alerts that started before this time (first_seen < until). */
-  until?: string | number | Date;
-  /** Minimum severity: `high` gives high and critical. */
-  severity?: Severity;
-  category?: Category | Category[];
-  rule_id?: string | string[];
-  agent_id?: string | string[];
-  status?: AlertStatus | AlertStatus[];
-  /** Page size, 1..1000, default 100. */
-  limit?: number;
-  /** `next_cursor` of the previous page. */
-  cursor?: string | null;
-}
-
-/** A page of alerts, newest first (first_seen desc, then alert_id desc). `next_cursor` is null on the last page. */
+/** A page of alerts in the order asked for (AlertFilters.sort). `next_cursor` is null on the last page. */
 export interface AlertPage {
   alerts: Alert[];
   next_cursor: string | null;
@@ -326,10 +299,13 @@ export interface Store {
 
   // --- API 1.1 concerns: one module each in this package (its SQL there), exposed as one property here.
   // triage (assignment, comments, bulk, alert detail reads): triage-store.ts
+  readonly triage: TriageStore;
 
   // incidents: incident-store.ts
 
   // suppressions: suppression-store.ts
+  /** Suppressions (alerts.md) and their hits. */
+  readonly suppressions: SuppressionStore;
 
   // API tokens and registry versions: admin-store.ts
 }
@@ -348,38 +324,15 @@ export class StoreInUseError extends Error {
   }
 }
 
-/** A `cursor` that this store did not produce. */
-export class InvalidCursorError extends Error {
-  constructor(cursor: string) {
-    super(`invalid cursor: ${JSON.stringify(cursor.length > 64 ? `${cursor.slice(0, 64)}...` : cursor)}`);
-    this.name = 'InvalidCursorError';
-  }
-}
-
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULT_CHUNK = 100_000;
 const ID_CHUNK = 1_000;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const asArray = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 const isoOrNull = (ms: string | number): string => new Date(Number(ms)).toISOString();
 const emptyToNull = (s: string): string | null => (s === '' ? null : s);
 const clampInt = (v: number | undefined, dflt: number, min: number, max: number): number =>
   v === undefined || !Number.isFinite(v) ? dflt : Math.min(max, Math.max(min, Math.floor(v)));
-
-function encodeCursor(firstSeenMs: number, alertId: string): string {
-  return Buffer.from(JSON.stringify([firstSeenMs, alertId]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { ms: number; id: string } {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') return { ms: v[0] as number, id: v[1] };
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError(cursor);
-}
 
 type ChdbModule = typeof import('chdb/connection');
 const requireCjs = createRequire(import.meta.url);
@@ -446,8 +399,7 @@ export function createStore(config: StoreConfig): Store {
   };
 
   /** What the concern modules (triage, incidents, suppressions, admin) run their SQL through. */
-  const ctx: StoreContext = { client, db, q, command, insert };
-  void ctx;
+  const ctx: StoreContext = { client, db, q, command, insert, serial: (fn) => serial(fn), nextVersion: (prev) => nextVersion(prev) };
 
   /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
   const insertRows = async (chunks: readonly Buffer[], token: string): Promise<void> => {
@@ -828,46 +780,23 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async queryAlerts(filters = {}) {
-      const where: string[] = [];
-      const params: Record<string, unknown> = {};
-      if (filters.since !== undefined) {
-        where.push(`last_seen >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`);
-        params['since'] = toMs(filters.since);
-      }
-      if (filters.until !== undefined) {
-        where.push(`first_seen < fromUnixTimestamp64Milli({until:Int64}, 'UTC')`);
-        params['until'] = toMs(filters.until);
-      }
-      if (filters.severity !== undefined) {
-        if (!(SEVERITIES as readonly string[]).includes(filters.severity)) throw new Error(`severity: expected one of ${SEVERITIES.join(', ')}`);
-        where.push('severity_rank >= {sev:UInt8}');
-        params['sev'] = severityRank(filters.severity);
-      }
-      const inList = (column: string, values: string[] | undefined): void => {
-        if (values === undefined) return;
-        where.push(`${column} IN {${column}:Array(String)}`);
-        params[column] = values;
-      };
-      inList('category', asArray(filters.category));
-      inList('rule_id', asArray(filters.rule_id));
-      inList('agent_id', asArray(filters.agent_id));
-      inList('status', asArray(filters.status));
-      if (filters.cursor) {
-        const c = decodeCursor(filters.cursor);
-        where.push(`(first_seen, alert_id) < (fromUnixTimestamp64Milli({c_ms:Int64}, 'UTC'), {c_id:String})`);
-        params['c_ms'] = c.ms;
-        params['c_id'] = c.id;
-      }
+      const sort = filters.sort ?? DEFAULT_STORE_SORT;
+      const { where, params } = alertsWhere(filters);
+      const order = alertsOrder(sort, filters.cursor);
       const limit = clampInt(filters.limit, 100, 1, 1000);
-      params['lim'] = limit + 1;
-      const rows = await q<AlertReadRow>(
-        `SELECT ${ALERT_SELECT} FROM ${db}.alerts FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY first_seen DESC, alert_id DESC LIMIT {lim:UInt32}`,
-        params,
+      const all = [...where, ...order.after.where];
+      // The page's ids first, reading only the filter and sort columns of every version (FINAL: the latest wins, so a
+      // filter never matches an outdated status), then the whole rows of those ids alone (by the primary key).
+      const rows = await q<AlertReadRow & { sort_key: string | number }>(
+        `SELECT ${ALERT_SELECT}, ${order.keyColumn} AS sort_key FROM ${db}.alerts FINAL
+         WHERE alert_id IN (SELECT alert_id FROM ${db}.alerts FINAL ${all.length ? `WHERE ${all.join(' AND ')}` : ''}
+                            ORDER BY ${order.orderBy} LIMIT {lim:UInt32})
+         ORDER BY ${order.orderBy}`,
+        { ...params, ...order.after.params, lim: limit + 1 },
       );
       const page = rows.slice(0, limit).map((r) => readAlertRow(r).alert);
       const last = rows.length > limit ? rows[limit - 1] : undefined;
-      return { alerts: page, next_cursor: last ? encodeCursor(Number(last.first_seen_ms), last.alert_id) : null };
+      return { alerts: page, next_cursor: last ? encodeCursor(sort, Number(last.sort_key), last.alert_id) : null };
     },
 
     async getAlert(alertId) {
@@ -1027,10 +956,12 @@ export function createStore(config: StoreConfig): Store {
 
     // --- API 1.1 concerns (see the Store interface): each built from {@link StoreContext}.
     // triage
+    triage: createTriageStore(ctx),
 
     // incidents
 
     // suppressions
+    suppressions: createSuppressionStore(ctx),
 
     // API tokens and registry versions
   };

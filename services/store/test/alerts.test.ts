@@ -16,10 +16,10 @@ describe('alert upsert', () => {
     store = await openStore();
   });
 
-  it('stores an alert and reads it back unchanged', async () => {
+  it('stores an alert and reads it back unchanged (unassigned: assignee null)', async () => {
     const a = alert('a1', { evidence: { event_ids: ['e1'], baseline: { p95: 12 }, declared: ['erp.*'] } });
     expect(await store.insertAlerts([a])).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
-    expect(await store.getAlert('a1')).toEqual(a);
+    expect(await store.getAlert('a1')).toEqual({ ...a, assignee: null });
     expect(await store.getAlert('missing')).toBeNull();
   });
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../config.ts';
 import { CliError, loadRules, readRegistryFile } from '../load.ts';
 import { fileSource, type InputFormat, mergeByTime } from '../sources/event-file-source.ts';
 import type { RecordFileStats } from '../sources/record-file-source.ts';
+import { type ReplaySuppressions, readSuppressionsFile } from './replay-suppressions.ts';
 
 export interface ReplayOptions {
   registry: string;
@@ -23,6 +24,8 @@ export interface ReplayOptions {
    * Only the file is read (replay takes nothing from the environment). Invalid options: CliError naming the field.
    */
   configFile?: string;
+  /** `--suppressions FILE` (cli.md 1.1): applied to every alert as live; an invalid file is a CliError naming entry and field. */
+  suppressions?: string;
   files: string[];
   /** Where the summary and per-line errors go (stderr by default). */
   log?: (line: string) => void;
@@ -41,6 +44,8 @@ export interface ReplaySummary {
   rule_errors: Record<string, number>;
   /** Per input file: the format read and, for source formats, records read, events made, rejected and skipped. */
   inputs: RecordFileStats[];
+  /** With `--suppressions`: per suppression id, alerts it suppressed and the event time of the last. */
+  suppressions?: Record<string, { hits: number; last_hit: string | null }>;
 }
 
 /** Writes to a stream, waiting for it to drain when its buffer is full (flat memory on big outputs). */
@@ -63,11 +68,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   for (const f of opts.files) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new CliError(`cannot read input ${f}: no such file`);
   }
+  const suppressions: ReplaySuppressions | null = opts.suppressions ? readSuppressionsFile(opts.suppressions) : null;
   const fileStats: RecordFileStats[] = opts.files.map((f) => ({ file: f, format: null, records: 0, events: 0, rejected: 0, skipped: 0 }));
   const engine = new DetectionEngine({
     registry,
     rules,
     ...(detection ? { config: detection } : {}),
+    ...(suppressions ? { suppressions: suppressions.set } : {}),
     onRuleError: (ruleId, error, event) => log(`rule ${ruleId} failed on event ${event.event_id}: ${error instanceof Error ? error.message : String(error)}`),
   });
   // Each file's events are judged against the time its own stream had reached (replay has no arrival clock), before
@@ -86,6 +93,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
       latenessMs: durationToMs(engine.config.allowed_lateness),
       sink: {
         async alerts(alerts) {
+          suppressions?.hits.record(alerts);
           let chunk = '';
           for (const a of alerts) {
             byRule[a.rule_id] = (byRule[a.rule_id] ?? 0) + 1;
@@ -130,6 +138,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     alerts_by_rule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
     rule_errors: stats.ruleErrors,
     inputs: fileStats,
+    ...(suppressions ? { suppressions: suppressions.summary() } : {}),
   };
   log(
     `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}${summary.implausible_times ? `, ${summary.implausible_times} dated implausibly far from the rest of the stream (reported as telemetry_integrity, moved no clock)` : ''}; ${summary.alerts} alerts`,
@@ -142,5 +151,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   }
   for (const [rule, n] of Object.entries(summary.alerts_by_rule)) log(`  ${rule.padEnd(44)} ${n}`);
   for (const [rule, n] of Object.entries(summary.rule_errors)) log(`  rule ${rule} failed ${n} time(s)`);
+  for (const [id, s] of Object.entries(summary.suppressions ?? {}))
+    log(`  suppression ${id}: ${s.hits} alert(s) suppressed${s.last_hit ? `, last at ${s.last_hit}` : ''}`);
   return summary;
 }

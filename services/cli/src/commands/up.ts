@@ -6,7 +6,7 @@ import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
 import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
-import { DetectionEngine, type SourceItem, type TokenLookup } from '@agentwatch/detections';
+import { DetectionEngine, type SourceItem, SuppressionSet, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
 import { Kafka, logLevel, type Message } from 'kafkajs';
@@ -35,6 +35,8 @@ const IN_PROCESS_GROUP = 'agentwatch-in-process';
 const DAY_MS = 86_400_000;
 const DEMO_DAYS = 16;
 const IN_PROCESS_TOPIC = 'http';
+/** How often the suppressions in force are re-read from the store (those created through another process's API). */
+const SUPPRESSIONS_REFRESH_MS = 10_000;
 /** Key of the in-process checkpoint's one "offset": the store's ingestion time it reflects everything before. */
 const INGESTED_SINCE = 'ingested_since_ms';
 
@@ -102,6 +104,8 @@ export async function up(opts: UpOptions): Promise<number> {
     onRejected: (problems) => log.error({ problems }, 'registry change refused; the previous registry stays in force'),
   }).start();
   const rules = await loadRules(opts.rules ?? config.rules_dir);
+  // Shared by every engine of this process and replaced when the API creates or deletes one (alerts.md "Suppressions").
+  const suppressions = new SuppressionSet();
   const newEngine = (sharedTokens?: TokenLookup) =>
     new DetectionEngine({
       registry: watcher.registry,
@@ -109,6 +113,7 @@ export async function up(opts: UpOptions): Promise<number> {
       config: config.detection,
       onRuleError: (ruleId, error, event) => log.error({ ruleId, eventId: event.event_id, err: error }, 'rule failed'),
       ...(sharedTokens ? { sharedTokens } : {}),
+      suppressions,
     });
   engine = newEngine();
 
@@ -119,11 +124,15 @@ export async function up(opts: UpOptions): Promise<number> {
     logger: logger.child({ component: 'store' }),
   });
   await store.migrate();
+  const refreshSuppressions = async (): Promise<void> => suppressions.replace(await store.suppressions.inForce());
+  await refreshSuppressions();
   const metrics = createApiMetrics();
   const shown = new Set<string>();
   const tty = process.stdout.isTTY;
-  const onAlerts = (alerts: Alert[]) => {
+  const onAlerts = async (alerts: Alert[]) => {
     metrics.alertsEmitted.inc(alerts.length);
+    // Hits of suppressions (once per alert, idempotent): bookkeeping, so a failure is logged, never fails the batch.
+    await store.suppressions.recordHits(alerts).catch((err: unknown) => log.error({ err }, 'recording suppression hits failed'));
     if (!opts.demo) return;
     for (const a of alerts) {
       if (shown.has(a.alert_id) || severityRank(a.severity) < severityRank('medium')) continue;
@@ -283,6 +292,7 @@ export async function up(opts: UpOptions): Promise<number> {
     registry: () => watcher.registry.source,
     logger: logger.child({ component: 'api' }),
     metrics,
+    suppressions: { maxDays: config.suppression_max_days, changed: refreshSuppressions },
     ...(tls ? { https: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { clientCa: tls.clientCa } : {}) } } : {}),
     ready: async () => {
       try {
@@ -306,6 +316,9 @@ export async function up(opts: UpOptions): Promise<number> {
   const checkpointTimer = setInterval(() => {
     saveInProcessCheckpoint().catch((err: unknown) => log.error({ err }, 'checkpoint failed'));
   }, durationToMs(config.checkpoint_interval));
+  const suppressionsTimer = setInterval(() => {
+    refreshSuppressions().catch((err: unknown) => log.error({ err }, 'reading suppressions failed'));
+  }, SUPPRESSIONS_REFRESH_MS);
 
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
@@ -318,6 +331,7 @@ export async function up(opts: UpOptions): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(checkpointTimer);
+  clearInterval(suppressionsTimer);
   await demo.catch(() => undefined);
   await server.close();
   if (bridge) await bridge.stop();
