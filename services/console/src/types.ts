@@ -49,7 +49,9 @@ export interface Baseline {
   typical_hourly_events: number;
   this_hour: string;
   this_hour_events: number;
-  [rule_figure: string]: unknown;
+  /** What the rule compared (from the alert's evidence). */
+  rule_figures?: Record<string, unknown>;
+  [figure: string]: unknown;
 }
 
 export interface AlertDetail {

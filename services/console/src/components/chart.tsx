@@ -47,6 +47,7 @@ export function Chart(props: ChartProps) {
           label: s.label,
           stroke: s.color,
           width: 2,
+          points: { show: !s.bars && props.x.length <= 48 },
           ...(s.bars ? { fill: `${s.color}55`, paths: uPlot.paths.bars?.({ size: [0.7, 40] }) } : {}),
         })),
       ],

@@ -1,14 +1,20 @@
 // One agent: registry entry, owner and the owner's status, 30 days of hourly activity, its alerts and the tokens
 // seen in its events.
+import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { SeverityBadge, StatusBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
 import { alertPath, relative, when } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
+import { hourlyWindow } from '../hourly-window.ts';
 import type { AgentView, AlertPage, HourlyPoint, Registry } from '../types.ts';
+
+/** Tokens listed before "show all". */
+const TOKENS_SHOWN = 20;
 
 export function AgentPage({ id }: { id: string }) {
   useTitle(`Agent ${id}`);
+  const [allTokens, setAllTokens] = useState(false);
   const agent = useLoad((signal) => api<{ agent: AgentView }>(`/v1/agents/${encodeURIComponent(id)}`, { signal }), [id]);
   const alerts = useLoad((signal) => api<AlertPage>('/v1/alerts', { query: { agent_id: id, limit: 50 }, signal }), [id], 10_000);
   // The owner's status (active or departed) is in the registry's people.
@@ -125,7 +131,7 @@ export function AgentPage({ id }: { id: string }) {
               </tr>
             </thead>
             <tbody>
-              {a.tokens.map((t) => (
+              {(allTokens ? a.tokens : a.tokens.slice(0, TOKENS_SHOWN)).map((t) => (
                 <tr key={t.token_id}>
                   <td>{t.token_id}</td>
                   <td>{t.issuer ?? '—'}</td>
@@ -138,6 +144,11 @@ export function AgentPage({ id }: { id: string }) {
             </tbody>
           </table>
         )}
+        {a.tokens && a.tokens.length > TOKENS_SHOWN && (
+          <button type="button" class="secondary" onClick={() => setAllTokens(!allTokens)}>
+            {allTokens ? `Show the first ${TOKENS_SHOWN}` : `Show all ${a.tokens.length} tokens`}
+          </button>
+        )}
       </section>
     </article>
   );
@@ -145,21 +156,23 @@ export function AgentPage({ id }: { id: string }) {
 
 function HourlyChart({ hourly }: { hourly: HourlyPoint[] | undefined }) {
   if (!hourly) return <p>The server did not send hourly figures.</p>;
-  if (hourly.length === 0) return <p>No activity in the last 30 days.</p>;
-  const pts = [...hourly].sort((a, b) => (a.hour < b.hour ? -1 : 1));
-  const x = pts.map((p) => Date.parse(p.hour) / 1000);
-  const total = pts.reduce((s, p) => s + p.events, 0);
-  const peak = pts.reduce((m, p) => (p.events > m.events ? p : m), pts[0] as HourlyPoint);
-  const series = [{ label: 'events', values: pts.map((p) => p.events), color: '#1f5fa8' }];
-  if (pts.some((p) => p.denied)) series.push({ label: 'denied', values: pts.map((p) => p.denied ?? 0), color: '#b00020' });
+  const w = hourlyWindow(hourly, Date.now());
+  const total = w.events.reduce((s, n) => s + n, 0);
+  if (total === 0) return <p>No activity in the last 30 days.</p>;
+  const peakAt = w.events.indexOf(Math.max(...w.events));
+  const series = [{ label: 'events', values: w.events, color: '#1f5fa8' }];
+  if (w.denied.some((n) => n > 0)) series.push({ label: 'denied', values: w.denied, color: '#b00020' });
   return (
-    <Chart
-      testId="hourly-chart"
-      caption="Events per hour (UTC) over the last 30 days"
-      summary={`${total} events in ${pts.length} active hours; the busiest hour was ${when(peak.hour)} with ${peak.events} events`}
-      x={x}
-      series={series}
-      time
-    />
+    <>
+      <Chart
+        testId="hourly-chart"
+        caption={`Events per hour (UTC) over the last 30 days${series.length > 1 ? '; red: denied' : ''}`}
+        summary={`${total} events; the busiest hour was ${when(new Date((w.x[peakAt] ?? 0) * 1000).toISOString())} with ${w.events[peakAt]} events`}
+        x={w.x}
+        series={series}
+        time
+      />
+      {w.outside > 0 && <p class="help">{w.outside} events dated outside these 30 days are not drawn (see telemetry integrity alerts).</p>}
+    </>
   );
 }

@@ -162,9 +162,10 @@ function TriageActions({ detail, onChanged }: { detail: AlertDetail; onChanged: 
     e.preventDefault();
     setProblem(null);
     try {
-      await api(`/v1/alerts/${encodeURIComponent(a.alert_id)}/status`, {
+      // Assignment alone (no status change): the bulk route takes an assignee without a status.
+      await api('/v1/alerts/bulk', {
         method: 'POST',
-        body: { status: a.status, assignee: assignee.trim() || null, ...(comment ? { comment } : {}) },
+        body: { alert_ids: [a.alert_id], assignee: assignee.trim() || null, ...(comment ? { comment } : {}) },
       });
       setNotice(assignee.trim() ? `Assigned to ${assignee.trim()}` : 'Unassigned');
       await onChanged();
@@ -311,9 +312,12 @@ function BaselineChart({ baseline }: { baseline: Baseline | null | undefined }) 
   if (!baseline || !Array.isArray(baseline.hour_of_day_events)) return <p>No baseline figures for this alert.</p>;
   const hour = new Date(baseline.this_hour).getUTCHours();
   const x = baseline.hour_of_day_events.map((_, i) => i);
-  const figures = Object.entries(baseline).filter(
-    ([k, v]) => !['hour_of_day_events', 'this_hour', 'this_hour_events', 'typical_hourly_events'].includes(k) && typeof v !== 'object',
+  // The rule's own figures (what it compared: z-score, threshold, ...) and any other plain figure the server sent.
+  const ruleFigures = baseline.rule_figures && typeof baseline.rule_figures === 'object' ? Object.entries(baseline.rule_figures) : [];
+  const other = Object.entries(baseline).filter(
+    ([k, v]) => !['hour_of_day_events', 'this_hour', 'this_hour_events', 'typical_hourly_events', 'rule_figures'].includes(k) && typeof v !== 'object',
   );
+  const figures = [...ruleFigures.map(([k, v]): [string, unknown] => [k, typeof v === 'object' ? JSON.stringify(v) : v]), ...other];
   return (
     <>
       <Chart
