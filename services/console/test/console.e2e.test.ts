@@ -173,7 +173,7 @@ describe('the analyst console in chromium', () => {
     await expectAccessible('queue');
     await page.selectOption('#f-severity', 'high');
     await page.fill('#f-q', 'unregistered');
-    await page.click('text=Apply filters');
+    await page.click('button:has-text("Apply filters")');
     await page.waitForURL(/severity=high/, { timeout: UI_MS });
     expect(page.url()).toContain('q=unregistered');
     expect(page.url()).not.toContain(TOKEN);
@@ -232,9 +232,21 @@ describe('the analyst console in chromium', () => {
     for (const id of ids) await page.check(`[data-alert-id="${id}"] input[type=checkbox]`);
     await page.waitForSelector('[data-testid=bulk-bar]');
     await shot('queue-bulk-selected');
-    await page.click('text=Resolve selected');
+    await page.click('button:has-text("Resolve selected")');
     for (const id of ids) await page.waitForSelector(`[data-alert-id="${id}"]`, { state: 'detached', timeout: UI_MS });
     for (const id of ids) expect((await apiGet<{ alert: { status: string } }>(`/v1/alerts/${encodeURIComponent(id)}`)).alert.status).toBe('resolved');
+  });
+
+  it('refreshes the queue live: a new alert appears without a reload, the selection and the focus are kept', async () => {
+    await openQueue('');
+    const [first] = await rowIds();
+    await page.check(`[data-alert-id="${first}"] input[type=checkbox]`);
+    await page.focus(`tr[data-alert-id="${first}"]`);
+    await postEvents(base, auth, [ghostCall(5, Date.now())]);
+    await page.waitForSelector(`[data-testid=alert-row]:has-text("ghost-5")`, { timeout: UI_MS });
+    expect(await page.isChecked(`[data-alert-id="${first}"] input[type=checkbox]`)).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-alert-id'))).toBe(first);
+    await page.click('button:has-text("Clear selection")');
   });
 
   it('opens an incident and shows the timeline of its alerts', async () => {
@@ -268,7 +280,7 @@ describe('the analyst console in chromium', () => {
     await page.fill('#new-sup-rule_id', 'registry.unregistered_agent');
     await page.fill('#new-sup-agent_id', `${GHOST}-*`);
     await page.fill('#new-sup-reason', 'e2e: the ghost fleet is a known load test');
-    await page.click('text=Create suppression');
+    await page.click('button:has-text("Create suppression")');
     await page.waitForSelector('[data-testid=suppressions] tbody tr', { timeout: UI_MS });
     await postEvents(base, auth, [ghostCall(2, Date.now())]);
     await openQueue(`?agent_id=${encodeURIComponent(`${GHOST}-2`)}&status=suppressed`);
@@ -287,7 +299,7 @@ describe('the analyst console in chromium', () => {
     await page.waitForSelector('[data-testid=registry-version]', { timeout: UI_MS });
     await page.waitForSelector('[data-testid=registry-versions] tbody tr', { timeout: UI_MS });
     await page.fill('#candidate', 'agents:\n  - id: spiffe://x/agents/a\n    name: a\n');
-    await page.click('text=Validate');
+    await page.click('button:has-text("Validate")');
     await page.waitForSelector('[data-testid=validation-result]', { timeout: UI_MS });
     expect(await page.textContent('[data-testid=validation-result]')).toContain('Not valid');
     await shot('registry-validated');
@@ -300,13 +312,13 @@ describe('the analyst console in chromium', () => {
     await expectAccessible('tokens');
     await page.fill('#tok-name', 'e2e viewer');
     await page.selectOption('#tok-role', 'viewer');
-    await page.click('text=Create token');
+    await page.click('button:has-text("Create token")');
     await page.waitForSelector('[data-testid=new-token-secret]', { timeout: UI_MS });
     const secret = await page.inputValue('[data-testid=new-token-secret]');
     expect(secret.length).toBeGreaterThan(10);
     await shot('tokens-created');
 
-    await page.click('text=Sign out');
+    await page.click('button:has-text("Sign out")');
     await page.waitForSelector('#token');
     await signIn(secret);
     expect(await page.textContent('[data-testid=role]')).toBe('viewer');
