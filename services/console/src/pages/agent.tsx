@@ -172,7 +172,11 @@ function HourlyChart({ hourly }: { hourly: HourlyPoint[] | undefined }) {
         series={series}
         time
       />
-      {w.outside > 0 && <p class="help">{w.outside} events dated outside these 30 days are not drawn (see telemetry integrity alerts).</p>}
+      {w.outside > 0 && (
+        <p class="help">
+          {w.outside} event{w.outside === 1 ? '' : 's'} dated outside these 30 days {w.outside === 1 ? 'is' : 'are'} not drawn (see telemetry integrity alerts).
+        </p>
+      )}
     </>
   );
 }
