@@ -23,7 +23,7 @@ import {
   SEVERITIES,
   type Severity,
 } from '@agentwatch/schemas';
-import { type AlertFilters, type AlertPage, InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
+import { type AlertFilters, type AlertPage, InvalidCursorError, type RegistryVersionSummary, type RejectedRecord, type Store } from '@agentwatch/store';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError, errorBody } from './errors.ts';
@@ -46,16 +46,19 @@ import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, Re
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
 
 export { ROUTE_ROLES };
 
-import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
+import { isExpired, type Role, roleAtLeast, type TokenInfo, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
 export interface Principal {
   role: Role;
   /** `token:<token_id>` or `bootstrap`. */
   actor: string;
+  /** The stored token presented; null for the bootstrap token (not in the token table). */
+  token: TokenInfo | null;
 }
 
 declare module 'fastify' {
@@ -88,6 +91,8 @@ export interface ServerOptions {
   bootstrapToken?: string | undefined;
   /** The registry in force (hot reload: called per request), e.g. `() => watcher.registry.source`. */
   registry?: () => Pick<Registry, 'agents'> | null | undefined;
+  /** The version of the registry in force (GET /v1/registry): SHA-256 of its file's text, load time, agents, file. */
+  registryVersion?: () => RegistryVersionSummary | null | undefined;
   /** A pino logger (or any fastify-compatible one); false or unset: no logging. */
   logger?: FastifyBaseLogger | false;
   /** Readiness: stores reachable, registry loaded. /readyz answers 503 until it resolves true. */
@@ -327,10 +332,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (!m) return unauthorized(header ? 'expected Authorization: Bearer <token>' : 'missing Authorization: Bearer <token>');
     const token = m[1] as string;
     let principal: Principal | null = null;
-    if (bootstrap && tokensEqual(token, bootstrap)) principal = { role: 'admin', actor: 'bootstrap' };
+    if (bootstrap && tokensEqual(token, bootstrap)) principal = { role: 'admin', actor: 'bootstrap', token: null };
     else {
       const info = await tokens.verify(token);
-      if (info) principal = { role: info.role, actor: `token:${info.token_id}` };
+      // Expired from its expiry on, by this server's clock (api.md 1.1: tokens with expires_at).
+      if (info && isExpired(info, Date.now())) return unauthorized(`token expired at ${info.expires_at}`);
+      if (info) principal = { role: info.role, actor: `token:${info.token_id}`, token: info };
     }
     if (!principal) return unauthorized('unknown or revoked token');
     if (!roleAtLeast(principal.role, need)) {
@@ -637,6 +644,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // suppressions: routes/suppressions.ts
 
   // tokens, registry, session: routes/admin.ts
+  registerAdminRoutes(app, { store, options: opts, metrics });
 
   // console: static files at / (routes/console.ts)
 

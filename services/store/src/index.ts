@@ -1,3 +1,4 @@
+export type { AdminStore, ApiTokenRecord, NewApiToken, RegistryVersionSummary } from './admin-store.ts';
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';

@@ -18,6 +18,7 @@ import {
   severityRank,
 } from '@agentwatch/schemas';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
 import {
@@ -332,6 +333,8 @@ export interface Store {
   // suppressions: suppression-store.ts
 
   // API tokens and registry versions: admin-store.ts
+  /** API tokens (create, verify, list, revoke) and the registry versions loaded (API 1.1). */
+  readonly admin: AdminStore;
 }
 
 /**
@@ -1033,6 +1036,7 @@ export function createStore(config: StoreConfig): Store {
     // suppressions
 
     // API tokens and registry versions
+    admin: createAdminStore(ctx),
   };
   return store;
 }
