@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { parseRegistry } from '@agentwatch/detections';
-import type { Registry } from '@agentwatch/schemas';
 import type { RegistryVersionSummary, Store } from '@agentwatch/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +122,7 @@ describe('tokens', () => {
       [{ role: 'viewer', name: '   ' }, /^name: empty/, 'name'],
       [{ role: 'viewer' }, /^name: /, 'name'],
       [{ role: 'viewer', name: 'x'.repeat(201) }, /^name: longer than 200/, 'name'],
+      [{ role: 'viewer', name: 'ops\nadmin' }, /^name: control characters/, 'name'],
       [{ role: 'viewer', name: 'x', expires_at: '2020-01-01T00:00:00Z' }, /^expires_at: expected a time in the future/, 'expires_at'],
       [{ role: 'viewer', name: 'x', expires_at: 'tomorrow' }, /^expires_at: expected an RFC 3339 timestamp/, 'expires_at'],
       [{ role: 'viewer', name: 'x', expires_at: future, scopes: ['all'] }, /^unknown key scopes/, 'scopes'],
