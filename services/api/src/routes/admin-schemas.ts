@@ -7,9 +7,10 @@ import { ROLES } from '../tokens.ts';
  */
 
 /**
- * Largest POST /v1/registry/validate body (413 beyond). Validation runs in one piece on the event loop: measured on a
- * busy 2-core machine, a 4 MiB registry (16,500 agents) took 3.2 s to parse and check, so the limit keeps the worst
- * case under a second while holding registries of some 4,000 agents.
+ * Largest POST /v1/registry/validate body (413 beyond). Validation (the registry loader: YAML parse, schema, globs) runs
+ * in one piece on the event loop. Measured on this project's shared 2-core machine under load (load average 8-12): a
+ * 4 MiB registry of 16,500 agents took 3.2 s, a 1 MiB one of 4,136 agents 1.3-2.1 s; so the limit is 1 MiB, which holds
+ * registries of about 4,000 agents. Running the loader in a worker thread would lift it.
  */
 export const REGISTRY_VALIDATE_BODY_LIMIT = 1024 * 1024;
 
