@@ -197,10 +197,12 @@ const SCHEMAS = {
   // tokens, registry, session: routes/admin.ts
   'GET /v1/session': {
     summary: 'Who the token is: role, actor, token id, name and expiry (the console shows the role)',
+    querystring: NoQuery,
     responses: { '200': { description: 'the session', content: json(SessionView) } },
   },
   'GET /v1/tokens': {
     summary: 'API tokens, revoked and expired ones included; never a secret or its hash',
+    querystring: NoQuery,
     responses: { '200': { description: 'every token', content: json(z.object({ tokens: z.array(TokenView) })) } },
   },
   'POST /v1/tokens': {
@@ -219,6 +221,7 @@ const SCHEMAS = {
   },
   'GET /v1/registry': {
     summary: 'The registry in force, with its version (SHA-256 of the file) and load time',
+    querystring: NoQuery,
     responses: {
       '200': { description: 'the registry in force', content: json(z.object({ version: RegistryVersionView, registry: Registry })) },
       '503': err('no registry loaded'),

@@ -101,7 +101,7 @@ describe('GET /v1/session', () => {
     expect(r.json()).toEqual({ role: 'admin', actor: 'bootstrap', token_id: null, name: null, expires_at: null });
   });
 
-  it('takes no parameters... and a revoked token is no session', async () => {
+  it('a revoked token has no session', async () => {
     const c = await tokens.createToken('viewer', { name: 'short-lived' });
     expect((await app.inject({ method: 'GET', url: '/v1/session', headers: bearer(c.token) })).statusCode).toBe(200);
     await tokens.revoke(c.token_id);
@@ -201,6 +201,10 @@ describe('tokens', () => {
       expect(r.json().error.message).toMatch(/no token .*bootstrap token \(AGENTWATCH_BOOTSTRAP_TOKEN\) is not in the token table and cannot be revoked/);
       expect(r.json().error.details).toEqual([{ parameter: 'token_id' }]);
     }
+    const secret = await app.inject({ method: 'DELETE', url: `/v1/tokens/${tok.viewer}`, headers: admin });
+    expect(secret.statusCode).toBe(400);
+    expect(secret.body).not.toContain(tok.viewer);
+    expect(secret.json().error.message).toMatch(/^token_id: this is a token's secret/);
     // still admin after trying
     expect((await app.inject({ method: 'GET', url: '/v1/tokens', headers: admin })).statusCode).toBe(200);
   });
@@ -216,6 +220,16 @@ describe('tokens', () => {
     expect(after.json().error.message).toBe(`token expired at ${expires}`);
     const listed = (await app.inject({ method: 'GET', url: '/v1/tokens', headers: admin })).json().tokens;
     expect(listed.find((t: { token_id: string }) => t.token_id === created.token_id)).toMatchObject({ expired: true, revoked_at: null });
+  });
+});
+
+describe('query parameters', () => {
+  it('routes without parameters refuse unknown ones, naming them', async () => {
+    for (const url of ['/v1/session?role=admin', '/v1/tokens?include_secret=1', '/v1/registry?version=1']) {
+      const r = await app.inject({ method: 'GET', url, headers: admin });
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json().error.message, url).toMatch(/^unknown parameter \w+; this route takes no parameters/);
+    }
   });
 });
 

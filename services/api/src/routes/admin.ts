@@ -70,6 +70,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
     { schema: ROUTE_SCHEMAS['DELETE /v1/tokens/:token_id'], config: { minRole: ROUTE_ROLES['DELETE /v1/tokens/:token_id'] } },
     async (req) => {
       const id = req.params.token_id;
+      // A secret pasted where its id belongs: not echoed, and said plainly (it has been in a URL now).
+      if (id.startsWith('aw_'))
+        throw new ApiError(
+          400,
+          'invalid_parameter',
+          "token_id: this is a token's secret, not its token_id; treat it as exposed and revoke it by its token_id (GET /v1/tokens)",
+          [{ parameter: 'token_id', message: 'a secret, not a token_id' }],
+        );
       if (!(await tokens.revoke(id))) throw noToken(id);
       const token = await tokens.get(id);
       if (!token) throw noToken(id);
