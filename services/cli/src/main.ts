@@ -110,9 +110,11 @@ program
   .command('create')
   .description('create an API token and print it once')
   .addOption(new Option('--role <role>', 'role').choices(['viewer', 'analyst', 'engineer', 'admin']).makeOptionMandatory())
+  .option('--name <text>', 'who or what the token is for (shown by GET /v1/tokens)')
+  .option('--expires <time>', 'refused from then on: an RFC 3339 time (2027-01-31T00:00:00Z) or a duration from now (30d, 12h)')
   .option('--config <file>', 'config file (YAML or JSON)')
   .option('--data <dir>', 'data directory (default ./data)')
-  .action(async (o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; config?: string; data?: string }) => {
+  .action(async (o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; name?: string; expires?: string; config?: string; data?: string }) => {
     const { tokenCreate } = await import('./commands/token.ts');
     process.exitCode = await tokenCreate(o);
   });

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ALERT_STATUSES, type Alert, Alert as AlertSchema, type AlertStatus, type CanonicalEvent, type EventKind, normalizeEvent } from '@agentwatch/schemas';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
@@ -308,6 +309,8 @@ export interface Store {
   readonly suppressions: SuppressionStore;
 
   // API tokens and registry versions: admin-store.ts
+  /** API tokens (create, verify, list, revoke) and the registry versions loaded (API 1.1). */
+  readonly admin: AdminStore;
 }
 
 /**
@@ -964,6 +967,7 @@ export function createStore(config: StoreConfig): Store {
     suppressions: createSuppressionStore(ctx),
 
     // API tokens and registry versions
+    admin: createAdminStore(ctx),
   };
   return store;
 }

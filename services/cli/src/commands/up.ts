@@ -13,6 +13,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
 import { CliError, loadRules } from '../load.ts';
+import { RegistryVersionLog } from '../registry-versions.ts';
 import { RegistryWatcher } from '../registry-watcher.ts';
 import { canonicalFileSource } from '../sources/event-file-source.ts';
 import { loadTlsFiles } from '../tls-files.ts';
@@ -95,14 +96,18 @@ export async function up(opts: UpOptions): Promise<number> {
 
   let engine: DetectionEngine | null = null;
   let collector: KafkaCollector | null = null;
+  // Every registry version loaded goes to registry_versions (GET /v1/registry/versions), once the store is open.
+  const registryVersions = new RegistryVersionLog(resolve(registryPath), log);
   const watcher = new RegistryWatcher(registryPath, {
-    onLoaded: (r) => {
+    onLoaded: (r, text) => {
       engine?.setRegistry(r);
       for (const p of collector?.pipelines() ?? []) p.engine.setRegistry(r);
+      registryVersions.loaded(text, r.agentCount);
       log.info({ version: r.version, agents: r.agentCount }, 'registry reloaded');
     },
     onRejected: (problems) => log.error({ problems }, 'registry change refused; the previous registry stays in force'),
   }).start();
+  registryVersions.loaded(watcher.text, watcher.registry.agentCount);
   const rules = await loadRules(opts.rules ?? config.rules_dir);
   // Shared by every engine of this process and replaced when the API creates or deletes one (alerts.md "Suppressions").
   const suppressions = new SuppressionSet();
@@ -126,6 +131,7 @@ export async function up(opts: UpOptions): Promise<number> {
   await store.migrate();
   const refreshSuppressions = async (): Promise<void> => suppressions.replace(await store.suppressions.inForce());
   await refreshSuppressions();
+  await registryVersions.attach(store);
   const metrics = createApiMetrics();
   const shown = new Set<string>();
   const tty = process.stdout.isTTY;
@@ -290,6 +296,7 @@ export async function up(opts: UpOptions): Promise<number> {
     tokens: createTokenStore(store),
     bootstrapToken,
     registry: () => watcher.registry.source,
+    registryVersion: () => registryVersions.current,
     logger: logger.child({ component: 'api' }),
     metrics,
     suppressions: { maxDays: config.suppression_max_days, changed: refreshSuppressions },
@@ -339,6 +346,7 @@ export async function up(opts: UpOptions): Promise<number> {
   if (producerClose) await producerClose();
   await saveInProcessCheckpoint();
   watcher.stop();
+  await registryVersions.flush();
   await store.close();
   releaseDataDir();
   log.info('stopped');
