@@ -2,6 +2,7 @@ export { BUILTIN_RULES } from '../rules/index.ts';
 export * from './baseline/agent-baseline.ts';
 export * from './baseline/robust-stats.ts';
 export * from './engine/alert-id.ts';
+export * from './engine/alert-links.ts';
 export * from './engine/engine.ts';
 export * from './engine/pipeline.ts';
 export * from './engine/reorder-buffer.ts';
