@@ -14,3 +14,4 @@ export * from './registry/glob.ts';
 export * from './registry/load-registry.ts';
 export * from './time/event-time.ts';
 export * from './time/replay-arrival.ts';
+export * from './incidents/index.ts';
