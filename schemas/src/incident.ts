@@ -28,5 +28,7 @@ export const Incident = z.strictObject({
   categories: z.array(Category),
   title: z.string().min(1),
   status: IncidentStatus,
+  /** Who the incident is assigned to (triage); absent or null when nobody. */
+  assignee: z.string().min(1).nullable().optional(),
 });
 export type Incident = z.infer<typeof Incident>;

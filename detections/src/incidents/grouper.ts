@@ -49,6 +49,8 @@ interface Node {
  * from its first alert (earliest first_seen, then smallest alert_id): when alerts join or incidents merge, the
  * incident keeps or takes the id of the earliest first alert, and the others are reported in `merged`.
  *
+ * Suppressed alerts (status `suppressed` when first fed) are left out.
+ *
  * telemetry_integrity alerts group like any other, by their agent only (the engine records no links for events it
  * did not believe) and at their arrival time (the time the engine gives them).
  */
@@ -69,6 +71,8 @@ export class IncidentGrouper {
 
   /** Feeds a new alert or a later version of one already fed; returns the incidents it created, changed or merged. */
   add(alert: Alert): IncidentChanges {
+    // A suppressed alert is a known-benign pattern an engineer silenced (alerts.md): it tells no story of its own.
+    if (alert.status === 'suppressed' && !this.nodes.has(alert.alert_id)) return { upserts: [], merged: [] };
     const firstMs = Date.parse(alert.first_seen);
     const lastMs = Date.parse(alert.last_seen);
     let node = this.nodes.get(alert.alert_id);

@@ -32,11 +32,20 @@ program
   .option('--rules <dir>', 'extra Sigma rules to run besides the built-in ones')
   .option('--rejects <file>', 'keep every rejected input line here (NDJSON with reason), a dead-letter file')
   .option('--config <file>', 'config file (YAML or JSON, as for up): its adapters:, detection: and rules_dir: apply')
+  .option('--incidents <file>', 'also write the incidents the alerts form (NDJSON, final state, first_seen order)')
   .argument('<files...>', 'event files: canonical NDJSON or source records (--input-format); .gz accepted')
   .action(
     async (
       files: string[],
-      o: { registry: string; inputFormat: (typeof INPUT_FORMATS)[number]; out?: string; rules?: string; rejects?: string; config?: string },
+      o: {
+        registry: string;
+        inputFormat: (typeof INPUT_FORMATS)[number];
+        out?: string;
+        rules?: string;
+        rejects?: string;
+        config?: string;
+        incidents?: string;
+      },
     ) => {
       await replay({
         registry: o.registry,
@@ -46,6 +55,7 @@ program
         ...(o.rules ? { rules: o.rules } : {}),
         ...(o.rejects ? { rejects: o.rejects } : {}),
         ...(o.config ? { configFile: o.config } : {}),
+        ...(o.incidents ? { incidents: o.incidents } : {}),
         log,
       });
     },

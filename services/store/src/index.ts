@@ -1,5 +1,15 @@
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
+export {
+  INCIDENT_SORTS,
+  type IncidentFilters,
+  type IncidentPage,
+  type IncidentSort,
+  type IncidentStatusChange,
+  type IncidentStore,
+  type IncidentUpserts,
+  InvalidIncidentCursorError,
+} from './incident-store.ts';
 export { mergeAlert } from './rows.ts';
 export {
   type AgentHour,

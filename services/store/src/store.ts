@@ -32,6 +32,7 @@ import {
   type StoredAlert,
   toMs,
 } from './rows.ts';
+import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import type { StoreContext } from './store-context.ts';
 
 /** Minimal structured logger; a pino logger fits. */
@@ -73,6 +74,8 @@ export interface AlertFilters {
   rule_id?: string | string[];
   agent_id?: string | string[];
   status?: AlertStatus | AlertStatus[];
+  /** Only the alerts of this incident (incidents: store.incidents.alertIds). */
+  incident_id?: string;
   /** Page size, 1..1000, default 100. */
   limit?: number;
   /** `next_cursor` of the previous page. */
@@ -328,6 +331,8 @@ export interface Store {
   // triage (assignment, comments, bulk, alert detail reads): triage-store.ts
 
   // incidents: incident-store.ts
+  /** Incidents (alerts.md 1.1): grouper upserts, lists, triage. */
+  readonly incidents: IncidentStore;
 
   // suppressions: suppression-store.ts
 
@@ -852,6 +857,10 @@ export function createStore(config: StoreConfig): Store {
       inList('rule_id', asArray(filters.rule_id));
       inList('agent_id', asArray(filters.agent_id));
       inList('status', asArray(filters.status));
+      if (filters.incident_id !== undefined) {
+        where.push('alert_id IN {incident_alerts:Array(String)}');
+        params['incident_alerts'] = await store.incidents.alertIds(filters.incident_id);
+      }
       if (filters.cursor) {
         const c = decodeCursor(filters.cursor);
         where.push(`(first_seen, alert_id) < (fromUnixTimestamp64Milli({c_ms:Int64}, 'UTC'), {c_id:String})`);
@@ -1029,6 +1038,7 @@ export function createStore(config: StoreConfig): Store {
     // triage
 
     // incidents
+    incidents: createIncidentStore(ctx),
 
     // suppressions
 

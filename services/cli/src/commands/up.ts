@@ -5,7 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
-import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
+import {
+  CheckpointStore,
+  DLQ_MAX_VALUE_BYTES,
+  dlqMessage,
+  KafkaCollector,
+  LiveIncidents,
+  LivePipeline,
+  SourceTopicBridge,
+  sendChunked,
+} from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
@@ -119,10 +128,15 @@ export async function up(opts: UpOptions): Promise<number> {
     logger: logger.child({ component: 'store' }),
   });
   await store.migrate();
+  // Incidents: the stored alerts go through the same grouping as replay --incidents; rebuilt from the store first.
+  const incidents = new LiveIncidents({ store, windowMs: durationToMs(config.detection.incident_window), logger: logger.child({ component: 'incidents' }) });
+  const regrouped = await incidents.rebuild();
+  if (regrouped > 0) log.info({ alerts: regrouped }, 'incident grouping rebuilt from the stored alerts');
   const metrics = createApiMetrics();
   const shown = new Set<string>();
   const tty = process.stdout.isTTY;
-  const onAlerts = (alerts: Alert[]) => {
+  const onAlerts = async (alerts: Alert[]) => {
+    await incidents.add(alerts);
     metrics.alertsEmitted.inc(alerts.length);
     if (!opts.demo) return;
     for (const a of alerts) {
