@@ -19,6 +19,9 @@ export const ROUTE_ROLES = {
   // triage: routes/triage.ts
 
   // incidents: routes/incidents.ts
+  'GET /v1/incidents': 'viewer',
+  'GET /v1/incidents/:incident_id': 'viewer',
+  'POST /v1/incidents/:incident_id/status': 'analyst',
 
   // suppressions: routes/suppressions.ts
 

@@ -3,6 +3,15 @@ import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { ZodOpenApiRequestBodyObject, ZodOpenApiResponsesObject } from 'zod-openapi';
 import { AgentIdParams, AlertIdParams, AlertQuery, AlertStatusBody, NoQuery } from './request-schemas.ts';
+import {
+  IncidentDetail,
+  IncidentIdParams,
+  IncidentPage,
+  IncidentQuery,
+  IncidentStatusBody,
+  IncidentStatusChange,
+  IncidentView,
+} from './routes/incident-schemas.ts';
 
 /**
  * What each route takes and answers, as the `schema` option of its fastify route. `params`, `querystring` and
@@ -180,6 +189,34 @@ const SCHEMAS = {
   // triage: routes/triage.ts
 
   // incidents: routes/incidents.ts
+  'GET /v1/incidents': {
+    summary: 'Incidents: alerts grouped per agent and linked agents within incident_window, with a risk score',
+    querystring: IncidentQuery,
+    responses: { '200': { description: 'a page of incidents', content: json(IncidentPage) }, ...BAD_REQUEST },
+  },
+  'GET /v1/incidents/:incident_id': {
+    summary: 'One incident, its alerts (timeline) and its triage history',
+    params: IncidentIdParams,
+    responses: {
+      '200': { description: 'the incident (for an id merged into another: that one)', content: json(IncidentDetail) },
+      ...BAD_REQUEST,
+      '404': err('no such incident'),
+    },
+  },
+  'POST /v1/incidents/:incident_id/status': {
+    summary: 'Triage: change an incident status (the incident, not its alerts)',
+    params: IncidentIdParams,
+    body: IncidentStatusBody,
+    responses: {
+      '200': {
+        description: 'the incident after the change, and its history',
+        content: json(z.object({ incident: IncidentView, history: z.array(IncidentStatusChange) })),
+      },
+      ...BAD_REQUEST,
+      '404': err('no such incident'),
+      ...JSON_BODY_ERRORS,
+    },
+  },
 
   // suppressions: routes/suppressions.ts
 

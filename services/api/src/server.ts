@@ -46,6 +46,7 @@ import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, Re
 import { AlertQuery, type AlertStatusBody, keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
+import { registerIncidentRoutes } from './routes/incidents.ts';
 
 export { ROUTE_ROLES };
 
@@ -139,6 +140,7 @@ function alertFilters(q: AlertQuery): { filters: AlertFilters; format: 'json' | 
   if (q.status) filters.status = q.status as AlertStatus[];
   if (q.limit !== undefined) filters.limit = q.limit;
   if (q.cursor !== undefined) filters.cursor = q.cursor;
+  if (q.incident_id !== undefined) filters.incident_id = q.incident_id;
   return { filters, format: q.format };
 }
 
@@ -633,6 +635,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // triage: routes/triage.ts
 
   // incidents: routes/incidents.ts
+  registerIncidentRoutes(app, { store, options: opts, metrics });
 
   // suppressions: routes/suppressions.ts
 

@@ -93,6 +93,7 @@ describe('GET /openapi.json', () => {
       'status',
       'limit',
       'cursor',
+      'incident_id',
       'format',
     ]);
     expect(doc.paths['/v1/agents/{agent_id}']?.['get']?.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'agent_id' })]);

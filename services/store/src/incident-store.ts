@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Category, type Incident, type IncidentStatus, type Severity, SEVERITIES, severityRank } from '@agentwatch/schemas';
+import { type Category, type Incident, type IncidentStatus, SEVERITIES, type Severity, severityRank } from '@agentwatch/schemas';
 import { chTime, toMs } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 
@@ -210,7 +210,9 @@ export function createIncidentStore(ctx: StoreContext): IncidentStore {
         for (const [id, into] of mergedInto) {
           const ex = stored.get(id);
           if (!ex || ex.mergedInto === into) continue;
-          rows.push(toRow(ex.incident, { mergedInto: into, status: ex.status, assignee: ex.assignee, statusMs: ex.statusMs, version: nextVersion(ex.version) }));
+          rows.push(
+            toRow(ex.incident, { mergedInto: into, status: ex.status, assignee: ex.assignee, statusMs: ex.statusMs, version: nextVersion(ex.version) }),
+          );
         }
         if (rows.length > 0) await insert('incidents', rows, `incidents:${sha256(JSON.stringify(rows))}`);
       });
@@ -266,7 +268,15 @@ export function createIncidentStore(ctx: StoreContext): IncidentStore {
     },
 
     async history(incidentId) {
-      const rows = await q<{ incident_id: string; at_ms: string; from_status: string; status: string; comment: string; actor: string; assignee: string | null }>(
+      const rows = await q<{
+        incident_id: string;
+        at_ms: string;
+        from_status: string;
+        status: string;
+        comment: string;
+        actor: string;
+        assignee: string | null;
+      }>(
         `SELECT incident_id, toUnixTimestamp64Milli(at) AS at_ms, from_status, status, comment, actor, assignee
          FROM ${db}.incident_status_history FINAL WHERE incident_id = {id:String} ORDER BY at, change_id`,
         { id: incidentId },

@@ -1,5 +1,4 @@
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
-export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
 export {
   INCIDENT_SORTS,
   type IncidentFilters,
@@ -10,6 +9,7 @@ export {
   type IncidentUpserts,
   InvalidIncidentCursorError,
 } from './incident-store.ts';
+export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';
 export {
   type AgentHour,

@@ -19,6 +19,7 @@ import {
 } from '@agentwatch/schemas';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
+import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
 import {
   ALERT_SELECT,
@@ -32,7 +33,6 @@ import {
   type StoredAlert,
   toMs,
 } from './rows.ts';
-import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import type { StoreContext } from './store-context.ts';
 
 /** Minimal structured logger; a pino logger fits. */
