@@ -47,7 +47,7 @@ beforeAll(async () => {
   const grouper = new IncidentGrouper({ windowMs: 6 * 3_600_000 });
   // One upsert per alert, as the live pipeline does: c1's incident is stored, then merged into b1's.
   for (const a of alerts) await store.incidents.upsert(grouper.add(a));
-  app = buildServer({ store, ingest: recordingIngest().ingest, tokens, bootstrapToken: 'bootstrap-for-incident-tests' });
+  app = buildServer({ store, ingest: recordingIngest().ingest, tokens, bootstrapToken: 'bootstrap-for-incident-tests', ready: async () => true });
   await app.ready();
 });
 
