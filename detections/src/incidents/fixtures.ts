@@ -20,6 +20,8 @@ export interface FixtureAlert {
   linked?: string[];
   /** Evidence `token_ids`. */
   tokens?: string[];
+  /** Default `new`. */
+  status?: Alert['status'];
 }
 
 export interface ExpectedIncident {
@@ -71,7 +73,7 @@ export function fixtureAlert(f: FixtureAlert): Alert {
       ...(f.tokens ? { token_ids: f.tokens } : {}),
     },
     tags: [],
-    status: 'new',
+    status: f.status ?? 'new',
   };
 }
 

@@ -49,10 +49,7 @@ interface Node {
  * from its first alert (earliest first_seen, then smallest alert_id): when alerts join or incidents merge, the
  * incident keeps or takes the id of the earliest first alert, and the others are reported in `merged`.
  *
- * Suppressed alerts (status `suppressed` when first fed) are left out.
- *
- * telemetry_integrity alerts group like any other, by their agent only (the engine records no links for events it
- * did not believe) and at their arrival time (the time the engine gives them).
+ * Left out (see {@link groups}): suppressed alerts and telemetry_integrity alerts.
  */
 export class IncidentGrouper {
   private readonly windowMs: number;
@@ -71,8 +68,7 @@ export class IncidentGrouper {
 
   /** Feeds a new alert or a later version of one already fed; returns the incidents it created, changed or merged. */
   add(alert: Alert): IncidentChanges {
-    // A suppressed alert is a known-benign pattern an engineer silenced (alerts.md): it tells no story of its own.
-    if (alert.status === 'suppressed' && !this.nodes.has(alert.alert_id)) return { upserts: [], merged: [] };
+    if (!groups(alert) && !this.nodes.has(alert.alert_id)) return { upserts: [], merged: [] };
     const firstMs = Date.parse(alert.first_seen);
     const lastMs = Date.parse(alert.last_seen);
     let node = this.nodes.get(alert.alert_id);
@@ -199,6 +195,16 @@ export class IncidentGrouper {
       }
     }
   }
+}
+
+/**
+ * Whether an alert joins incidents. Not when it is `suppressed` (a known-benign pattern an engineer silenced,
+ * alerts.md) when first fed, nor when it is `telemetry_integrity`: those are dated by arrival, not event time (the
+ * server's clock live, the recorded stream's position in replay), so grouping them would make live and replay
+ * disagree, and the event they report carries a time nobody believes. They stay in the alert queue.
+ */
+export function groups(alert: Alert): boolean {
+  return alert.status !== 'suppressed' && alert.category !== 'telemetry_integrity';
 }
 
 /** The keys by which an alert links to others (see {@link IncidentGrouper}). */
