@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { INCIDENT_FIXTURES } from '../src/incidents/fixtures/index.ts';
 import { checkIncidentFixture, fixtureAlert, groupAll, type IncidentFixture } from '../src/incidents/fixtures.ts';
 import { IncidentGrouper } from '../src/incidents/grouper.ts';
 import { incidentId } from '../src/incidents/incident-id.ts';
@@ -10,7 +11,10 @@ const FIXTURE_DIR = join(import.meta.dirname, '../src/incidents/fixtures');
 const files = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.fixtures.ts'));
 
 describe('incident fixtures (detections/src/incidents/fixtures/*.fixtures.ts)', () => {
-  it('there are fixture files', () => expect(files.length).toBeGreaterThan(0));
+  it('there are fixture files, and agentwatch rules test runs every one (fixtures/index.ts)', () => {
+    expect(files.length).toBeGreaterThan(0);
+    expect(Object.keys(INCIDENT_FIXTURES).sort()).toEqual([...files].sort());
+  });
   for (const file of files) {
     describe(file, async () => {
       const mod = (await import(join(FIXTURE_DIR, file))) as { fixtures: IncidentFixture[] };

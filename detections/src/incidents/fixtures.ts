@@ -147,3 +147,19 @@ function firstOf(ids: readonly string[], alerts: Map<string, Alert>): Alert | un
 
 const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const describe = (incidents: readonly Incident[]): string => incidents.map((i) => `[${i.alert_ids.join(', ')}]`).join(' ');
+
+/** Runs fixtures (by file) as `agentwatch rules test` does: how many passed, and each failure with what went wrong. */
+export function runIncidentFixtures(byFile: Readonly<Record<string, readonly IncidentFixture[]>>): {
+  passed: number;
+  failed: Array<{ file: string; fixture: string; message: string }>;
+} {
+  let passed = 0;
+  const failed: Array<{ file: string; fixture: string; message: string }> = [];
+  for (const [file, list] of Object.entries(byFile))
+    for (const f of list) {
+      const problems = checkIncidentFixture(f);
+      if (problems.length === 0) passed++;
+      else failed.push({ file, fixture: f.name, message: problems.join('; ') });
+    }
+  return { passed, failed };
+}
