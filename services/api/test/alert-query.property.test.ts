@@ -7,8 +7,8 @@ import { ApiError, badParam } from '../src/errors.ts';
 import { parseAlertQuery } from '../src/index.ts';
 
 // The hand-written GET /v1/alerts parser the zod schema (AlertQuery) replaced, kept here verbatim as the oracle:
-// the schema must accept, refuse and explain exactly as it did.
-const ALERT_LIST_PARAMS = ['since', 'until', 'severity', 'category', 'rule_id', 'agent_id', 'status', 'limit', 'cursor', 'format'] as const;
+// the schema must accept, refuse and explain exactly as it did. Parameters added since (1.1) are parsed the same way.
+const ALERT_LIST_PARAMS = ['since', 'until', 'severity', 'category', 'rule_id', 'agent_id', 'status', 'limit', 'cursor', 'incident_id', 'format'] as const;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -79,6 +79,8 @@ function legacyParseAlertQuery(q: Query): { filters: AlertFilters; format: 'json
   }
   const cursor = single(q, 'cursor');
   if (cursor !== undefined) filters.cursor = cursor;
+  const incidentId = single(q, 'incident_id');
+  if (incidentId !== undefined) filters.incident_id = incidentId;
   const format = single(q, 'format');
   if (format !== undefined && format !== 'json' && format !== 'ndjson') throw badParam('format', `expected json or ndjson, got ${JSON.stringify(format)}`);
   return { filters, format };
@@ -104,6 +106,7 @@ const KEYS = [
   'status',
   'limit',
   'cursor',
+  'incident_id',
   'format',
   'severty',
   'x',
