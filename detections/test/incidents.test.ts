@@ -46,6 +46,21 @@ describe('IncidentGrouper', () => {
     expect(ch.merged).toEqual([{ incident_id: incidentId('late'), merged_into: incidentId('early') }]);
   });
 
+  it('an alert whose first_seen moves earlier (a late fold) and whose span then ends sooner splits what it had joined', () => {
+    // Live: L opens at +10h and links X (+15h30m, 5h30m later); its final version starts at +3h, so its span ends at
+    // +9h (one window after its start) and X is 6h30m away. Replay sees only the final version: two incidents.
+    const opened = fixtureAlert({ id: 'L', agent: 'planner', at: '+10h' });
+    const final = fixtureAlert({ id: 'L', agent: 'planner', at: '+3h', until: '+10h' });
+    const x = fixtureAlert({ id: 'X', agent: 'planner', at: '+15h30m' });
+    const live = new IncidentGrouper({ windowMs: W });
+    live.add(opened);
+    expect(live.add(x).upserts.map((i) => i.alert_ids)).toEqual([['L', 'X']]);
+    const split = live.add(final);
+    expect(split.upserts.map((i) => i.alert_ids)).toEqual([['L'], ['X']]);
+    expect(split.merged).toEqual([]);
+    expect(live.incidentsNow()).toEqual(groupAll([final, x], W));
+  });
+
   it('lets go of incidents that can no longer grow, and only those', () => {
     const g = new IncidentGrouper({ windowMs: W, retainMs: 86_400_000 });
     g.add(fixtureAlert({ id: 'old', agent: 'planner', at: '+0h' }));

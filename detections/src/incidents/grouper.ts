@@ -37,14 +37,15 @@ interface Node {
 /**
  * Groups alerts into incidents (alerts.md 1.1), incrementally, in memory, without I/O or clock.
  *
- * Two alerts are linked when they share a link key and their event-time spans [first_seen, last_seen] are at most
- * `windowMs` apart. Link keys: `agent:<agent_id>` of the alert, `agent:<id>` of each agent its evidence ties it to
+ * Two alerts are linked when they share a link key and their event-time spans are at most `windowMs` apart; an alert's
+ * span is [first_seen, last_seen], cut at one window after first_seen (see {@link endOf}). Link keys: `agent:<agent_id>` of the alert, `agent:<id>` of each agent its evidence ties it to
  * (`linked_agent_ids`: delegation chain, owner of a token it used) and `token:<id>` of each token its evidence names
  * (`token_ids`, `token_id`). An incident is a connected group of linked alerts (single linkage, like a session
  * window with gap `windowMs`): an alert may thus join two incidents, which then merge.
  *
  * The grouping depends only on the set of alerts (their final versions), never on the order they are fed in: links
- * only appear as alerts grow (spans widen, link lists grow), so the live pipeline (alerts as they open and grow,
+ * appear as alerts grow (spans widen, link lists grow), and when an alert's first_seen moves earlier (its span may
+ * then end sooner) its incident is regrouped from scratch, so the live pipeline (alerts as they open and grow,
  * from several partitions) and replay (alerts as their windows close) end with the same incidents. Its id comes
  * from its first alert (earliest first_seen, then smallest alert_id): when alerts join or incidents merge, the
  * incident keeps or takes the id of the earliest first alert, and the others are reported in `merged`.
@@ -72,13 +73,16 @@ export class IncidentGrouper {
     const firstMs = Date.parse(alert.first_seen);
     const lastMs = Date.parse(alert.last_seen);
     let node = this.nodes.get(alert.alert_id);
+    let shrunk = false;
     if (!node) {
       node = { alert, firstMs, lastMs, keys: [], incident: '' };
       this.nodes.set(alert.alert_id, node);
     } else {
+      const endBefore = this.endOf(node);
       node.alert = alert;
       node.firstMs = Math.min(node.firstMs, firstMs);
       node.lastMs = Math.max(node.lastMs, lastMs);
+      shrunk = this.endOf(node) < endBefore;
     }
     for (const key of linkKeys(alert)) {
       if (node.keys.includes(key)) continue;
@@ -89,26 +93,28 @@ export class IncidentGrouper {
     }
     const joined = new Set<string>();
     if (node.incident) joined.add(node.incident);
-    for (const key of node.keys) {
-      for (const otherId of this.byKey.get(key) ?? []) {
-        if (otherId === alert.alert_id) continue;
-        const other = this.nodes.get(otherId) as Node;
-        if (this.linked(node, other)) joined.add(other.incident);
-      }
-    }
+    for (const other of this.neighbours(node)) joined.add(other.incident);
     const members = new Set<string>([alert.alert_id]);
     for (const id of joined) for (const m of this.incidents.get(id) ?? []) members.add(m);
-    const id = incidentId(this.firstAlert(members).alert.alert_id);
-    const merged: IncidentChanges['merged'] = [];
-    for (const old of joined) {
-      if (old === id) continue;
-      this.incidents.delete(old);
-      merged.push({ incident_id: old, merged_into: id });
+    // Links only appear as alerts grow, so the incidents joined are one; except when an alert's first_seen moved
+    // earlier (an earlier finding folded late) and its link span ended sooner: then the group may fall apart.
+    const parts = shrunk ? this.components(members) : [members];
+    const changes: IncidentChanges = { upserts: [], merged: [] };
+    const kept = new Map<string, Set<string>>();
+    for (const g of parts) {
+      const id = incidentId(this.firstAlert(g).alert.alert_id);
+      kept.set(id, g);
+      this.incidents.set(id, g);
+      for (const m of g) (this.nodes.get(m) as Node).incident = id;
+      changes.upserts.push(this.view(id, g));
     }
-    merged.sort((a, b) => cmp(a.incident_id, b.incident_id));
-    this.incidents.set(id, members);
-    for (const m of members) (this.nodes.get(m) as Node).incident = id;
-    const changes: IncidentChanges = { upserts: [this.view(id, members)], merged };
+    for (const old of joined) {
+      if (kept.has(old)) continue;
+      this.incidents.delete(old);
+      changes.merged.push({ incident_id: old, merged_into: this.successor(old, kept) });
+    }
+    changes.merged.sort((a, b) => cmp(a.incident_id, b.incident_id));
+    changes.upserts.sort(compareIncidents);
     if (lastMs > this.watermarkMs) this.watermarkMs = lastMs;
     if (this.watermarkMs >= this.nextEvictMs) this.evict();
     return changes;
@@ -124,9 +130,58 @@ export class IncidentGrouper {
     return { incidents: this.incidents.size, alerts: this.nodes.size };
   }
 
+  /**
+   * Where an alert's link span ends: its last event, but at most one window after its first. A standing condition
+   * (an overdue review folds every event of its agent for 30 days) must not glue that agent's unrelated findings of
+   * weeks into one incident; it links what happened around its start.
+   */
+  private endOf(n: Node): number {
+    return Math.min(n.lastMs, n.firstMs + this.windowMs);
+  }
+
   private linked(a: Node, b: Node): boolean {
-    const gap = Math.max(0, b.firstMs - a.lastMs, a.firstMs - b.lastMs);
+    const gap = Math.max(0, b.firstMs - this.endOf(a), a.firstMs - this.endOf(b));
     return gap <= this.windowMs;
+  }
+
+  /** The alerts linked to `node` (sharing a key, spans within the window). */
+  private *neighbours(node: Node): Generator<Node> {
+    for (const key of node.keys) {
+      for (const otherId of this.byKey.get(key) ?? []) {
+        if (otherId === node.alert.alert_id) continue;
+        const other = this.nodes.get(otherId) as Node;
+        if (this.linked(node, other)) yield other;
+      }
+    }
+  }
+
+  /** The connected groups of linked alerts among `members`, in the order of their first member. */
+  private components(members: Set<string>): Array<Set<string>> {
+    const seen = new Set<string>();
+    const out: Array<Set<string>> = [];
+    for (const start of members) {
+      if (seen.has(start)) continue;
+      const group = new Set<string>([start]);
+      seen.add(start);
+      const todo = [start];
+      for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
+        for (const other of this.neighbours(this.nodes.get(id) as Node)) {
+          const oid = other.alert.alert_id;
+          if (!members.has(oid) || seen.has(oid)) continue;
+          seen.add(oid);
+          group.add(oid);
+          todo.push(oid);
+        }
+      }
+      out.push(group);
+    }
+    return out;
+  }
+
+  /** The incident that holds the first alert of incident `old` (whose id came from it) after a regrouping. */
+  private successor(old: string, kept: Map<string, Set<string>>): string {
+    for (const [id, g] of kept) for (const m of g) if (incidentId(m) === old) return id;
+    return kept.keys().next().value as string;
   }
 
   private firstAlert(members: Iterable<string>): Node {
