@@ -21,6 +21,9 @@ export const ROUTE_ROLES = {
   'POST /v1/alerts/:alert_id/comments': 'analyst',
 
   // incidents: routes/incidents.ts
+  'GET /v1/incidents': 'viewer',
+  'GET /v1/incidents/:incident_id': 'viewer',
+  'POST /v1/incidents/:incident_id/status': 'analyst',
 
   // suppressions: routes/suppressions.ts
   'GET /v1/suppressions': 'viewer',

@@ -14,6 +14,15 @@ import {
   TokenIdParams,
   TokenView,
 } from './routes/admin-schemas.ts';
+import {
+  IncidentDetail,
+  IncidentIdParams,
+  IncidentPage,
+  IncidentQuery,
+  IncidentStatusBody,
+  IncidentStatusChange,
+  IncidentView,
+} from './routes/incident-schemas.ts';
 import { CreateSuppressionBody, SuppressionAnswer, SuppressionIdParams, SuppressionList, SuppressionQuery } from './routes/suppression-schemas.ts';
 import { AgentDetail, AgentView, AlertDetail, BulkAnswer, BulkBody, CommentAnswer, CommentBody, StatusAnswer } from './routes/triage-schemas.ts';
 
@@ -198,6 +207,34 @@ const SCHEMAS = {
   },
 
   // incidents: routes/incidents.ts
+  'GET /v1/incidents': {
+    summary: 'Incidents: alerts grouped per agent and linked agents within incident_window, with a risk score',
+    querystring: IncidentQuery,
+    responses: { '200': { description: 'a page of incidents', content: json(IncidentPage) }, ...BAD_REQUEST },
+  },
+  'GET /v1/incidents/:incident_id': {
+    summary: 'One incident, its alerts (timeline) and its triage history',
+    params: IncidentIdParams,
+    responses: {
+      '200': { description: 'the incident (for an id merged into another: that one)', content: json(IncidentDetail) },
+      ...BAD_REQUEST,
+      '404': err('no such incident'),
+    },
+  },
+  'POST /v1/incidents/:incident_id/status': {
+    summary: 'Triage: change an incident status (the incident, not its alerts)',
+    params: IncidentIdParams,
+    body: IncidentStatusBody,
+    responses: {
+      '200': {
+        description: 'the incident after the change, and its history',
+        content: json(z.object({ incident: IncidentView, history: z.array(IncidentStatusChange) })),
+      },
+      ...BAD_REQUEST,
+      '404': err('no such incident'),
+      ...JSON_BODY_ERRORS,
+    },
+  },
 
   // suppressions: routes/suppressions.ts
   'GET /v1/suppressions': {

@@ -36,6 +36,7 @@ import { keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerSuppressionRoutes, type SuppressionRouteOptions } from './routes/suppressions.ts';
 import { registerTriageRoutes } from './routes/triage.ts';
 
@@ -462,6 +463,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerTriageRoutes(app, { store, options: opts, metrics });
 
   // incidents: routes/incidents.ts
+  registerIncidentRoutes(app, { store, options: opts, metrics });
 
   // suppressions: routes/suppressions.ts
   registerSuppressionRoutes(app, { store, options: opts, metrics });

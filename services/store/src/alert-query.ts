@@ -50,6 +50,8 @@ export interface AlertFilters {
   tag?: string | string[];
   /** Words that must all appear, case-insensitively, in the title or the summary (each word in either). */
   q?: string[];
+  /** Only the alerts of this incident (the store looks its alert ids up: store.incidents.alertIds). */
+  incident_id?: string;
   /** Default {@link DEFAULT_STORE_SORT}. */
   sort?: AlertSort;
   /** Page size, 1..1000, default 100. */

@@ -9,6 +9,7 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
+import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
 import {
   ALERT_SELECT,
@@ -303,6 +304,8 @@ export interface Store {
   readonly triage: TriageStore;
 
   // incidents: incident-store.ts
+  /** Incidents (alerts.md 1.1): grouper upserts, lists, triage. */
+  readonly incidents: IncidentStore;
 
   // suppressions: suppression-store.ts
   /** Suppressions (alerts.md) and their hits. */
@@ -786,6 +789,10 @@ export function createStore(config: StoreConfig): Store {
       const sort = filters.sort ?? DEFAULT_STORE_SORT;
       const { where, params } = alertsWhere(filters);
       const order = alertsOrder(sort, filters.cursor);
+      if (filters.incident_id !== undefined) {
+        where.push('alert_id IN {incident_alerts:Array(String)}');
+        params['incident_alerts'] = await store.incidents.alertIds(filters.incident_id);
+      }
       const limit = clampInt(filters.limit, 100, 1, 1000);
       const all = [...where, ...order.after.where];
       // The page's ids first, reading only the filter and sort columns of every version (FINAL: the latest wins, so a
@@ -962,6 +969,7 @@ export function createStore(config: StoreConfig): Store {
     triage: createTriageStore(ctx),
 
     // incidents
+    incidents: createIncidentStore(ctx),
 
     // suppressions
     suppressions: createSuppressionStore(ctx),

@@ -5,7 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
-import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
+import {
+  CheckpointStore,
+  DLQ_MAX_VALUE_BYTES,
+  dlqMessage,
+  KafkaCollector,
+  LiveIncidents,
+  LivePipeline,
+  SourceTopicBridge,
+  sendChunked,
+} from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, SuppressionSet, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
@@ -132,10 +141,15 @@ export async function up(opts: UpOptions): Promise<number> {
   const refreshSuppressions = async (): Promise<void> => suppressions.replace(await store.suppressions.inForce());
   await refreshSuppressions();
   await registryVersions.attach(store);
+  // Incidents: the stored alerts go through the same grouping as replay --incidents; rebuilt from the store first.
+  const incidents = new LiveIncidents({ store, windowMs: durationToMs(config.detection.incident_window), logger: logger.child({ component: 'incidents' }) });
+  const regrouped = await incidents.rebuild();
+  if (regrouped > 0) log.info({ alerts: regrouped }, 'incident grouping rebuilt from the stored alerts');
   const metrics = createApiMetrics();
   const shown = new Set<string>();
   const tty = process.stdout.isTTY;
   const onAlerts = async (alerts: Alert[]) => {
+    await incidents.add(alerts);
     metrics.alertsEmitted.inc(alerts.length);
     // Hits of suppressions (once per alert, idempotent): bookkeeping, so a failure is logged, never fails the batch.
     await store.suppressions.recordHits(alerts).catch((err: unknown) => log.error({ err }, 'recording suppression hits failed'));
