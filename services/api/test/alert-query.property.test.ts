@@ -23,9 +23,9 @@ const ALERT_LIST_PARAMS = [
   'tag',
   'q',
   'sort',
-  'incident_id',
   'limit',
   'cursor',
+  'incident_id',
   'format',
 ] as const;
 
