@@ -796,16 +796,17 @@ export function createStore(config: StoreConfig): Store {
       const limit = clampInt(filters.limit, 100, 1, 1000);
       const all = [...where, ...order.after.where];
       // The page's ids first, reading only the filter and sort columns of every version (FINAL: the latest wins, so a
-      // filter never matches an outdated status), then the whole rows of those ids alone (by the primary key).
-      const rows = await q<AlertReadRow & { sort_key: string | number }>(
-        `SELECT ${ALERT_SELECT}, ${order.keyColumn} AS sort_key FROM ${db}.alerts FINAL
-         WHERE alert_id IN (SELECT alert_id FROM ${db}.alerts FINAL ${all.length ? `WHERE ${all.join(' AND ')}` : ''}
-                            ORDER BY ${order.orderBy} LIMIT {lim:UInt32})
-         ORDER BY ${order.orderBy}`,
+      // filter never matches an outdated status), then the whole rows of those ids alone, by the primary key, in a
+      // second query: as `alert_id IN (subquery)` ClickHouse read far more of the wide columns (measured by bench:api
+      // at 1M alerts: 130 ms against 26 + 59 ms). A row changed in between is served as it now stands.
+      const keys = await q<{ alert_id: string; sort_key: string | number }>(
+        `SELECT alert_id, ${order.keyColumn} AS sort_key FROM ${db}.alerts FINAL ${all.length ? `WHERE ${all.join(' AND ')}` : ''}
+         ORDER BY ${order.orderBy} LIMIT {lim:UInt32}`,
         { ...params, ...order.after.params, lim: limit + 1 },
       );
-      const page = rows.slice(0, limit).map((r) => readAlertRow(r).alert);
-      const last = rows.length > limit ? rows[limit - 1] : undefined;
+      const byId = await fetchAlerts(keys.slice(0, limit).map((k) => k.alert_id));
+      const page = keys.flatMap((k) => byId.get(k.alert_id)?.alert ?? []).slice(0, limit);
+      const last = keys.length > limit ? keys[limit - 1] : undefined;
       return { alerts: page, next_cursor: last ? encodeCursor(sort, Number(last.sort_key), last.alert_id) : null };
     },
 
