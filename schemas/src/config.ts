@@ -35,6 +35,11 @@ export const DetectionConfig = z.strictObject({
   learning_min_active_days: z.number().int().min(1).default(3),
   /** Actions treated as high-consequence for every agent, besides each agent's `high_consequence_tools`. */
   high_consequence_actions: z.array(Action).default(['transfer', 'delete', 'admin']),
+  /**
+   * Incidents (alerts.md 1.1): alerts of linked agents whose event times are at most this far apart (single linkage,
+   * like a session window with this gap) are one incident.
+   */
+  incident_window: Duration.default('6h'),
   /** Rule ids to switch off. */
   disabled_rules: z.array(z.string()).default([]),
 });

@@ -1,6 +1,6 @@
 // Revokes an API token in an embedded store, as a child process of its own (chdb binds a data folder to one
-// process, so the test process cannot open the folder `up` uses). There is no CLI command for it yet (api.md's
-// DELETE /v1/tokens/{id} is not built). Usage: node --import tsx revoke-token.ts <data-dir> <token_id>
+// process, so the test process cannot open the folder `up` uses). There is no CLI command for it (a running up revokes
+// with DELETE /v1/tokens/{id}). Usage: node --import tsx revoke-token.ts <data-dir> <token_id>
 import { join, resolve } from 'node:path';
 import { createTokenStore } from '@agentwatch/api';
 import { createStore } from '@agentwatch/store';

@@ -4,6 +4,7 @@ import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-regis
 import type { SuppressionSet } from '../suppressions/suppression-set.ts';
 import { judgeEventTime, type TimeClaim, type TimeVerdict } from '../time/event-time.ts';
 import { alertId } from './alert-id.ts';
+import { addEventLinks, eventLinks } from './alert-links.ts';
 import { addEvidenceEvent, boundAlert, boundedFindingText } from './bounded-alert.ts';
 import { type HeldUse, HeldUses } from './held-uses.ts';
 import { type TokenFact, type TokenLookup, TokenTable } from './token-table.ts';
@@ -594,15 +595,17 @@ export class DetectionEngine {
         const text: FindingText = boundedFindingText(f);
         const ids = [...(f.relatedEventIds ?? []), event.event_id];
         for (const id of a.evidence.event_ids) if (!ids.includes(id)) ids.push(id);
+        const links = eventLinks(a.evidence);
         a.title = text.title;
         a.summary = text.summary;
-        a.evidence = boundAlert({ ...a, evidence: { event_ids: ids.slice(0, MAX_EVIDENCE_EVENTS), ...text.evidence } }).evidence;
+        a.evidence = boundAlert({ ...a, evidence: { event_ids: ids.slice(0, MAX_EVIDENCE_EVENTS), ...text.evidence, ...links } }).evidence;
         a.first_seen = new Date(nowMs).toISOString();
         existing.firstSeenMs = nowMs;
       } else {
         if (nowMs > Date.parse(a.last_seen)) a.last_seen = new Date(nowMs).toISOString();
         addEvidenceEvent(a.evidence, event.event_id, MAX_EVIDENCE_EVENTS);
       }
+      this.link(a, event);
       this.changed.add(key);
       return;
     }
@@ -628,8 +631,18 @@ export class DetectionEngine {
       tags: [...rule.tags],
       status: 'new',
     };
+    this.link(alert, event);
     this.open.set(key, { alert: boundAlert(alert), windowEndMs: windowStartMs + rule.dedupWindowMs, firstSeenMs: nowMs });
     this.changed.add(key);
+  }
+
+  /**
+   * Notes in the alert's evidence the agents and tokens its event ties it to (alert-links.ts), for incidents. Not for
+   * events whose time was not believed: everything they claim is suspect, so their alerts group by their agent only.
+   */
+  private link(alert: Alert, event: CanonicalEvent): void {
+    if (this.ctx.timeClaim !== undefined) return;
+    addEventLinks(alert.evidence, alert.agent_id, event, this.tokenLookup, (id) => this.registry.agent(id) !== undefined);
   }
 
   /** Runs at most once a minute of event time: closes finished windows, drops expired tokens and (hourly) idle agents. */

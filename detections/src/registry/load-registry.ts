@@ -9,7 +9,14 @@ export interface RegistryProblem extends Problem {
   file: string;
 }
 
-export type RegistryLoadResult = { ok: true; registry: CompiledRegistry } | { ok: false; problems: RegistryProblem[] };
+/** `syntax`: the text is not YAML/JSON at all (nothing could be checked against the registry's shape). */
+export type RegistryLoadResult = { ok: true; registry: CompiledRegistry } | { ok: false; problems: RegistryProblem[]; syntax: boolean };
+
+/**
+ * Most alias expansions a registry document may make (the yaml library's own default, stated here): a "billion laughs"
+ * document is refused as a problem in milliseconds instead of expanding.
+ */
+export const MAX_REGISTRY_ALIASES = 100;
 
 /** Thrown by {@link loadRegistryOrThrow} when a registry is refused; lists every problem. */
 export class RegistryValidationError extends Error {
@@ -26,14 +33,24 @@ export class RegistryValidationError extends Error {
  * Pure: the caller reads the file (see services' registry watcher for hot reload).
  */
 export function parseRegistry(text: string, file: string): RegistryLoadResult {
-  const fail = (problems: Problem[]): RegistryLoadResult => ({ ok: false, problems: problems.map((p) => ({ file, ...p })) });
+  const fail = (problems: Problem[], syntax = false): RegistryLoadResult => ({ ok: false, syntax, problems: problems.map((p) => ({ file, ...p })) });
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return fail(
       doc.errors.map((e) => ({ path: `line ${(e.linePos?.[0]?.line ?? 0).toString()}`, message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` })),
+      true,
     );
   }
-  const parsed = Registry.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_REGISTRY_ALIASES });
+  } catch (e) {
+    // Too many aliases (the library throws a ReferenceError), or nesting too deep to build: a problem, never a throw
+    // (a hot reload would otherwise take the process down).
+    const message = e instanceof ReferenceError ? `too many YAML aliases (at most ${MAX_REGISTRY_ALIASES} expansions)` : (e as Error).message;
+    return fail([{ path: '(document)', message: `refused: ${message}` }]);
+  }
+  const parsed = Registry.safeParse(value);
   if (!parsed.success) return fail(toProblems(parsed.error));
   const registry = parsed.data;
   const problems = semanticProblems(registry);

@@ -123,6 +123,11 @@ export const AlertQuery = z.strictObject({
     .min(1, 'empty value')
     .meta({ description: 'next_cursor of the previous page' })
     .optional(),
+  incident_id: z
+    .string({ error: singleError(quoted) })
+    .min(1, 'empty value')
+    .meta({ description: "only this incident's alerts" })
+    .optional(),
   format: z
     .enum(['json', 'ndjson'], { error: singleError((v) => `expected json or ndjson, got ${quoted(v)}`) })
     .meta({ description: 'ndjson streams every match (as does Accept: application/x-ndjson)' })

@@ -21,6 +21,9 @@ export const ROUTE_ROLES = {
   'POST /v1/alerts/:alert_id/comments': 'analyst',
 
   // incidents: routes/incidents.ts
+  'GET /v1/incidents': 'viewer',
+  'GET /v1/incidents/:incident_id': 'viewer',
+  'POST /v1/incidents/:incident_id/status': 'analyst',
 
   // suppressions: routes/suppressions.ts
   'GET /v1/suppressions': 'viewer',
@@ -28,4 +31,11 @@ export const ROUTE_ROLES = {
   'DELETE /v1/suppressions/:id': 'engineer',
 
   // tokens, registry, session: routes/admin.ts
+  'GET /v1/session': 'viewer',
+  'GET /v1/tokens': 'admin',
+  'POST /v1/tokens': 'admin',
+  'DELETE /v1/tokens/:token_id': 'admin',
+  'GET /v1/registry': 'viewer',
+  'GET /v1/registry/versions': 'viewer',
+  'POST /v1/registry/validate': 'engineer',
 } as const satisfies Record<string, Role>;

@@ -1,8 +1,28 @@
-import { Alert, CanonicalEvent } from '@agentwatch/schemas';
+import { Alert, CanonicalEvent, Registry } from '@agentwatch/schemas';
 import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { ZodOpenApiRequestBodyObject, ZodOpenApiResponsesObject } from 'zod-openapi';
 import { AgentIdParams, AlertIdParams, AlertQuery, AlertStatusBody, NoQuery } from './request-schemas.ts';
+import {
+  CreatedTokenView,
+  REGISTRY_CONTENT_TYPES,
+  RegistryValidation,
+  RegistryVersionsQuery,
+  RegistryVersionView,
+  SessionView,
+  TokenCreateBody,
+  TokenIdParams,
+  TokenView,
+} from './routes/admin-schemas.ts';
+import {
+  IncidentDetail,
+  IncidentIdParams,
+  IncidentPage,
+  IncidentQuery,
+  IncidentStatusBody,
+  IncidentStatusChange,
+  IncidentView,
+} from './routes/incident-schemas.ts';
 import { CreateSuppressionBody, SuppressionAnswer, SuppressionIdParams, SuppressionList, SuppressionQuery } from './routes/suppression-schemas.ts';
 import { AgentDetail, AgentView, AlertDetail, BulkAnswer, BulkBody, CommentAnswer, CommentBody, StatusAnswer } from './routes/triage-schemas.ts';
 
@@ -187,6 +207,34 @@ const SCHEMAS = {
   },
 
   // incidents: routes/incidents.ts
+  'GET /v1/incidents': {
+    summary: 'Incidents: alerts grouped per agent and linked agents within incident_window, with a risk score',
+    querystring: IncidentQuery,
+    responses: { '200': { description: 'a page of incidents', content: json(IncidentPage) }, ...BAD_REQUEST },
+  },
+  'GET /v1/incidents/:incident_id': {
+    summary: 'One incident, its alerts (timeline) and its triage history',
+    params: IncidentIdParams,
+    responses: {
+      '200': { description: 'the incident (for an id merged into another: that one)', content: json(IncidentDetail) },
+      ...BAD_REQUEST,
+      '404': err('no such incident'),
+    },
+  },
+  'POST /v1/incidents/:incident_id/status': {
+    summary: 'Triage: change an incident status (the incident, not its alerts)',
+    params: IncidentIdParams,
+    body: IncidentStatusBody,
+    responses: {
+      '200': {
+        description: 'the incident after the change, and its history',
+        content: json(z.object({ incident: IncidentView, history: z.array(IncidentStatusChange) })),
+      },
+      ...BAD_REQUEST,
+      '404': err('no such incident'),
+      ...JSON_BODY_ERRORS,
+    },
+  },
 
   // suppressions: routes/suppressions.ts
   'GET /v1/suppressions': {
@@ -210,6 +258,62 @@ const SCHEMAS = {
   },
 
   // tokens, registry, session: routes/admin.ts
+  'GET /v1/session': {
+    summary: 'Who the token is: role, actor, token id, name and expiry (the console shows the role)',
+    querystring: NoQuery,
+    responses: { '200': { description: 'the session', content: json(SessionView) } },
+  },
+  'GET /v1/tokens': {
+    summary: 'API tokens, revoked and expired ones included; never a secret or its hash',
+    querystring: NoQuery,
+    responses: { '200': { description: 'every token', content: json(z.object({ tokens: z.array(TokenView) })) } },
+  },
+  'POST /v1/tokens': {
+    summary: 'Create an API token; the secret is in this answer only',
+    body: TokenCreateBody,
+    responses: { '201': { description: 'the token, with its secret', content: json(CreatedTokenView) }, ...BAD_REQUEST, ...JSON_BODY_ERRORS },
+  },
+  'DELETE /v1/tokens/:token_id': {
+    summary: 'Revoke an API token (refused from then on)',
+    params: TokenIdParams,
+    responses: {
+      '200': { description: 'the token, with revoked_at', content: json(z.object({ token: TokenView })) },
+      ...BAD_REQUEST,
+      '404': err('no such token (the bootstrap token is not in the table: it cannot be revoked here)'),
+    },
+  },
+  'GET /v1/registry': {
+    summary: 'The registry in force, with its version (SHA-256 of the file) and load time',
+    querystring: NoQuery,
+    responses: {
+      '200': { description: 'the registry in force', content: json(z.object({ version: RegistryVersionView, registry: Registry })) },
+      '503': err('no registry loaded'),
+    },
+  },
+  'GET /v1/registry/versions': {
+    summary: 'Every registry version loaded, newest first (with sha256: that version, with its content)',
+    querystring: RegistryVersionsQuery,
+    responses: {
+      '200': {
+        description: 'the versions loaded, without content; with ?sha256= the latest load of that version, with its content',
+        content: json(z.object({ versions: z.array(RegistryVersionView.extend({ content: z.string().optional() })) })),
+      },
+      ...BAD_REQUEST,
+      '404': err('no version with that sha256 was loaded'),
+    },
+  },
+  'POST /v1/registry/validate': {
+    summary: 'Validate a candidate registry (nothing is loaded): every problem, as the loader reports them',
+    requestBody: {
+      required: true,
+      content: Object.fromEntries(REGISTRY_CONTENT_TYPES.map((t) => [t, { schema: z.string().meta({ description: 'a registry document (registry.md)' }) }])),
+    },
+    responses: {
+      '200': { description: 'valid, or not with every problem', content: json(RegistryValidation) },
+      '400': err('the body is empty, not UTF-8, or not YAML/JSON at all; `details` lists where'),
+      ...JSON_BODY_ERRORS,
+    },
+  },
 } satisfies Record<string, RouteSchema>;
 
 /** The schema of each route, keyed `METHOD url` as fastify registers it. */

@@ -12,7 +12,7 @@ import {
 } from '@agentwatch/adapters';
 import type { SourceItem } from '@agentwatch/detections';
 import { MAX_EVENT_BYTES, type Registry } from '@agentwatch/schemas';
-import { InvalidCursorError, type RejectedRecord, type Store } from '@agentwatch/store';
+import { InvalidCursorError, type RegistryVersionSummary, type RejectedRecord, type Store } from '@agentwatch/store';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError, errorBody } from './errors.ts';
@@ -35,20 +35,24 @@ import { clipText, KeepRejectedError, MAX_ANSWER_ERROR_CHARS, type Rejection, Re
 import { keysOf, type RequestPart, requestError } from './request-schemas.ts';
 import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
 import { registerConsole } from './routes/console.ts';
+import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerSuppressionRoutes, type SuppressionRouteOptions } from './routes/suppressions.ts';
 import { registerTriageRoutes } from './routes/triage.ts';
 
 export { type AgentView, parseAlertQuery } from './routes/triage.ts';
 export { ROUTE_ROLES };
 
-import { type Role, roleAtLeast, type TokenStore, tokensEqual } from './tokens.ts';
+import { isExpired, type Role, roleAtLeast, type TokenInfo, type TokenStore, tokensEqual } from './tokens.ts';
 
 /** Who made a request: the role of the token presented and an actor name for audit (alert status history). */
 export interface Principal {
   role: Role;
   /** `token:<token_id>` or `bootstrap`. */
   actor: string;
+  /** The stored token presented; null for the bootstrap token (not in the token table). */
+  token: TokenInfo | null;
 }
 
 declare module 'fastify' {
@@ -81,6 +85,8 @@ export interface ServerOptions {
   bootstrapToken?: string | undefined;
   /** The registry in force (hot reload: called per request), e.g. `() => watcher.registry.source`. */
   registry?: () => (Pick<Registry, 'agents'> & Partial<Pick<Registry, 'people'>>) | null | undefined;
+  /** The version of the registry in force (GET /v1/registry): SHA-256 of its file's text, load time, agents, file. */
+  registryVersion?: () => RegistryVersionSummary | null | undefined;
   /** A pino logger (or any fastify-compatible one); false or unset: no logging. */
   logger?: FastifyBaseLogger | false;
   /** Readiness: stores reachable, registry loaded. /readyz answers 503 until it resolves true. */
@@ -266,10 +272,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (!m) return unauthorized(header ? 'expected Authorization: Bearer <token>' : 'missing Authorization: Bearer <token>');
     const token = m[1] as string;
     let principal: Principal | null = null;
-    if (bootstrap && tokensEqual(token, bootstrap)) principal = { role: 'admin', actor: 'bootstrap' };
+    if (bootstrap && tokensEqual(token, bootstrap)) principal = { role: 'admin', actor: 'bootstrap', token: null };
     else {
       const info = await tokens.verify(token);
-      if (info) principal = { role: info.role, actor: `token:${info.token_id}` };
+      // Expired from its expiry on, by this server's clock (api.md 1.1: tokens with expires_at).
+      if (info && isExpired(info, Date.now())) return unauthorized(`token expired at ${info.expires_at}`);
+      if (info) principal = { role: info.role, actor: `token:${info.token_id}`, token: info };
     }
     if (!principal) return unauthorized('unknown or revoked token');
     if (!roleAtLeast(principal.role, need)) {
@@ -456,11 +464,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerTriageRoutes(app, { store, options: opts, metrics });
 
   // incidents: routes/incidents.ts
+  registerIncidentRoutes(app, { store, options: opts, metrics });
 
   // suppressions: routes/suppressions.ts
   registerSuppressionRoutes(app, { store, options: opts, metrics });
 
   // tokens, registry, session: routes/admin.ts
+  registerAdminRoutes(app, { store, options: opts, metrics });
 
   // console: static files at / (routes/console.ts)
   registerConsole(app);

@@ -25,6 +25,7 @@ const ALERT_LIST_PARAMS = [
   'sort',
   'limit',
   'cursor',
+  'incident_id',
   'format',
 ] as const;
 
@@ -97,6 +98,8 @@ function legacyParseAlertQuery(q: Query): { filters: AlertFilters; format: 'json
   }
   const cursor = single(q, 'cursor');
   if (cursor !== undefined) filters.cursor = cursor;
+  const incidentId = single(q, 'incident_id');
+  if (incidentId !== undefined) filters.incident_id = incidentId;
   const format = single(q, 'format');
   if (format !== undefined && format !== 'json' && format !== 'ndjson') throw badParam('format', `expected json or ndjson, got ${JSON.stringify(format)}`);
   return { filters, format };
@@ -122,6 +125,7 @@ const KEYS = [
   'status',
   'limit',
   'cursor',
+  'incident_id',
   'format',
   'severty',
   'x',

@@ -98,6 +98,7 @@ describe('GET /openapi.json', () => {
       'sort',
       'limit',
       'cursor',
+      'incident_id',
       'format',
     ]);
     expect(doc.paths['/v1/agents/{agent_id}']?.['get']?.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'agent_id' })]);

@@ -32,7 +32,12 @@ const ALERTS: Alert[] = Array.from({ length: 24 }, (_, i) => {
     first_seen: iso(first),
     last_seen: iso(first + ((i * 5) % 11) * H),
     title: i % 4 === 0 ? `Token TTL exceeds maximum (${i})` : `Tool outside registry (${i})`,
-    summary: i % 6 === 0 ? 'The agent exported INVOICES to an external bucket.' : 'The agent called a tool its registry entry does not list.',
+    summary:
+      i % 6 === 0
+        ? 'The agent exported INVOICES to an external bucket.'
+        : i % 6 === 1
+          ? 'The agent called a tool its registry entry does not list (ÜBERWEISUNG.freigeben).'
+          : 'The agent called a tool its registry entry does not list.',
     tags: i % 2 === 0 ? ['owasp-nhi:NHI5', 'mitre:T1078'] : ['owasp-nhi:NHI5'],
     evidence: { event_ids: [`tr-${i}-e1`] },
   });
@@ -113,6 +118,9 @@ describe('GET /v1/alerts: 1.1 filters', () => {
     // "token" in the title, "invoices" in the summary: each word may be in either text.
     expect(await list('q=token+Invoices')).toEqual(expected((a) => a.title.startsWith('Token TTL') && a.summary.includes('INVOICES')));
     expect(await list("q=it's%25")).toEqual([]);
+    // A non-ASCII word is folded as UTF-8 (an ASCII one byte-wise): either way any case matches.
+    expect(await list(`q=${encodeURIComponent('überweisung')}`)).toEqual(expected((a) => a.summary.includes('ÜBERWEISUNG')));
+    expect(await list(`q=${encodeURIComponent('Überweisung')}+FREIGEBEN`)).toEqual(expected((a) => a.summary.includes('ÜBERWEISUNG')));
     expect(await list(`q=tool&owner=alice@corp.example&tag=mitre:T1078&status=new&agent_id=${encodeURIComponent(AGENT)}`)).toEqual(
       expected((a) => `${a.title} ${a.summary}`.toLowerCase().includes('tool') && a.owner === 'alice@corp.example' && a.tags.includes('mitre:T1078')),
     );

@@ -33,6 +33,7 @@ program
   .option('--rejects <file>', 'keep every rejected input line here (NDJSON with reason), a dead-letter file')
   .option('--config <file>', 'config file (YAML or JSON, as for up): its adapters:, detection: and rules_dir: apply')
   .option('--suppressions <file>', 'apply these suppressions (YAML or JSON list, alerts.md): matching alerts come out with status suppressed')
+  .option('--incidents <file>', 'also write the incidents the alerts form (NDJSON, final state, first_seen order)')
   .argument('<files...>', 'event files: canonical NDJSON or source records (--input-format); .gz accepted')
   .action(
     async (
@@ -45,6 +46,7 @@ program
         rejects?: string;
         config?: string;
         suppressions?: string;
+        incidents?: string;
       },
     ) => {
       await replay({
@@ -56,6 +58,7 @@ program
         ...(o.rejects ? { rejects: o.rejects } : {}),
         ...(o.config ? { configFile: o.config } : {}),
         ...(o.suppressions ? { suppressions: o.suppressions } : {}),
+        ...(o.incidents ? { incidents: o.incidents } : {}),
         log,
       });
     },
@@ -110,9 +113,11 @@ program
   .command('create')
   .description('create an API token and print it once')
   .addOption(new Option('--role <role>', 'role').choices(['viewer', 'analyst', 'engineer', 'admin']).makeOptionMandatory())
+  .option('--name <text>', 'who or what the token is for (shown by GET /v1/tokens)')
+  .option('--expires <time>', 'refused from then on: an RFC 3339 time (2027-01-31T00:00:00Z) or a duration from now (30d, 12h)')
   .option('--config <file>', 'config file (YAML or JSON)')
   .option('--data <dir>', 'data directory (default ./data)')
-  .action(async (o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; config?: string; data?: string }) => {
+  .action(async (o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; name?: string; expires?: string; config?: string; data?: string }) => {
     const { tokenCreate } = await import('./commands/token.ts');
     process.exitCode = await tokenCreate(o);
   });

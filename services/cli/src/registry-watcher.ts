@@ -3,8 +3,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { type CompiledRegistry, parseRegistry, type RegistryProblem } from '@agentwatch/detections';
 
 export interface RegistryWatcherEvents {
-  /** A new valid registry is in force. */
-  onLoaded(registry: CompiledRegistry): void;
+  /** A new valid registry is in force; `text` is the file's text it was parsed from. */
+  onLoaded(registry: CompiledRegistry, text: string): void;
   /** A changed file failed validation; the previous registry stays in force. */
   onRejected(problems: RegistryProblem[]): void;
 }
@@ -19,6 +19,7 @@ export class RegistryWatcher {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastText: string;
+  private currentText: string;
   private readonly path: string;
 
   /** Loads the file once; throws when it cannot be read or is invalid (nothing to fall back to yet). */
@@ -32,10 +33,16 @@ export class RegistryWatcher {
     const r = parseRegistry(this.lastText, path);
     if (!r.ok) throw new Error(`registry ${path} refused:\n${r.problems.map((p) => `  ${p.file}: ${p.path}: ${p.message}`).join('\n')}`);
     this.current = r.registry;
+    this.currentText = this.lastText;
   }
 
   get registry(): CompiledRegistry {
     return this.current;
+  }
+
+  /** The file's text the registry in force was parsed from. */
+  get text(): string {
+    return this.currentText;
   }
 
   start(): this {
@@ -65,7 +72,8 @@ export class RegistryWatcher {
       return false;
     }
     this.current = r.registry;
-    this.events.onLoaded(r.registry);
+    this.currentText = text;
+    this.events.onLoaded(r.registry, text);
     return true;
   }
 

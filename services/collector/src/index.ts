@@ -10,6 +10,7 @@ export {
   KafkaCollector,
   type KafkaCollectorOptions,
 } from './kafka-collector.ts';
+export { LiveIncidents, type LiveIncidentsOptions } from './live-incidents.ts';
 export {
   type IngestResult,
   LivePipeline,

@@ -50,6 +50,8 @@ export interface AlertFilters {
   tag?: string | string[];
   /** Words that must all appear, case-insensitively, in the title or the summary (each word in either). */
   q?: string[];
+  /** Only the alerts of this incident (the store looks its alert ids up: store.incidents.alertIds). */
+  incident_id?: string;
   /** Default {@link DEFAULT_STORE_SORT}. */
   sort?: AlertSort;
   /** Page size, 1..1000, default 100. */
@@ -108,7 +110,10 @@ export function alertsWhere(filters: AlertFilters): SqlWhere {
   words.forEach((w, i) => {
     if (w === '' || [...w].length > MAX_Q_WORD_CHARS) throw new Error(`q: each word 1 to ${MAX_Q_WORD_CHARS} characters`);
     // Substring match in either text; parameters, never spliced (a word may hold quotes or %).
-    where.push(`(positionCaseInsensitiveUTF8(title, {q${i}:String}) > 0 OR positionCaseInsensitiveUTF8(summary, {q${i}:String}) > 0)`);
+    // An ASCII word takes the byte-wise search (UTF-8 text holds no ASCII byte inside a multi-byte character): about
+    // half the time of the UTF-8 case folding over 1M alerts (bench:api).
+    const fn = /^[\x20-\x7e]*$/.test(w) ? 'positionCaseInsensitive' : 'positionCaseInsensitiveUTF8';
+    where.push(`(${fn}(title, {q${i}:String}) > 0 OR ${fn}(summary, {q${i}:String}) > 0)`);
     params[`q${i}`] = w;
   });
   return { where, params };

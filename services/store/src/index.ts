@@ -1,5 +1,16 @@
+export type { AdminStore, ApiTokenRecord, NewApiToken, RegistryVersionSummary } from './admin-store.ts';
 export { ALERT_SORTS, type AlertFilters, type AlertSort, InvalidCursorError, MAX_Q_WORD_CHARS, MAX_Q_WORDS } from './alert-query.ts';
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
+export {
+  INCIDENT_SORTS,
+  type IncidentFilters,
+  type IncidentPage,
+  type IncidentSort,
+  type IncidentStatusChange,
+  type IncidentStore,
+  type IncidentUpserts,
+  InvalidIncidentCursorError,
+} from './incident-store.ts';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';
 export {

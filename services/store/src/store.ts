@@ -6,8 +6,10 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ALERT_STATUSES, type Alert, Alert as AlertSchema, type AlertStatus, type CanonicalEvent, type EventKind, normalizeEvent } from '@agentwatch/schemas';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
+import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
 import {
   ALERT_SELECT,
@@ -302,12 +304,16 @@ export interface Store {
   readonly triage: TriageStore;
 
   // incidents: incident-store.ts
+  /** Incidents (alerts.md 1.1): grouper upserts, lists, triage. */
+  readonly incidents: IncidentStore;
 
   // suppressions: suppression-store.ts
   /** Suppressions (alerts.md) and their hits. */
   readonly suppressions: SuppressionStore;
 
   // API tokens and registry versions: admin-store.ts
+  /** API tokens (create, verify, list, revoke) and the registry versions loaded (API 1.1). */
+  readonly admin: AdminStore;
 }
 
 /**
@@ -783,19 +789,24 @@ export function createStore(config: StoreConfig): Store {
       const sort = filters.sort ?? DEFAULT_STORE_SORT;
       const { where, params } = alertsWhere(filters);
       const order = alertsOrder(sort, filters.cursor);
+      if (filters.incident_id !== undefined) {
+        where.push('alert_id IN {incident_alerts:Array(String)}');
+        params['incident_alerts'] = await store.incidents.alertIds(filters.incident_id);
+      }
       const limit = clampInt(filters.limit, 100, 1, 1000);
       const all = [...where, ...order.after.where];
       // The page's ids first, reading only the filter and sort columns of every version (FINAL: the latest wins, so a
-      // filter never matches an outdated status), then the whole rows of those ids alone (by the primary key).
-      const rows = await q<AlertReadRow & { sort_key: string | number }>(
-        `SELECT ${ALERT_SELECT}, ${order.keyColumn} AS sort_key FROM ${db}.alerts FINAL
-         WHERE alert_id IN (SELECT alert_id FROM ${db}.alerts FINAL ${all.length ? `WHERE ${all.join(' AND ')}` : ''}
-                            ORDER BY ${order.orderBy} LIMIT {lim:UInt32})
-         ORDER BY ${order.orderBy}`,
+      // filter never matches an outdated status), then the whole rows of those ids alone, by the primary key, in a
+      // second query: as `alert_id IN (subquery)` ClickHouse read far more of the wide columns (measured by bench:api
+      // at 1M alerts: 130 ms against 26 + 59 ms). A row changed in between is served as it now stands.
+      const keys = await q<{ alert_id: string; sort_key: string | number }>(
+        `SELECT alert_id, ${order.keyColumn} AS sort_key FROM ${db}.alerts FINAL ${all.length ? `WHERE ${all.join(' AND ')}` : ''}
+         ORDER BY ${order.orderBy} LIMIT {lim:UInt32}`,
         { ...params, ...order.after.params, lim: limit + 1 },
       );
-      const page = rows.slice(0, limit).map((r) => readAlertRow(r).alert);
-      const last = rows.length > limit ? rows[limit - 1] : undefined;
+      const byId = await fetchAlerts(keys.slice(0, limit).map((k) => k.alert_id));
+      const page = keys.flatMap((k) => byId.get(k.alert_id)?.alert ?? []).slice(0, limit);
+      const last = keys.length > limit ? keys[limit - 1] : undefined;
       return { alerts: page, next_cursor: last ? encodeCursor(sort, Number(last.sort_key), last.alert_id) : null };
     },
 
@@ -959,11 +970,13 @@ export function createStore(config: StoreConfig): Store {
     triage: createTriageStore(ctx),
 
     // incidents
+    incidents: createIncidentStore(ctx),
 
     // suppressions
     suppressions: createSuppressionStore(ctx),
 
     // API tokens and registry versions
+    admin: createAdminStore(ctx),
   };
   return store;
 }

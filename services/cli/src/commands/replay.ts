@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AdapterOptionsByFormat } from '@agentwatch/adapters';
-import { DetectionEngine, runPipeline, type SourceItem, withReplayArrival } from '@agentwatch/detections';
+import { DetectionEngine, IncidentGrouper, runPipeline, type SourceItem, withReplayArrival } from '@agentwatch/detections';
 import { type DetectionConfig, durationToMs } from '@agentwatch/schemas';
 import { loadConfig } from '../config.ts';
 import { CliError, loadRules, readRegistryFile } from '../load.ts';
@@ -16,6 +16,8 @@ export interface ReplayOptions {
   out?: string;
   rules?: string;
   rejects?: string;
+  /** `--incidents FILE`: the incidents the alerts form (alerts.md 1.1), final state, NDJSON in first_seen order. */
+  incidents?: string;
   config?: Partial<DetectionConfig>;
   /** Per-format adapter options (config file `adapters:`). */
   adapters?: AdapterOptionsByFormat;
@@ -41,6 +43,8 @@ export interface ReplaySummary {
   implausible_times: number;
   alerts: number;
   alerts_by_rule: Record<string, number>;
+  /** Incidents written with `--incidents` (absent without it). */
+  incidents?: number;
   rule_errors: Record<string, number>;
   /** Per input file: the format read and, for source formats, records read, events made, rejected and skipped. */
   inputs: RecordFileStats[];
@@ -85,6 +89,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout;
   const rejects: Writable | null = opts.rejects ? createWriteStream(opts.rejects) : null;
   const byRule: Record<string, number> = {};
+  // The same grouping as up's (live-incidents.ts), fed the alerts as they close.
+  const grouper = opts.incidents ? new IncidentGrouper({ windowMs: durationToMs(engine.config.incident_window) }) : null;
   let result: Awaited<ReturnType<typeof runPipeline>>;
   try {
     result = await runPipeline({
@@ -98,6 +104,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
           for (const a of alerts) {
             byRule[a.rule_id] = (byRule[a.rule_id] ?? 0) + 1;
             chunk += `${JSON.stringify(a)}\n`;
+            grouper?.add(a);
           }
           await write(out, chunk);
         },
@@ -126,6 +133,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
       await once(rejects, 'close');
     }
   }
+  const incidents = grouper?.incidentsNow();
+  if (opts.incidents && incidents) await writeNdjsonFile(opts.incidents, incidents);
   const stats = engine.getStats();
   const summary: ReplaySummary = {
     files: opts.files.length,
@@ -136,12 +145,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     implausible_times: result.implausible,
     alerts: result.alerts,
     alerts_by_rule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
+    ...(incidents ? { incidents: incidents.length } : {}),
     rule_errors: stats.ruleErrors,
     inputs: fileStats,
     ...(suppressions ? { suppressions: suppressions.summary() } : {}),
   };
   log(
-    `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}${summary.implausible_times ? `, ${summary.implausible_times} dated implausibly far from the rest of the stream (reported as telemetry_integrity, moved no clock)` : ''}; ${summary.alerts} alerts`,
+    `replay: ${summary.read} events read from ${summary.files} file(s): ${summary.accepted} accepted, ${summary.rejected} rejected${summary.late ? `, ${summary.late} arrived later than the ${engine.config.allowed_lateness} reorder window (processed late)` : ''}${summary.implausible_times ? `, ${summary.implausible_times} dated implausibly far from the rest of the stream (reported as telemetry_integrity, moved no clock)` : ''}; ${summary.alerts} alerts${incidents ? `, ${incidents.length} incidents` : ''}`,
   );
   for (const f of fileStats) {
     if (f.format === 'canonical' || f.format === null) continue;
@@ -154,4 +164,16 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   for (const [id, s] of Object.entries(summary.suppressions ?? {}))
     log(`  suppression ${id}: ${s.hits} alert(s) suppressed${s.last_hit ? `, last at ${s.last_hit}` : ''}`);
   return summary;
+}
+
+/** Writes records as NDJSON to a file; a file that cannot be written is a CliError naming it. */
+async function writeNdjsonFile(file: string, records: readonly object[]): Promise<void> {
+  const stream = createWriteStream(file);
+  const failed = new Promise<never>((_, reject) => stream.once('error', (e) => reject(new CliError(`cannot write ${file}: ${e.message}`))));
+  const done = (async () => {
+    for (const r of records) await write(stream, `${JSON.stringify(r)}\n`);
+    stream.end();
+    await once(stream, 'close');
+  })();
+  await Promise.race([done, failed]);
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { BUILTIN_RULES } from '@agentwatch/detections';
+import { BUILTIN_RULES, INCIDENT_FIXTURES, runIncidentFixtures } from '@agentwatch/detections';
 import { loadSigmaDir, runSigmaTests } from '@agentwatch/detections/sigma';
 import { runBuiltinFixtures } from '@agentwatch/detections/testing';
 import { CliError } from '../load.ts';
@@ -34,6 +34,10 @@ export async function rulesTest(dir: string | undefined, log: Log): Promise<numb
     const r = await runBuiltinFixtures();
     passed += r.passed;
     for (const f of r.failed) failures.push(`${f.rule} > ${f.fixture}: ${f.message}`);
+    // The incident grouping's fixtures (detections/src/incidents/fixtures) run with the rules' own.
+    const inc = runIncidentFixtures(INCIDENT_FIXTURES);
+    passed += inc.passed;
+    for (const f of inc.failed) failures.push(`incidents ${f.file} > ${f.fixture}: ${f.message}`);
   } else {
     requireDir(dir);
     const loaded = await loadSigmaDir(dir);

@@ -3,14 +3,25 @@ import { createTokenStore } from '@agentwatch/api';
 import { createStore, type Store, StoreInUseError } from '@agentwatch/store';
 import { loadConfig } from '../config.ts';
 import { CliError } from '../load.ts';
+import { parseTokenExpiry } from '../token-expiry.ts';
 import { dataDirHolder } from '../up-pid-file.ts';
 
 /**
- * `agentwatch token create --role R` (cli.md, api.md): prints a new API token once; only its hash is
- * stored. With embedded ClickHouse the data folder is bound to one process: while `up` holds it, this says so in one
+ * `agentwatch token create --role R [--name TEXT] [--expires TIME|DURATION]` (cli.md, api.md): prints a new API token
+ * once; only its hash is stored. Name and expiry are those of POST /v1/tokens (the expiry is checked by the server's
+ * clock on every request). With embedded ClickHouse the data folder is bound to one process: while `up` holds it, this says so in one
  * line and names the way to create a token on the running server (cli.md 1.1), never a storage stack trace.
  */
-export async function tokenCreate(o: { role: 'viewer' | 'analyst' | 'engineer' | 'admin'; config?: string; data?: string }): Promise<number> {
+export async function tokenCreate(o: {
+  role: 'viewer' | 'analyst' | 'engineer' | 'admin';
+  name?: string;
+  expires?: string;
+  config?: string;
+  data?: string;
+}): Promise<number> {
+  // Checked before the store is opened: a bad flag is told without touching it.
+  const name = (o.name ?? '').trim() || `${o.role} token from agentwatch token create`;
+  const expiresAtMs = o.expires === undefined ? null : parseTokenExpiry(o.expires, Date.now());
   const config = loadConfig({ ...(o.config ? { file: o.config } : {}), env: process.env, flags: o.data ? { data_dir: o.data } : {} });
   const dataDir = resolve(config.data_dir);
   const inUse = (where: string) =>
@@ -32,9 +43,10 @@ export async function tokenCreate(o: { role: 'viewer' | 'analyst' | 'engineer' |
   }
   try {
     await store.migrate();
-    const created = await createTokenStore(store).createToken(o.role);
+    const created = await createTokenStore(store).createToken(o.role, { name, expiresAtMs, createdBy: 'cli' });
     process.stdout.write(`${created.token}\n`);
-    process.stderr.write(`token ${created.token_id} (role ${o.role}) created; it is shown only once\n`);
+    const until = created.expires_at ? `, expires ${created.expires_at}` : '';
+    process.stderr.write(`token ${created.token_id} (role ${o.role}, name ${JSON.stringify(name)}${until}) created; it is shown only once\n`);
   } finally {
     await store.close();
   }

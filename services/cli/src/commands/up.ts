@@ -5,7 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
 import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
-import { CheckpointStore, DLQ_MAX_VALUE_BYTES, dlqMessage, KafkaCollector, LivePipeline, SourceTopicBridge, sendChunked } from '@agentwatch/collector';
+import {
+  CheckpointStore,
+  DLQ_MAX_VALUE_BYTES,
+  dlqMessage,
+  KafkaCollector,
+  LiveIncidents,
+  LivePipeline,
+  SourceTopicBridge,
+  sendChunked,
+} from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, SuppressionSet, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
@@ -13,6 +22,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
 import { CliError, loadRules } from '../load.ts';
+import { RegistryVersionLog } from '../registry-versions.ts';
 import { RegistryWatcher } from '../registry-watcher.ts';
 import { canonicalFileSource } from '../sources/event-file-source.ts';
 import { loadTlsFiles } from '../tls-files.ts';
@@ -95,14 +105,18 @@ export async function up(opts: UpOptions): Promise<number> {
 
   let engine: DetectionEngine | null = null;
   let collector: KafkaCollector | null = null;
+  // Every registry version loaded goes to registry_versions (GET /v1/registry/versions), once the store is open.
+  const registryVersions = new RegistryVersionLog(resolve(registryPath), log);
   const watcher = new RegistryWatcher(registryPath, {
-    onLoaded: (r) => {
+    onLoaded: (r, text) => {
       engine?.setRegistry(r);
       for (const p of collector?.pipelines() ?? []) p.engine.setRegistry(r);
+      registryVersions.loaded(text, r.agentCount);
       log.info({ version: r.version, agents: r.agentCount }, 'registry reloaded');
     },
     onRejected: (problems) => log.error({ problems }, 'registry change refused; the previous registry stays in force'),
   }).start();
+  registryVersions.loaded(watcher.text, watcher.registry.agentCount);
   const rules = await loadRules(opts.rules ?? config.rules_dir);
   // Shared by every engine of this process and replaced when the API creates or deletes one (alerts.md "Suppressions").
   const suppressions = new SuppressionSet();
@@ -126,10 +140,16 @@ export async function up(opts: UpOptions): Promise<number> {
   await store.migrate();
   const refreshSuppressions = async (): Promise<void> => suppressions.replace(await store.suppressions.inForce());
   await refreshSuppressions();
+  await registryVersions.attach(store);
+  // Incidents: the stored alerts go through the same grouping as replay --incidents; rebuilt from the store first.
+  const incidents = new LiveIncidents({ store, windowMs: durationToMs(config.detection.incident_window), logger: logger.child({ component: 'incidents' }) });
+  const regrouped = await incidents.rebuild();
+  if (regrouped > 0) log.info({ alerts: regrouped }, 'incident grouping rebuilt from the stored alerts');
   const metrics = createApiMetrics();
   const shown = new Set<string>();
   const tty = process.stdout.isTTY;
   const onAlerts = async (alerts: Alert[]) => {
+    await incidents.add(alerts);
     metrics.alertsEmitted.inc(alerts.length);
     // Hits of suppressions (once per alert, idempotent): bookkeeping, so a failure is logged, never fails the batch.
     await store.suppressions.recordHits(alerts).catch((err: unknown) => log.error({ err }, 'recording suppression hits failed'));
@@ -290,6 +310,7 @@ export async function up(opts: UpOptions): Promise<number> {
     tokens: createTokenStore(store),
     bootstrapToken,
     registry: () => watcher.registry.source,
+    registryVersion: () => registryVersions.current,
     logger: logger.child({ component: 'api' }),
     metrics,
     suppressions: { maxDays: config.suppression_max_days, changed: refreshSuppressions },
@@ -339,6 +360,7 @@ export async function up(opts: UpOptions): Promise<number> {
   if (producerClose) await producerClose();
   await saveInProcessCheckpoint();
   watcher.stop();
+  await registryVersions.flush();
   await store.close();
   releaseDataDir();
   log.info('stopped');
