@@ -193,8 +193,10 @@ describe('the analyst console in chromium', () => {
   it('opens an alert with the keyboard and shows its evidence timeline and delegation chain', async () => {
     await openQueue(`?agent_id=${encodeURIComponent(`${GHOST}-1`)}`);
     await page.keyboard.press('j');
+    await page.waitForSelector('tr.cursor:focus', { timeout: UI_MS });
     await page.keyboard.press('Enter');
-    await page.waitForSelector('[data-testid=alert-detail]', { timeout: UI_MS });
+    await page.waitForURL(/\/alerts\/[^/?]+$/, { timeout: UI_MS });
+    await page.waitForSelector('[data-testid=alert-detail], [role=alert]', { timeout: UI_MS });
     await shot('alert-detail');
     await expectAccessible('alert detail');
     expect(await page.textContent('h1')).toContain('ghost-1');
