@@ -60,7 +60,7 @@ describe('console static files (routes/console.ts)', () => {
   });
 
   it('a missing asset, a dotfile or a path out of the folder is a 404, never index.html', async () => {
-    for (const url of ['/assets/gone.js', '/assets/sub/', '/.secret', '/..%2F..%2Fetc%2Fpasswd', '/favicon.ico']) {
+    for (const url of ['/assets/gone.js', '/assets/sub/', '/.secret', '/..%2F..%2Fetc%2Fpasswd', '/favicon.ico', '/nope', '/alerts/a/b', '/tokens/x']) {
       const r = await app.inject({ method: 'GET', url });
       expect(r.statusCode, url).toBe(404);
       expect(r.body, url).not.toContain('<!doctype html>');

@@ -54,6 +54,7 @@ function Shell() {
       </a>
       <Header session={session} signOut={signOut} />
       <main id="main" tabIndex={-1}>
+        {/* The server answers these paths with index.html (CLIENT_ROUTE in services/api/src/routes/console.ts): keep both in step. */}
         <Router>
           <Route path="/" component={AlertsPage} />
           <Route path="/alerts" component={AlertsPage} />

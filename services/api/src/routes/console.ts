@@ -23,6 +23,12 @@ export const CONSOLE_CSP = "default-src 'self'; base-uri 'none'; object-src 'non
 /** Paths the console never answers, even when no route matched: the API's 404 stays a JSON error. */
 const API_PATH = /^\/(?:v1(?:\/|$)|openapi\.json$|healthz$|readyz$|metrics$)/;
 
+/**
+ * The console's own pages (services/console/src/app.tsx's router), answered with index.html. Any other path that is
+ * not a built file stays the API's JSON 404, so a mistyped URL is not a page. An agent id is one %2F-encoded segment.
+ */
+export const CLIENT_ROUTE = /^\/(?:|alerts|incidents|agents|suppressions|registry|tokens|alerts\/[^/]+|incidents\/[^/]+|agents\/[^/]+)$/;
+
 export interface ConsoleOptions {
   /** The built console (default {@link CONSOLE_DIST}). */
   dir?: string;
@@ -70,8 +76,10 @@ export function registerConsole(app: FastifyInstance, opts: ConsoleOptions = {})
     }
     // `..`, a backslash or a NUL is never a console path: a plain 404.
     if (/(^|\/)\.\.(\/|$)|[\\\0]/.test(decoded)) return;
+    const page = CLIENT_ROUTE.test(path);
     // Checked each request (a stat), so a console built after `up` started is served without a restart.
     if (!existsSync(index)) {
+      if (!page) return;
       securityHeaders(reply).code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(notBuiltPage(dir));
       return reply;
     }
@@ -82,8 +90,8 @@ export function registerConsole(app: FastifyInstance, opts: ConsoleOptions = {})
       securityHeaders(reply).sendFile(file, { cacheControl: true, immutable, maxAge: immutable ? 31_536_000_000 : 0 });
       return reply;
     }
-    // Something that looks like a file but is not there: a plain 404, never index.html served as a script.
-    if (/\.[A-Za-z0-9]+$/.test(decoded) || decoded.startsWith('/assets/')) return;
+    // Not a page of the console (a missing asset, a mistyped path): the API's 404, never index.html served as a script.
+    if (!page) return;
     securityHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
     return reply;
   });
