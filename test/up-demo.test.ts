@@ -37,6 +37,12 @@ describe('agentwatch up --demo', () => {
       const body = (await res.json()) as { alerts: Array<{ severity: string }> };
       expect(body.alerts.length).toBeGreaterThan(0);
       expect(body.alerts.every((a) => a.severity === 'high' || a.severity === 'critical')).toBe(true);
+      // The quick start's promise: the console is at the printed address (built by npm ci), loaded without a token.
+      expect(out).toContain(`console: ${base}/`);
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toMatch(/<script[^>]+type="module"[^>]+src="\/assets\/[^"]+\.js"/);
     } finally {
       proc.kill('SIGTERM');
       const code = await new Promise<number | null>((done) => {

@@ -372,7 +372,8 @@ export async function up(opts: UpOptions): Promise<number> {
  * secret someone else holds, so the banner says where it comes from and refers to it by name.
  */
 export function demoBanner(address: string, generatedToken: string | undefined, tokenOrigin: string | undefined): string {
-  const curl = (auth: string) => `  curl -s -H "Authorization: Bearer ${auth}" '${address}/v1/alerts?severity=high'\n\n`;
+  const curl = (auth: string) =>
+    `  curl -s -H "Authorization: Bearer ${auth}" '${address}/v1/alerts?severity=high'\nconsole: ${address}/ (sign in with that token)\n\n`;
   if (generatedToken) return `demo API token (admin, this run only): ${generatedToken}\n${curl(generatedToken)}`;
   const from = tokenOrigin ?? 'the configuration';
   const ref = from.includes('AGENTWATCH_BOOTSTRAP_TOKEN') ? '$AGENTWATCH_BOOTSTRAP_TOKEN' : '<token>';
