@@ -13,20 +13,37 @@ import { ApiError, badParam } from './errors.ts';
 /** Largest alert status comment, in characters. */
 export const MAX_COMMENT = 10_000;
 
-const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
+export const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
 /** A single-valued query parameter: an array means it was given twice; '' is an empty value. */
-const singleError =
+export const singleError =
   (otherwise: (input: unknown) => string) =>
   (iss: { input?: unknown }): string =>
     Array.isArray(iss.input) ? 'given more than once' : iss.input === '' ? 'empty value' : otherwise(iss.input);
 
-const Timestamp = z.iso
-  .datetime({
-    offset: true,
-    error: singleError((v) => `expected an RFC 3339 timestamp with zone, e.g. 2026-11-02T09:00:00Z, got ${quoted(v)}`),
+/** An RFC 3339 time parameter (since, until), for every list route. */
+export const TimestampParam = z.iso.datetime({
+  offset: true,
+  error: singleError((v) => `expected an RFC 3339 timestamp with zone, e.g. 2026-11-02T09:00:00Z, got ${quoted(v)}`),
+});
+const Timestamp = TimestampParam.optional();
+
+/** `limit` of every paged list route: 1 to 1000. */
+export const PageLimit = z
+  .string({ error: singleError(quoted) })
+  .min(1, 'empty value')
+  .transform((s, ctx) => {
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || n < 1 || n > 1000) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number from 1 to 1000, got ${quoted(s)}` });
+      return z.NEVER;
+    }
+    return n;
   })
-  .optional();
+  .meta({ description: 'page size, 1 to 1000 (default 100)', pattern: '^0*([1-9][0-9]{0,2}|1000)$' });
+
+/** `cursor` of every paged list route: the previous page's next_cursor. */
+export const PageCursor = z.string({ error: singleError(quoted) }).min(1, 'empty value');
 
 /** `a,b` as a pattern, for the document (the transform below is what enforces it). */
 const listPattern = (allowed: readonly string[]): string => {
@@ -105,24 +122,8 @@ export const AlertQuery = z.strictObject({
     .enum(ALERT_SORTS, { error: singleError((v) => `expected one of ${ALERT_SORTS.join(', ')}, got ${quoted(v)}`) })
     .default(DEFAULT_SORT)
     .meta({ description: `order (ties broken by alert_id); a leading - is descending; default ${DEFAULT_SORT}` }),
-  limit: z
-    .string({ error: singleError(quoted) })
-    .min(1, 'empty value')
-    .transform((s, ctx) => {
-      const n = Number(s);
-      if (!/^\d+$/.test(s) || n < 1 || n > 1000) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from 1 to 1000, got ${quoted(s)}` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .meta({ description: 'page size, 1 to 1000 (default 100)', pattern: '^0*([1-9][0-9]{0,2}|1000)$' })
-    .optional(),
-  cursor: z
-    .string({ error: singleError(quoted) })
-    .min(1, 'empty value')
-    .meta({ description: 'next_cursor of the previous page' })
-    .optional(),
+  limit: PageLimit.optional(),
+  cursor: PageCursor.meta({ description: 'next_cursor of the previous page' }).optional(),
   incident_id: z
     .string({ error: singleError(quoted) })
     .min(1, 'empty value')

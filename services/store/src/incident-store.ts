@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Category, type Incident, type IncidentStatus, SEVERITIES, type Severity, severityRank } from '@agentwatch/schemas';
 import { chTime, toMs } from './rows.ts';
-import type { StoreContext } from './store-context.ts';
+import { type StoreContext, serialQueue, versionClock } from './store-context.ts';
 
 /** Orders of an incident list (api.md 1.1): newest activity first (default) or highest risk first. */
 export const INCIDENT_SORTS = ['-last_seen', '-risk_score'] as const;
@@ -129,17 +129,8 @@ interface Stored {
 /** Builds the incident store on the store's one client (see StoreContext). */
 export function createIncidentStore(ctx: StoreContext): IncidentStore {
   const { db, q, insert } = ctx;
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
-  let lastVersion = 0;
-  const nextVersion = (prev: number): number => {
-    lastVersion = Math.max(Date.now() * 1000, lastVersion + 1, prev + 1);
-    return lastVersion;
-  };
+  const serial = serialQueue();
+  const nextVersion = versionClock();
 
   const fetch = async (ids: string[]): Promise<Map<string, Stored>> => {
     const out = new Map<string, Stored>();

@@ -25,3 +25,25 @@ export interface StoreContext {
   /** The next `version` of an alert row (ReplacingMergeTree(version): the highest wins), above `prev`. */
   nextVersion(prev: number): number;
 }
+
+/** A queue that runs read-modify-write steps one after another in this process (a failed step does not stop it). */
+export function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let chain: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/**
+ * Row versions for ReplacingMergeTree(version) tables: microseconds of this process's clock, always above the last
+ * one given and above `prev` (the stored row's), so a newer write wins even within one microsecond or after a clock step.
+ */
+export function versionClock(): (prev: number) => number {
+  let last = 0;
+  return (prev: number): number => {
+    last = Math.max(Date.now() * 1000, last + 1, prev + 1);
+    return last;
+  };
+}

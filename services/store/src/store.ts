@@ -23,7 +23,7 @@ import {
   type StoredAlert,
   toMs,
 } from './rows.ts';
-import type { StoreContext } from './store-context.ts';
+import { type StoreContext, serialQueue, versionClock } from './store-context.ts';
 import { createSuppressionStore, type SuppressionStore } from './suppression-store.ts';
 import { createTriageStore, type TriageStore } from './triage-store.ts';
 
@@ -567,17 +567,8 @@ export function createStore(config: StoreConfig): Store {
   };
 
   // Read-modify-write of alerts is serialised within this process.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
-  let lastVersion = 0;
-  const nextVersion = (prev: number): number => {
-    lastVersion = Math.max(Date.now() * 1000, lastVersion + 1, prev + 1);
-    return lastVersion;
-  };
+  const serial = serialQueue();
+  const nextVersion = versionClock();
 
   const fetchAlerts = async (ids: string[]): Promise<Map<string, StoredAlert>> => {
     const out = new Map<string, StoredAlert>();
@@ -815,19 +806,8 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async getAlertHistory(alertId) {
-      const rows = await q<{ alert_id: string; at_ms: string; from_status: string; status: string; comment: string; actor: string }>(
-        `SELECT alert_id, toUnixTimestamp64Milli(at) AS at_ms, from_status, status, comment, actor
-         FROM ${db}.alert_status_history FINAL WHERE alert_id = {id:String} ORDER BY at, change_id`,
-        { id: alertId },
-      );
-      return rows.map((r) => ({
-        alert_id: r.alert_id,
-        at: isoOrNull(r.at_ms),
-        from_status: r.from_status as AlertStatus,
-        status: r.status as AlertStatus,
-        comment: r.comment,
-        actor: r.actor,
-      }));
+      // One reading of the history table: the triage module's (it also knows assignee changes).
+      return store.triage.history(alertId);
     },
 
     async countEvents() {
@@ -961,7 +941,7 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async close() {
-      await chain.catch(() => undefined);
+      await serial(async () => undefined);
       await client.close();
     },
 

@@ -1,22 +1,12 @@
 import { Alert, INCIDENT_STATUSES, Incident, IncidentStatus, SEVERITIES } from '@agentwatch/schemas';
 import { INCIDENT_SORTS } from '@agentwatch/store';
 import { z } from 'zod';
+import { PageCursor, PageLimit, quoted, singleError, TimestampParam } from '../request-schemas.ts';
 
 /**
  * Request and answer schemas of the incident routes (api.md 1.1), validated by the server's validator compiler and
  * rendered into GET /openapi.json. Messages name what was wrong the way the alert routes' do (request-schemas.ts).
  */
-
-const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
-const single =
-  (otherwise: (input: unknown) => string) =>
-  (iss: { input?: unknown }): string =>
-    Array.isArray(iss.input) ? 'given more than once' : iss.input === '' ? 'empty value' : otherwise(iss.input);
-
-const Timestamp = z.iso.datetime({
-  offset: true,
-  error: single((v) => `expected an RFC 3339 timestamp with zone, e.g. 2026-11-02T09:00:00Z, got ${quoted(v)}`),
-});
 
 /** `status`: repeated or comma-separated. */
 const Statuses = z
@@ -36,36 +26,20 @@ const Statuses = z
 export const IncidentQuery = z.strictObject({
   status: Statuses.optional(),
   agent_id: z
-    .string({ error: single(quoted) })
+    .string({ error: singleError(quoted) })
     .min(1, 'empty value')
     .meta({ description: 'incidents involving this agent' })
     .optional(),
-  since: Timestamp.meta({ description: 'incidents active at or after this time (last_seen >= since)' }).optional(),
-  until: Timestamp.meta({ description: 'incidents that started before this time (first_seen < until)' }).optional(),
+  since: TimestampParam.meta({ description: 'incidents active at or after this time (last_seen >= since)' }).optional(),
+  until: TimestampParam.meta({ description: 'incidents that started before this time (first_seen < until)' }).optional(),
   severity: z
-    .enum(SEVERITIES, { error: single((v) => `expected one of ${SEVERITIES.join(', ')}, got ${quoted(v)}`) })
+    .enum(SEVERITIES, { error: singleError((v) => `expected one of ${SEVERITIES.join(', ')}, got ${quoted(v)}`) })
     .meta({ description: 'minimum severity' })
     .optional(),
-  limit: z
-    .string({ error: single(quoted) })
-    .min(1, 'empty value')
-    .transform((s, ctx) => {
-      const n = Number(s);
-      if (!/^\d+$/.test(s) || n < 1 || n > 1000) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from 1 to 1000, got ${quoted(s)}` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .meta({ description: 'page size, 1 to 1000 (default 100)', pattern: '^0*([1-9][0-9]{0,2}|1000)$' })
-    .optional(),
-  cursor: z
-    .string({ error: single(quoted) })
-    .min(1, 'empty value')
-    .meta({ description: 'next_cursor of the previous page (with the same sort)' })
-    .optional(),
+  limit: PageLimit.optional(),
+  cursor: PageCursor.meta({ description: 'next_cursor of the previous page (with the same sort)' }).optional(),
   sort: z
-    .enum(INCIDENT_SORTS, { error: single((v) => `expected one of ${INCIDENT_SORTS.join(', ')}, got ${quoted(v)}`) })
+    .enum(INCIDENT_SORTS, { error: singleError((v) => `expected one of ${INCIDENT_SORTS.join(', ')}, got ${quoted(v)}`) })
     .meta({ description: 'newest activity first (-last_seen, default) or highest risk first (-risk_score)' })
     .optional(),
 });
