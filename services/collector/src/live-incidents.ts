@@ -37,7 +37,7 @@ export class LiveIncidents {
 
   /**
    * Start-up: feeds the grouper every stored alert whose last event is at most the grouper's retention (plus the
-   * window) older than the newest stored alert, in pages. Their incidents are in the store already, so nothing is
+   * window) older than the newest stored alert, in one pass (store.alertsSince). Their incidents are in the store already, so nothing is
    * written. Returns how many alerts were read.
    */
   async rebuild(): Promise<number> {
@@ -45,14 +45,12 @@ export class LiveIncidents {
     if (!newest) return 0;
     // Newest by first_seen; last_seen of others may be later, which only widens what is read.
     const since = Date.parse(newest.first_seen) - DEFAULT_INCIDENT_RETAIN_MS - this.windowMs;
-    let cursor: string | null = null;
     let n = 0;
-    do {
-      const page: Awaited<ReturnType<Store['queryAlerts']>> = await this.store.queryAlerts({ since, limit: 1000, ...(cursor ? { cursor } : {}) });
-      for (const a of page.alerts) this.grouper.add(a);
-      n += page.alerts.length;
-      cursor = page.next_cursor;
-    } while (cursor);
+    // One pass over the stored alerts (grouping does not depend on their order).
+    for await (const batch of this.store.alertsSince(since)) {
+      for (const a of batch) this.grouper.add(a);
+      n += batch.length;
+    }
     return n;
   }
 

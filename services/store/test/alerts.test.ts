@@ -212,3 +212,19 @@ describe('alert queries', () => {
     await expect(store.queryAlerts({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
   });
 });
+
+describe('alertsSince (the incident rebuild reads every recent alert in one pass)', () => {
+  it('yields each alert at or after the time exactly once, whatever its id, and no older one', async () => {
+    const store = await openStore();
+    const ids = ['', '0', '0f', '1', '7a', 'ea', 'f', 'f0', 'tr-00', 'zz', 'Z', '-x', '~', 'é', '12345678901234567890123456789012'].filter(Boolean);
+    const recent = ids.map((id, i) => alert(id, { first_seen: '2026-11-02T09:00:00.000Z', last_seen: `2026-11-02T1${i % 10}:00:00.000Z` }));
+    const old = alert('old-one', { first_seen: '2026-10-01T09:00:00.000Z', last_seen: '2026-10-01T10:00:00.000Z' });
+    await store.insertAlerts([...recent, old]);
+    const seen: string[] = [];
+    for await (const batch of store.alertsSince(Date.parse('2026-11-02T00:00:00Z'))) seen.push(...batch.map((a) => a.alert_id));
+    expect(seen.sort()).toEqual([...ids].sort());
+    const all: string[] = [];
+    for await (const batch of store.alertsSince(0)) all.push(...batch.map((a) => a.alert_id));
+    expect(all.sort()).toEqual([...ids, 'old-one'].sort());
+  });
+});
