@@ -12,7 +12,10 @@ import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
+// Registers every codec (any producer's batches are read): see kafka-codecs.ts.
+import type { KafkaCompression } from './kafka-codecs.ts';
 import { DEFAULT_DLQ_TOPIC, DEFAULT_EVENTS_TOPIC, DEFAULT_GROUP_ID } from './kafka-collector.ts';
+import './kafka-codecs.ts';
 import { sendChunked } from './send-chunked.ts';
 
 /** Consumer group of the bridge by default: the collector's group with `.sources` appended. */
@@ -35,6 +38,8 @@ export interface SourceTopicBridgeOptions {
   groupId?: string;
   /** Largest message value mapped (default 16 MiB). */
   maxMessageBytes?: number;
+  /** Codec of the events and DLQ entries it produces (config `kafka_compression`; default gzip). */
+  compression?: KafkaCompression;
   /** Extra kafkajs consumer settings (sessionTimeout, maxBytesPerPartition, ...); groupId is the bridge's. */
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
   /** Called once when consumption stopped for good (kafkajs gave up restarting). Default: log only. */
@@ -306,7 +311,7 @@ export class SourceTopicBridge {
 
   private async send(topic: string, messages: Message[]): Promise<void> {
     if (!this.producer) throw new Error('source topic bridge is not started');
-    await sendChunked(this.producer, topic, messages);
+    await sendChunked(this.producer, topic, messages, this.opts.compression ? { compression: this.opts.compression } : {});
   }
 }
 
