@@ -14,8 +14,9 @@ import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
  * - zstd: @hpcc-js/wasm-zstd (libzstd compiled to WebAssembly, no build): frames with or without a content size.
  *   node:zlib has zstd only from Node 22.15; this package works on every Node the project runs on.
  *
- * A batch that does not decompress throws {@link UndecodableBatchError}; kafkajs decodes a whole fetch response at
- * once, so the consumer stops with it (see docs/architecture.md, "Compression codecs").
+ * A batch that does not decompress throws {@link UndecodableBatchError}, tagged with its topic, partition and offsets
+ * by the patched fetch decoder. kafkajs decodes a whole fetch response before any batch reaches the consumer, so it
+ * cannot be skipped to a DLQ: the consumer stops on it (documented in docs/architecture.md, "Compression codecs").
  */
 
 /** The names `kafka_compression` accepts, as kafkajs types. */
@@ -39,6 +40,42 @@ export class UndecodableBatchError extends Error {
     super(`${codec} record batch could not be decompressed: ${reason}`);
   }
 }
+
+/** Where an undecodable batch was: the patched kafkajs fetch decoder tags the error (patches/kafkajs+2.2.4.patch). */
+export interface UndecodableBatch {
+  error: UndecodableBatchError;
+  topic?: string;
+  partition?: number;
+  firstOffset?: string;
+  lastOffset?: string;
+}
+
+/** The UndecodableBatchError behind `error` (kafkajs wraps it in retry errors' `cause`) with its place, or null. */
+export function undecodableBatch(error: unknown): UndecodableBatch | null {
+  let e: unknown = error;
+  for (let depth = 0; e instanceof Error && depth < 10; depth++) {
+    if (e instanceof UndecodableBatchError) {
+      const at = e as UndecodableBatchError & { topic?: unknown; partition?: unknown; firstOffset?: unknown; lastOffset?: unknown };
+      return {
+        error: e,
+        ...(typeof at.topic === 'string' ? { topic: at.topic } : {}),
+        ...(typeof at.partition === 'number' ? { partition: at.partition } : {}),
+        ...(typeof at.firstOffset === 'string' ? { firstOffset: at.firstOffset } : {}),
+        ...(typeof at.lastOffset === 'string' ? { lastOffset: at.lastOffset } : {}),
+      };
+    }
+    e = (e as Error & { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/** The one log line for an undecodable batch: where it is, why, and the rule (consumption stops there). */
+export function undecodableBatchLine({ error, topic, partition, firstOffset, lastOffset }: UndecodableBatch): string {
+  return `undecodable record batch (topic ${topic ?? '?'}, partition ${partition ?? '?'}, offsets ${firstOffset ?? '?'}-${lastOffset ?? '?'}): ${error.message}; consumption stopped, nothing past it is committed`;
+}
+
+/** kafkajs consumer retry settings that stop, rather than restart forever, on a batch that does not decompress. */
+export const STOP_ON_UNDECODABLE = { retries: 5, restartOnFailure: async (e: Error) => undecodableBatch(e) === null };
 
 /** What kafkajs calls a codec: compress gets its encoder (bytes in `.buffer`), decompress the batch's payload. */
 interface KafkaJsCodec {

@@ -5,7 +5,7 @@ import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
 import type { CompressionTypes, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqMessage } from './dlq.ts';
-import { KAFKA_COMPRESSION, type KafkaCompression } from './kafka-codecs.ts';
+import { KAFKA_COMPRESSION, type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -298,11 +298,18 @@ export class KafkaCollector {
       maxBytesPerPartition: 512 * 1024,
       ...this.opts.consumerConfig,
       groupId,
+      // A batch that does not decompress fails every fetch of its partition: stop (documented) instead of restarting forever.
+      retry: STOP_ON_UNDECODABLE,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
-      this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
+      const bad = undecodableBatch(err);
+      if (bad) {
+        // One line, no stack: which batch, and the rule (docs/architecture.md, "Compression codecs").
+        const { topic: t, partition, firstOffset, lastOffset } = bad;
+        this.log.error({ topic: t, partition, firstOffset, lastOffset }, undecodableBatchLine(bad));
+      } else this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
       if (!e.payload.restart) {
         this.crashed = err;
         this.opts.onFatal?.(err);

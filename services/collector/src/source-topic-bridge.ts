@@ -12,10 +12,9 @@ import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
-// Registers every codec (any producer's batches are read): see kafka-codecs.ts.
-import type { KafkaCompression } from './kafka-codecs.ts';
+// Importing kafka-codecs.ts registers every codec (any producer's batches are read).
+import { type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
 import { DEFAULT_DLQ_TOPIC, DEFAULT_EVENTS_TOPIC, DEFAULT_GROUP_ID } from './kafka-collector.ts';
-import './kafka-codecs.ts';
 import { sendChunked } from './send-chunked.ts';
 
 /** Consumer group of the bridge by default: the collector's group with `.sources` appended. */
@@ -140,11 +139,15 @@ export class SourceTopicBridge {
     }
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    const consumer = kafka.consumer({ allowAutoTopicCreation: false, ...this.opts.consumerConfig, groupId });
+    // A batch that does not decompress fails every fetch of its partition: stop (documented) instead of restarting forever.
+    const consumer = kafka.consumer({ allowAutoTopicCreation: false, retry: STOP_ON_UNDECODABLE, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
-      this.log.error({ err, restart: e.payload.restart }, 'source consumer crashed');
+      const bad = undecodableBatch(err);
+      if (bad)
+        this.log.error({ topic: bad.topic, partition: bad.partition, firstOffset: bad.firstOffset, lastOffset: bad.lastOffset }, undecodableBatchLine(bad));
+      else this.log.error({ err, restart: e.payload.restart }, 'source consumer crashed');
       if (!e.payload.restart) {
         this.crashed = err;
         this.opts.onFatal?.(err);

@@ -1,7 +1,16 @@
 import { createRequire } from 'node:module';
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { KAFKA_COMPRESSION, type KafkaCompression, lz4Codec, UndecodableBatchError, zstdCodec } from '../src/kafka-codecs.ts';
+import {
+  KAFKA_COMPRESSION,
+  type KafkaCompression,
+  lz4Codec,
+  STOP_ON_UNDECODABLE,
+  UndecodableBatchError,
+  undecodableBatch,
+  undecodableBatchLine,
+  zstdCodec,
+} from '../src/kafka-codecs.ts';
 
 /**
  * Every codec registered into kafkajs (kafka-codecs.ts), through kafkajs' own record batch encoder and decoder (the
@@ -16,6 +25,16 @@ const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as
   decoder: unknown,
 ) => Promise<{ records: Array<{ offset: string; value: Buffer }> }>;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => unknown;
+type EncoderT = {
+  writeInt16(v: number): EncoderT;
+  writeInt32(v: number): EncoderT;
+  writeInt64(v: number): EncoderT;
+  writeString(v: string): EncoderT;
+  writeBuffer(b: Buffer): EncoderT;
+  buffer: Buffer;
+};
+const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => EncoderT;
+const fetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/response.js') as { decode(raw: Buffer): Promise<unknown> };
 
 /** Byte offset of a v2 record batch's attributes: base offset 8, length 4, leader epoch 4, magic 1, crc 4. */
 const ATTRIBUTES_AT = 21;
@@ -69,5 +88,41 @@ describe('Kafka codecs registered into kafkajs', () => {
   it('lz4: decodes a standard LZ4 frame (the lz4 tool, content checksum on)', async () => {
     const frame = Buffer.from('BCJNGGRApyQAAAD/CXsiYWdlbnRfaWQiOiJhMSIsIm4iOjF9ChgA/7FQIjoxfQoAAAAA9W2opw==', 'base64');
     expect((await lz4Codec.decompress(frame)).toString()).toBe(text);
+  });
+
+  it('a corrupt batch in a fetch response names its topic, partition and offsets (patched kafkajs), and stops the consumer', async () => {
+    const corrupt = Buffer.from(await encode(KAFKA_COMPRESSION.lz4));
+    corrupt.fill(0x5a, BATCH_HEADER_BYTES + 4, BATCH_HEADER_BYTES + 64);
+    // Fetch v11: throttle, error, session, [topic [partition, error, high watermark, last stable, log start,
+    // aborted transactions, preferred replica, records]].
+    const response = new Encoder()
+      .writeInt32(0)
+      .writeInt16(0)
+      .writeInt32(0)
+      .writeInt32(1)
+      .writeString('agentwatch.events')
+      .writeInt32(1)
+      .writeInt32(3)
+      .writeInt16(0)
+      .writeInt64(2000)
+      .writeInt64(2000)
+      .writeInt64(0)
+      .writeInt32(0)
+      .writeInt32(-1)
+      .writeInt32(corrupt.length)
+      .writeBuffer(corrupt).buffer;
+    const err = await fetchV11.decode(response).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // kafkajs' retrier wraps it (KafkaJSNumberOfRetriesExceeded has it as `cause`).
+    const wrapped = Object.assign(new Error('retries exceeded'), { cause: err });
+    const bad = undecodableBatch(wrapped);
+    expect(bad).toMatchObject({ topic: 'agentwatch.events', partition: 3, firstOffset: '1000', lastOffset: String(1000 + values.length - 1) });
+    expect(undecodableBatchLine(bad!)).toMatch(
+      /^undecodable record batch \(topic agentwatch\.events, partition 3, offsets 1000-1299\): lz4 record batch could not be decompressed: .*; consumption stopped/,
+    );
+    expect(await STOP_ON_UNDECODABLE.restartOnFailure(wrapped)).toBe(false);
+    expect(await STOP_ON_UNDECODABLE.restartOnFailure(new Error('connection refused'))).toBe(true);
   });
 });
