@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { Zstd } from '@hpcc-js/wasm-zstd';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 
@@ -18,6 +19,10 @@ import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
  * by the patched fetch decoder. kafkajs decodes a whole fetch response before any batch reaches the consumer, so it
  * cannot be skipped to a DLQ: the consumer stops on it (documented in docs/architecture.md, "Compression codecs").
  */
+
+// Node's ESM loader does not see kafkajs' CommonJS export `CompressionCodecs` (a member expression in its
+// module.exports literal), so it is taken from require: the same object kafkajs looks codecs up in.
+const { CompressionCodecs } = createRequire(import.meta.url)('kafkajs') as typeof import('kafkajs');
 
 /** The names `kafka_compression` accepts, as kafkajs types. */
 export const KAFKA_COMPRESSION = {
