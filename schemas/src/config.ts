@@ -96,6 +96,8 @@ export const AgentwatchConfig = z.strictObject({
   partition_skew: Duration.default('6h'),
   /** How long the group waits for a silent collector before handing its partitions to the others. */
   kafka_session_timeout: Duration.default('30s'),
+  /** Codec of the events, alerts and DLQ entries agentwatch produces to Kafka. Batches of every codec are read. */
+  kafka_compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('gzip'),
   clickhouse_url: z.url().optional(),
   /** Accepted as an admin API token; a secret: never printed or logged (prefer AGENTWATCH_BOOTSTRAP_TOKEN to a file). */
   bootstrap_token: z.string().min(16).optional(),

@@ -3,8 +3,16 @@
 // run; elsewhere the Kafka tests skip and inject('kafkaUnavailable') says why.
 import type { TestProject } from 'vitest/node';
 import { acquireKafka, type KafkaHandle, kafkaRequired } from './kafka.ts';
+import { ensureKcat } from './kcat.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // kcat, the non-kafkajs producer of the codec test: installed here so CI and a fresh machine have it.
+  const kcat = ensureKcat();
+  if (kcat !== '') {
+    if (kafkaRequired()) throw new Error(kcat);
+    process.stderr.write(`[kafka] ${kcat}\n`);
+  }
+  project.provide('kcatUnavailable', kcat);
   let handle: KafkaHandle;
   try {
     handle = await acquireKafka();

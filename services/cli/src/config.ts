@@ -100,6 +100,7 @@ function buildConfig(
   if (env['AGENTWATCH_PARTITION_SKEW']) fromEnv['partition_skew'] = env['AGENTWATCH_PARTITION_SKEW'];
   if (env['AGENTWATCH_CHECKPOINT_INTERVAL']) fromEnv['checkpoint_interval'] = env['AGENTWATCH_CHECKPOINT_INTERVAL'];
   if (env['AGENTWATCH_KAFKA_SESSION_TIMEOUT']) fromEnv['kafka_session_timeout'] = env['AGENTWATCH_KAFKA_SESSION_TIMEOUT'];
+  if (env['AGENTWATCH_KAFKA_COMPRESSION']) fromEnv['kafka_compression'] = env['AGENTWATCH_KAFKA_COMPRESSION'];
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
   if (env['AGENTWATCH_BOOTSTRAP_TOKEN']) fromEnv['bootstrap_token'] = env['AGENTWATCH_BOOTSTRAP_TOKEN'];
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];

@@ -1,6 +1,7 @@
 export { type Checkpoint, CheckpointStore, type PartitionOffsets } from './checkpoint-store.ts';
 export { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
 export { DLQ_MAX_VALUE_BYTES, type DlqEntry, type DlqOrigin, dlqMessage } from './dlq.ts';
+export { KAFKA_COMPRESSION, type KafkaCompression, UndecodableBatchError } from './kafka-codecs.ts';
 export {
   type CollectorStats,
   DEFAULT_ALERTS_TOPIC,

@@ -2,9 +2,10 @@ import { isUtf8 } from 'node:buffer';
 import { type DetectionEngine, kafkaArrivalMs, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
 import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
-import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
+import type { CompressionTypes, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqMessage } from './dlq.ts';
+import { KAFKA_COMPRESSION, type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -67,6 +68,8 @@ export interface KafkaCollectorOptions {
   tokenGraceMs?: number;
   /** Largest message value accepted (default MAX_EVENT_BYTES, 1 MiB). */
   maxMessageBytes?: number;
+  /** Codec of the alerts and DLQ entries it produces (config `kafka_compression`; default none). */
+  compression?: KafkaCompression;
   /** Called once when consumption stopped for good (kafkajs gave up restarting). Default: log only. */
   onFatal?: (error: Error) => void;
   /** Extra kafkajs consumer settings (maxBytesPerPartition, sessionTimeout, ...); groupId and retry are the collector's. */
@@ -194,6 +197,7 @@ export class KafkaCollector {
   private progressTimer: NodeJS.Timeout | null = null;
   private readonly progressStaleMs: number;
   private readonly progressIntervalMs: number;
+  private readonly compression: CompressionTypes;
 
   constructor(opts: KafkaCollectorOptions) {
     this.opts = {
@@ -207,6 +211,7 @@ export class KafkaCollector {
       ...opts,
     };
     this.log = opts.logger.child({ component: 'collector' });
+    this.compression = KAFKA_COMPRESSION[opts.compression ?? 'none'];
     // A dead collector's last reports must hold the group back until the group notices (session timeout) and its
     // partitions' new owner reports them.
     this.progressStaleMs = 2 * (opts.consumerConfig?.sessionTimeout ?? 30_000) + 30_000;
@@ -293,11 +298,18 @@ export class KafkaCollector {
       maxBytesPerPartition: 512 * 1024,
       ...this.opts.consumerConfig,
       groupId,
+      // A batch that does not decompress fails every fetch of its partition: stop (documented) instead of restarting forever.
+      retry: STOP_ON_UNDECODABLE,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
-      this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
+      const bad = undecodableBatch(err);
+      if (bad) {
+        // One line, no stack: which batch, and the rule (docs/architecture.md, "Compression codecs").
+        const { topic: t, partition, firstOffset, lastOffset } = bad;
+        this.log.error({ topic: t, partition, firstOffset, lastOffset }, undecodableBatchLine(bad));
+      } else this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
       if (!e.payload.restart) {
         this.crashed = err;
         this.opts.onFatal?.(err);
@@ -740,7 +752,7 @@ export class KafkaCollector {
     // Every alert version published (from a batch, a checkpoint's held versions, or a late token fact).
     this.counters.alerts += alerts.length;
     const messages: Message[] = alerts.map((a) => ({ key: a.alert_id, value: JSON.stringify(a) }));
-    await this.requireSend()({ topic: this.opts.alertsTopic, acks: -1, messages });
+    await this.requireSend()({ topic: this.opts.alertsTopic, acks: -1, compression: this.compression, messages });
   }
 
   /** A valid message's event, or the DLQ reason for an invalid one. */
@@ -779,7 +791,7 @@ export class KafkaCollector {
         truncateAbove: this.opts.maxMessageBytes,
       }),
     );
-    await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, messages });
+    await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, compression: this.compression, messages });
     for (const { message, reason } of entries) this.log.warn({ topic, partition, offset: message.offset, reason }, 'message sent to DLQ');
   }
 
@@ -798,7 +810,7 @@ export class KafkaCollector {
         headers: { 'x-agentwatch-batch': r.key },
       }),
     );
-    await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, messages });
+    await this.requireSend()({ topic: this.opts.dlqTopic, acks: -1, compression: this.compression, messages });
     this.counters.dlq += rows.length;
     for (const r of rows) this.log.warn({ batch: r.key, reason: r.reason }, 'row refused by the store sent to DLQ');
   }

@@ -1,18 +1,25 @@
-import { CompressionTypes, type Message, type Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
+import { KAFKA_COMPRESSION, type KafkaCompression } from './kafka-codecs.ts';
 
 /** Default chunk: well below the broker's default message.max.bytes (1 MiB), which applies to a whole record batch. */
 export const PRODUCE_CHUNK_BYTES = 512 * 1024;
 
 /**
- * Produces `messages` to `topic` in gzip-compressed sends of at most `chunkBytes` of values each (a single larger
- * message goes alone), acknowledged by all in-sync replicas, in order. Resolves when every send is acknowledged.
+ * Produces `messages` to `topic` in sends of at most `chunkBytes` of values each (a single larger message goes alone),
+ * compressed with `compression` (default gzip), acknowledged by all in-sync replicas, in order. Resolves when every
+ * send is acknowledged.
  */
-export async function sendChunked(producer: Producer, topic: string, messages: readonly Message[], chunkBytes = PRODUCE_CHUNK_BYTES): Promise<void> {
+export async function sendChunked(
+  producer: Producer,
+  topic: string,
+  messages: readonly Message[],
+  { chunkBytes = PRODUCE_CHUNK_BYTES, compression = 'gzip' }: { chunkBytes?: number; compression?: KafkaCompression } = {},
+): Promise<void> {
   let chunk: Message[] = [];
   let bytes = 0;
   const flush = async () => {
     if (chunk.length === 0) return;
-    await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: chunk });
+    await producer.send({ topic, acks: -1, compression: KAFKA_COMPRESSION[compression], messages: chunk });
     chunk = [];
     bytes = 0;
   };

@@ -12,6 +12,8 @@ import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
+// Importing kafka-codecs.ts registers every codec (any producer's batches are read).
+import { type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
 import { DEFAULT_DLQ_TOPIC, DEFAULT_EVENTS_TOPIC, DEFAULT_GROUP_ID } from './kafka-collector.ts';
 import { sendChunked } from './send-chunked.ts';
 
@@ -35,6 +37,8 @@ export interface SourceTopicBridgeOptions {
   groupId?: string;
   /** Largest message value mapped (default 16 MiB). */
   maxMessageBytes?: number;
+  /** Codec of the events and DLQ entries it produces (config `kafka_compression`; default gzip). */
+  compression?: KafkaCompression;
   /** Extra kafkajs consumer settings (sessionTimeout, maxBytesPerPartition, ...); groupId is the bridge's. */
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
   /** Called once when consumption stopped for good (kafkajs gave up restarting). Default: log only. */
@@ -135,11 +139,15 @@ export class SourceTopicBridge {
     }
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    const consumer = kafka.consumer({ allowAutoTopicCreation: false, ...this.opts.consumerConfig, groupId });
+    // A batch that does not decompress fails every fetch of its partition: stop (documented) instead of restarting forever.
+    const consumer = kafka.consumer({ allowAutoTopicCreation: false, retry: STOP_ON_UNDECODABLE, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
-      this.log.error({ err, restart: e.payload.restart }, 'source consumer crashed');
+      const bad = undecodableBatch(err);
+      if (bad)
+        this.log.error({ topic: bad.topic, partition: bad.partition, firstOffset: bad.firstOffset, lastOffset: bad.lastOffset }, undecodableBatchLine(bad));
+      else this.log.error({ err, restart: e.payload.restart }, 'source consumer crashed');
       if (!e.payload.restart) {
         this.crashed = err;
         this.opts.onFatal?.(err);
@@ -306,7 +314,7 @@ export class SourceTopicBridge {
 
   private async send(topic: string, messages: Message[]): Promise<void> {
     if (!this.producer) throw new Error('source topic bridge is not started');
-    await sendChunked(this.producer, topic, messages);
+    await sendChunked(this.producer, topic, messages, this.opts.compression ? { compression: this.opts.compression } : {});
   }
 }
 

@@ -201,6 +201,7 @@ export async function up(opts: UpOptions): Promise<number> {
       checkpointIntervalMs: durationToMs(config.checkpoint_interval),
       maxPartitionSkewMs: durationToMs(config.partition_skew),
       consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
+      compression: config.kafka_compression,
       // kafkajs gave up reconnecting: exit so a supervisor restarts from the checkpoints.
       onFatal: (err) => {
         log.fatal({ err }, 'collector stopped; exiting so a supervisor restarts from the checkpoints');
@@ -215,7 +216,7 @@ export async function up(opts: UpOptions): Promise<number> {
       const timestamp = String(Date.now());
       const messages: Message[] = [];
       for (const item of items) if ('event' in item) messages.push({ key: item.event.agent_id, value: JSON.stringify(item.event), timestamp });
-      await sendChunked(producer, config.events_topic, messages);
+      await sendChunked(producer, config.events_topic, messages, { compression: config.kafka_compression });
       return { accepted: messages.length, rejected: [] };
     };
     keepRejected = (records) =>
@@ -232,6 +233,7 @@ export async function up(opts: UpOptions): Promise<number> {
             headers: { 'x-agentwatch-format': r.format, ...(r.path ? { 'x-agentwatch-path': r.path } : {}) },
           }),
         ),
+        { compression: config.kafka_compression },
       );
     log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
     if (Object.keys(config.source_topics).length > 0) {
@@ -244,6 +246,7 @@ export async function up(opts: UpOptions): Promise<number> {
         eventsTopic: config.events_topic,
         dlqTopic: config.dlq_topic,
         groupId: `${config.consumer_group}.sources`,
+        compression: config.kafka_compression,
         consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
         onFatal: (err) => {
           log.fatal({ err }, 'source topics stopped; exiting so a supervisor restarts from the committed offsets');
