@@ -4,7 +4,10 @@ import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from
 import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
+import { backoffDelay } from './backoff.ts';
 import { dlqMessage } from './dlq.ts';
+import type { KafkaConnectionState } from './kafka-connection-state.ts';
+import { describeKafkaError, isRetriableKafkaError } from './kafka-errors.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -69,6 +72,8 @@ export interface KafkaCollectorOptions {
   maxMessageBytes?: number;
   /** Called once when consumption stopped for good (kafkajs gave up restarting). Default: log only. */
   onFatal?: (error: Error) => void;
+  /** Told when the consumer joins its group, crashes or disconnects (/readyz, the log, /metrics). */
+  connection?: KafkaConnectionState;
   /** Extra kafkajs consumer settings (maxBytesPerPartition, sessionTimeout, ...); groupId and retry are the collector's. */
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId' | 'retry'>>;
 }
@@ -127,6 +132,8 @@ interface PartitionShard {
   /** {@link counted} as of the last saved checkpoint. */
   countedAtSave: { messages: number; accepted: number };
   lastCheckpointMs: number;
+  /** When the last checkpoint was saved (null: none saved by this collector yet). */
+  savedAtMs: number | null;
   /** Batches and timer checkpoints of one partition run one at a time: a snapshot always matches nextOffset. */
   lock: Promise<unknown>;
 }
@@ -295,13 +302,22 @@ export class KafkaCollector {
       groupId,
     });
     this.consumer = consumer;
+    this.opts.connection?.watch(consumer, topic);
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
-      this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) {
-        this.crashed = err;
-        this.opts.onFatal?.(err);
+      // kafkajs restarts the run loop itself after a retriable error; a broker condition is one line, no stack.
+      if (e.payload.restart) {
+        this.log.warn({ reason: describeKafkaError(err) }, 'consumer stopped; kafkajs restarts it');
+        return;
       }
+      // Retriable by our rules but not kafkajs' (e.g. a group coordinator not found yet): restarted here.
+      if (isRetriableKafkaError(err) && !this.stopping) {
+        this.restartConsumer(0);
+        return;
+      }
+      this.log.error({ err }, 'consumer crashed');
+      this.crashed = err;
+      this.opts.onFatal?.(err);
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assigned = e.payload.memberAssignment[topic] ?? [];
@@ -318,13 +334,7 @@ export class KafkaCollector {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // Partitions are independent (own engine, own lock), so more than one may run; measured no gain with chdb.
-      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await this.runConsumer(consumer);
     this.progressTimer = setInterval(() => {
       this.reportProgress();
       this.checkpointQuiet();
@@ -332,22 +342,84 @@ export class KafkaCollector {
     this.log.info({ groupId, topic }, 'collector started');
   }
 
+  private runConsumer(consumer: Consumer): Promise<void> {
+    return consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // Partitions are independent (own engine, own lock), so more than one may run; measured no gain with chdb.
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** Reconnects and runs the consumer again after a retriable crash kafkajs would not restart, with backoff. */
+  private restartConsumer(attempt: number): void {
+    const delay = backoffDelay(attempt);
+    setTimeout(() => {
+      const consumer = this.consumer;
+      if (this.stopping || !consumer) return;
+      consumer
+        .connect()
+        .then(() => this.runConsumer(consumer))
+        .catch((err: unknown) => {
+          if (!isRetriableKafkaError(err)) {
+            this.log.error({ err }, 'consumer could not be restarted');
+            this.crashed = err instanceof Error ? err : new Error(String(err));
+            this.opts.onFatal?.(this.crashed);
+            return;
+          }
+          this.opts.connection?.waiting(err);
+          this.restartConsumer(attempt + 1);
+        });
+    }, delay).unref();
+  }
+
+  /**
+   * Per assigned partition: the next offset to process, the offset of its last saved checkpoint (= committed) and
+   * when that was saved (null before the first), for lag and checkpoint-age metrics.
+   */
+  positions(): Array<{ partition: number; nextOffset: bigint; checkpointOffset: bigint; savedAtMs: number | null }> {
+    return [...this.shards.values()].map((s) => ({
+      partition: s.partition,
+      nextOffset: s.nextOffset,
+      checkpointOffset: s.checkpointOffset,
+      savedAtMs: s.savedAtMs,
+    }));
+  }
+
+  /** The events topic (lag is measured against its end offsets). */
+  get topic(): string {
+    return this.opts.topic;
+  }
+
+  /**
+   * Whether the final checkpoints of {@link stop} were all saved: null until stop got that far (a caller that gives
+   * up waiting for stop reads it to tell a clean stop from one whose last state was not saved).
+   */
+  finalCheckpointSaved: boolean | null = null;
+
   /** Graceful stop: the batch in flight finishes (checkpointed and committed), then every partition is checkpointed. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.progressTimer = null;
     const consumer = this.consumer;
+    let saved = true;
+    const failed = (err: unknown) => {
+      saved = false;
+      this.log.error({ reason: describeKafkaError(err) }, 'final checkpoints failed; the next owner re-reads from the last saved ones');
+    };
     if (consumer) {
       // Still in the group (kafkajs cannot commit once stopped): no new batches, the one in flight finishes, then
       // every partition is checkpointed and its offset committed.
       consumer.pause([{ topic: this.opts.topic }]);
-      await this.flush().catch((err: unknown) => this.log.error({ err }, 'final checkpoints failed; the next owner re-reads from the last saved ones'));
+      await this.flush().catch(failed);
       await consumer.stop();
     }
     this.consumer = null;
     // A batch that was still starting when the group was left: its checkpoint alone is the restart point.
-    await this.flush().catch((err: unknown) => this.log.error({ err }, 'final checkpoints failed; the next owner re-reads from the last saved ones'));
+    await this.flush().catch(failed);
+    this.finalCheckpointSaved = saved;
     if (consumer) await consumer.disconnect();
     await this.tokens.stop();
     await this.ownCheckpointStore?.stop();
@@ -396,6 +468,7 @@ export class KafkaCollector {
       counted: { messages: 0, accepted: 0 },
       countedAtSave: { messages: 0, accepted: 0 },
       lastCheckpointMs: Date.now(),
+      savedAtMs: cp ? cp.createdAtMs : null,
       lock: Promise.resolve(),
     };
     this.shards.set(partition, shard);
@@ -608,6 +681,7 @@ export class KafkaCollector {
       if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
       if (offset > shard.checkpointOffset) shard.checkpointOffset = offset;
       shard.countedAtSave = counted;
+      shard.savedAtMs = nowMs;
       this.counters.checkpoints++;
       // The committed offset is only ever a saved checkpoint's (lag monitoring, and where kafkajs starts after a rebalance).
       await this.consumer?.commitOffsets([{ topic, partition: shard.partition, offset: offset.toString() }]).catch((err: unknown) => {
@@ -716,7 +790,7 @@ export class KafkaCollector {
     this.reported.set(partition, { ...position, atMs: nowMs });
     this.checkpoints
       .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
-      .catch((err: unknown) => this.log.warn({ err, partition }, 'progress report failed'));
+      .catch((err: unknown) => this.log.warn({ reason: describeKafkaError(err), partition }, 'progress report failed'));
   }
 
   private resumeReady(): void {
