@@ -59,6 +59,8 @@ export class KafkaConnectionState {
 
   private set(phase: KafkaPhase, reason: string, retryInMs?: number): void {
     if (phase === this.current.phase && reason === this.current.reason) return;
+    // Stopping is final: what the clients report while they are being closed is no news.
+    if (this.current.phase === 'stopping') return;
     this.current = { phase, reason, sinceMs: Date.now() };
     const retry = retryInMs === undefined ? {} : { retry_in_ms: retryInMs };
     if (phase === 'waiting') this.log.warn({ kafka: phase, reason, ...retry }, `kafka: waiting for the broker (${reason})`);
