@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_STOPPED } from '../services/cli/src/shutdown-deadline.ts';
+import { EXIT_CHECKPOINT_NOT_SAVED, EXIT_STOPPED } from '../services/cli/src/shutdown-deadline.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
 import { type OwnBroker, ownBroker } from './support/own-broker.ts';
 import { recentStart } from './support/recent-start.ts';
@@ -32,6 +32,8 @@ function samples(text: string, name: string): Map<string, number> {
   return out;
 }
 
+const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+
 describe.skipIf(brokers.length === 0)('agentwatch up started before its broker', () => {
   const run = randomUUID().slice(0, 8);
   const topic = `aw-lifecycle-${run}`;
@@ -40,6 +42,21 @@ describe.skipIf(brokers.length === 0)('agentwatch up started before its broker',
   let up: UpProcess;
   let base = '';
   let lines: string[] = [];
+  const ups: UpProcess[] = [];
+  const startUp = (name: string, checkpointInterval: string): UpProcess => {
+    const p = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, name), '--listen', '127.0.0.1:0'], {
+      KAFKA_BROKERS: broker.address,
+      AGENTWATCH_EVENTS_TOPIC: topic,
+      AGENTWATCH_GROUP_ID: `agentwatch-lifecycle-${run}-${name}`,
+      AGENTWATCH_CHECKPOINTS_TOPIC: `aw-lifecycle-checkpoints-${run}-${name}`,
+      AGENTWATCH_BOOTSTRAP_TOKEN: TOKEN,
+      AGENTWATCH_CHECKPOINT_INTERVAL: checkpointInterval,
+      CLICKHOUSE_URL: '',
+    });
+    ups.push(p);
+    return p;
+  };
+  const metricsText = async (): Promise<string> => (await fetch(`${base}/metrics`, { headers: auth })).text();
 
   beforeAll(async () => {
     await simulateFleet({ agents: 4, days: 2, seed: 15, outDir: dir, start: recentStart(2) });
@@ -48,20 +65,13 @@ describe.skipIf(brokers.length === 0)('agentwatch up started before its broker',
   }, 120_000);
 
   afterAll(async () => {
-    if (up && up.proc.exitCode === null && up.proc.signalCode === null) up.proc.kill('SIGKILL');
+    for (const p of ups) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
     await broker?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('waits for the broker, then consumes and stores; with the broker gone SIGTERM ends it in time', async () => {
-    up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
-      KAFKA_BROKERS: broker.address,
-      AGENTWATCH_EVENTS_TOPIC: topic,
-      AGENTWATCH_GROUP_ID: `agentwatch-lifecycle-${run}`,
-      AGENTWATCH_BOOTSTRAP_TOKEN: TOKEN,
-      AGENTWATCH_CHECKPOINT_INTERVAL: '2s',
-      CLICKHOUSE_URL: '',
-    });
+    up = startUp('first', '2s');
     const context = () => up.stderr();
     base = await up.base;
 
@@ -87,7 +97,9 @@ describe.skipIf(brokers.length === 0)('agentwatch up started before its broker',
     const metrics = await waitFor(
       'every event consumed and checkpointed',
       async () => {
-        const text = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+        const text = await metricsText();
+        // End offsets read after the last event was produced (the lag is measured against them).
+        if (sum(samples(text, 'agentwatch_kafka_end_offset')) !== lines.length) return null;
         const committed = samples(text, 'agentwatch_kafka_committed_lag_messages');
         const ages = samples(text, 'agentwatch_checkpoint_age_seconds');
         if (committed.size === 0 || [...committed.values()].some((v) => v !== 0) || ages.size === 0) return null;
@@ -123,12 +135,44 @@ describe.skipIf(brokers.length === 0)('agentwatch up started before its broker',
 
     // Everything produced was stored, once.
     const stored = JSON.parse(
-      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'store-contents.ts'), join(dir, 'data', 'clickhouse')], {
+      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'store-contents.ts'), join(dir, 'first', 'clickhouse')], {
         cwd: ROOT,
         encoding: 'utf8',
       }),
     ) as { rows: number; ids: string[] };
     expect(stored.rows).toBe(lines.length);
     expect(new Set(stored.ids).size).toBe(lines.length);
+  }, 600_000);
+
+  it('with state not yet checkpointed and the broker gone, SIGTERM ends it within 30 s saying the checkpoint was not saved', async () => {
+    // A fresh broker (the first test stopped it) and an `up` that checkpoints only at its stop.
+    await broker.start();
+    up = startUp('second', '1h');
+    const context = () => up.stderr();
+    base = await up.base;
+    await waitFor('/readyz 200', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : null), 180_000, context);
+    await postEvents(base, auth, lines, 1000);
+    // Every event processed (lag 0), none checkpointed yet (committed lag > 0).
+    await waitFor(
+      'every event processed, none checkpointed',
+      async () => {
+        const text = await metricsText();
+        if (sum(samples(text, 'agentwatch_kafka_end_offset')) !== lines.length) return null;
+        const lag = samples(text, 'agentwatch_kafka_consumer_lag_messages');
+        const committed = sum(samples(text, 'agentwatch_kafka_committed_lag_messages'));
+        return lag.size > 0 && [...lag.values()].every((v) => v === 0) && committed > 0 ? true : null;
+      },
+      180_000,
+      context,
+    );
+    await broker.stop();
+    const t0 = performance.now();
+    up.proc.kill('SIGTERM');
+    const { code, signal } = await up.exited;
+    const tookMs = performance.now() - t0;
+    process.stderr.write(`[lifecycle] SIGTERM with unsaved state and the broker gone: exit ${code} after ${Math.round(tookMs)} ms\n`);
+    expect(signal, context()).toBeNull();
+    expect(code, context()).toBe(EXIT_CHECKPOINT_NOT_SAVED);
+    expect(tookMs).toBeLessThan(SHUTDOWN_BOUND_MS);
   }, 600_000);
 });

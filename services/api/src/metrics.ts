@@ -66,7 +66,7 @@ export interface PipelineGaugeSnapshot {
   /** Kafka mode only: where `up` stands with the broker (KafkaConnectionState's phase). */
   kafka?: { phase: string; phases: readonly string[] };
   /** Per assigned partition of the events topic; lag values are null until the end offsets were read once. */
-  partitions: Array<{ topic: string; partition: number; lag: number | null; committedLag: number | null }>;
+  partitions: Array<{ topic: string; partition: number; endOffset: number | null; lag: number | null; committedLag: number | null }>;
   /** Age of the last saved checkpoint, per partition (Kafka) or `http` (in-process); null before the first. */
   checkpoints: Array<{ partition: string; ageSeconds: number | null }>;
 }
@@ -85,6 +85,16 @@ export function registerPipelineGauges(metrics: ApiMetrics, read: () => Pipeline
     collect() {
       this.reset();
       for (const p of read().partitions) if (p.lag !== null) this.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
+    },
+  });
+  new Gauge({
+    name: 'agentwatch_kafka_end_offset',
+    help: 'End offset (high watermark) of an assigned partition, as last read (every 5 s)',
+    labelNames: ['topic', 'partition'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of read().partitions) if (p.endOffset !== null) this.set({ topic: p.topic, partition: String(p.partition) }, p.endOffset);
     },
   });
   new Gauge({

@@ -11,7 +11,9 @@ export interface PositionSource {
 export interface PartitionLag {
   topic: string;
   partition: number;
-  /** End offset minus the next offset to process (null until the end offsets were read once). */
+  /** The partition's end offset as last read (null until read once). */
+  endOffset: number | null;
+  /** End offset minus the next offset to process (null until the end offsets were read once; never negative). */
   lag: number | null;
   /** End offset minus the last saved checkpoint's offset (what a restart re-reads). */
   committedLag: number | null;
@@ -52,10 +54,12 @@ export class LagMonitor {
     if (!source) return [];
     return source.positions().map((p) => {
       const end = this.ends.get(p.partition);
-      const from = (offset: bigint) => (end ? Number(end.high - (offset >= 0n ? offset : end.low)) : null);
+      // An end offset read before the latest messages arrived can be behind what was processed: 0, not negative.
+      const from = (offset: bigint) => (end ? Math.max(0, Number(end.high - (offset >= 0n ? offset : end.low))) : null);
       return {
         topic: source.topic,
         partition: p.partition,
+        endOffset: end ? Number(end.high) : null,
         lag: from(p.nextOffset),
         committedLag: from(p.checkpointOffset),
         checkpointAgeSeconds: p.savedAtMs === null ? null : Math.max(0, (nowMs - p.savedAtMs) / 1000),

@@ -410,7 +410,8 @@ export async function up(opts: UpOptions): Promise<number> {
 
   let stopping = false;
   const signals = new ShutdownSignals(log);
-  const demo = demoEvents ? streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log) : Promise.resolve();
+  // With Kafka the demo's events are produced once the broker is there.
+  const demo = demoEvents ? kafkaStarting.then(() => streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log)) : Promise.resolve();
   const checkpointTimer = setInterval(() => {
     saveInProcessCheckpoint().catch((err: unknown) => log.error({ err }, 'checkpoint failed'));
   }, durationToMs(config.checkpoint_interval));
@@ -455,7 +456,10 @@ export async function up(opts: UpOptions): Promise<number> {
   );
   log.info({ exit_code: code }, 'stopped');
   // Steps cut short by the deadline hold sockets open: leave now rather than when they give up.
-  if (timedOut) process.exit(code);
+  if (timedOut) {
+    releaseDataDir();
+    process.exit(code);
+  }
   return code;
 }
 
