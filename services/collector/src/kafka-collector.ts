@@ -4,10 +4,10 @@ import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from
 import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffDelay } from './backoff.ts';
+import { superviseConsumer } from './consumer-supervisor.ts';
 import { dlqMessage } from './dlq.ts';
 import type { KafkaConnectionState } from './kafka-connection-state.ts';
-import { describeKafkaError, isRetriableKafkaError } from './kafka-errors.ts';
+import { describeKafkaError } from './kafka-errors.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -303,21 +303,17 @@ export class KafkaCollector {
     });
     this.consumer = consumer;
     this.opts.connection?.watch(consumer, topic);
-    consumer.on(consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      // kafkajs restarts the run loop itself after a retriable error; a broker condition is one line, no stack.
-      if (e.payload.restart) {
-        this.log.warn({ reason: describeKafkaError(err) }, 'consumer stopped; kafkajs restarts it');
-        return;
-      }
-      // Retriable by our rules but not kafkajs' (e.g. a group coordinator not found yet): restarted here.
-      if (isRetriableKafkaError(err) && !this.stopping) {
-        this.restartConsumer(0);
-        return;
-      }
-      this.log.error({ err }, 'consumer crashed');
-      this.crashed = err;
-      this.opts.onFatal?.(err);
+    // A crash for a broker condition restarts the run loop (one line, no stack); any other stops consumption.
+    superviseConsumer(consumer, {
+      log: this.log,
+      what: 'consumer',
+      stopping: () => this.stopping,
+      run: () => this.runConsumer(consumer),
+      onFatal: (err) => {
+        this.crashed = err;
+        this.opts.onFatal?.(err);
+      },
+      ...(this.opts.connection ? { connection: this.opts.connection } : {}),
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assigned = e.payload.memberAssignment[topic] ?? [];
@@ -350,28 +346,6 @@ export class KafkaCollector {
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-  }
-
-  /** Reconnects and runs the consumer again after a retriable crash kafkajs would not restart, with backoff. */
-  private restartConsumer(attempt: number): void {
-    const delay = backoffDelay(attempt);
-    setTimeout(() => {
-      const consumer = this.consumer;
-      if (this.stopping || !consumer) return;
-      consumer
-        .connect()
-        .then(() => this.runConsumer(consumer))
-        .catch((err: unknown) => {
-          if (!isRetriableKafkaError(err)) {
-            this.log.error({ err }, 'consumer could not be restarted');
-            this.crashed = err instanceof Error ? err : new Error(String(err));
-            this.opts.onFatal?.(this.crashed);
-            return;
-          }
-          this.opts.connection?.waiting(err);
-          this.restartConsumer(attempt + 1);
-        });
-    }, delay).unref();
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { superviseConsumer } from './consumer-supervisor.ts';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
 import { DEFAULT_DLQ_TOPIC, DEFAULT_EVENTS_TOPIC, DEFAULT_GROUP_ID } from './kafka-collector.ts';
 import { sendChunked } from './send-chunked.ts';
@@ -137,13 +138,23 @@ export class SourceTopicBridge {
     await this.producer.connect();
     const consumer = kafka.consumer({ allowAutoTopicCreation: false, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      this.log.error({ err, restart: e.payload.restart }, 'source consumer crashed');
-      if (!e.payload.restart) {
+    const run = () =>
+      consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.handleBatch(payload),
+      });
+    // A crash for a broker condition restarts the run loop (one line, no stack); any other stops the bridge.
+    superviseConsumer(consumer, {
+      log: this.log,
+      what: 'source consumer',
+      stopping: () => this.consumer !== consumer,
+      run,
+      onFatal: (err) => {
         this.crashed = err;
         this.opts.onFatal?.(err);
-      }
+      },
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Adapters of partitions this member no longer holds are dropped (their next owner starts fresh).
@@ -156,12 +167,7 @@ export class SourceTopicBridge {
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await run();
     this.log.info({ groupId, sources: this.opts.sources, eventsTopic: this.opts.eventsTopic }, 'reading source topics');
   }
 
