@@ -1,3 +1,4 @@
+import { kafkaErrorFields } from '@agentwatch/collector';
 import type { Logger } from 'pino';
 
 /** `up` stopped and its last checkpoint was saved (or there was no state left to save). */
@@ -62,7 +63,8 @@ export async function withShutdownDeadline(
     const r = await Promise.race([steps(), deadline]);
     if (r !== 'deadline') return { code: r, timedOut: false };
   } catch (err) {
-    opts.log.error({ err }, 'shutdown step failed');
+    // A broker that is away fails the disconnects: its reason, not a stack.
+    opts.log.error(kafkaErrorFields(err), 'shutdown step failed');
     return { code: opts.checkpointSaved() ? EXIT_STOPPED : EXIT_CHECKPOINT_NOT_SAVED, timedOut: false };
   } finally {
     clearTimeout(timer);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { superviseConsumer } from './consumer-supervisor.ts';
 import { dlqMessage } from './dlq.ts';
 import type { KafkaConnectionState } from './kafka-connection-state.ts';
-import { describeKafkaError } from './kafka-errors.ts';
+import { describeKafkaError, kafkaErrorFields } from './kafka-errors.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -564,7 +564,7 @@ export class KafkaCollector {
     const tPublish = performance.now();
     let tCheckpoint = Number.NaN;
     try {
-      await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+      await heartbeat().catch((err: unknown) => this.log.warn(kafkaErrorFields(err), 'heartbeat failed'));
       if (!this.holds(shard)) return;
       this.facts.add(this.tokens.record(items.filter((i) => i.plausible).map((i) => i.event)));
       shard.nextOffset = BigInt(last.offset) + 1n;
@@ -660,7 +660,7 @@ export class KafkaCollector {
       // The committed offset is only ever a saved checkpoint's (lag monitoring, and where kafkajs starts after a rebalance).
       await this.consumer?.commitOffsets([{ topic, partition: shard.partition, offset: offset.toString() }]).catch((err: unknown) => {
         // Not fatal: the checkpoint is the restart point; a later commit (or the next owner) moves the group on.
-        this.log.warn({ err, partition: shard.partition }, 'offset commit failed after checkpoint');
+        this.log.warn({ ...kafkaErrorFields(err), partition: shard.partition }, 'offset commit failed after checkpoint');
       });
     }, [this.events, this.facts, this.alerts]);
     return { saved };
@@ -672,7 +672,7 @@ export class KafkaCollector {
    */
   private writesFailed(error: Error): void {
     this.counters.writeFailures++;
-    this.log.error({ err: error }, 'a background write failed; every partition re-reads from its last saved checkpoint');
+    this.log.error(kafkaErrorFields(error), 'a background write failed; every partition re-reads from its last saved checkpoint');
     for (const shard of [...this.shards.values()]) {
       shard.pipeline.markBroken(error);
       void this.reload(shard, error);
@@ -689,7 +689,10 @@ export class KafkaCollector {
     // Those messages are read again by the partition's next engine and counted then.
     this.counters.messages -= shard.counted.messages - shard.countedAtSave.messages;
     this.counters.accepted -= shard.counted.accepted - shard.countedAtSave.accepted;
-    this.log.error({ err: cause, partition: shard.partition }, 'partition state dropped after a failure past its engine step; re-reading from its checkpoint');
+    this.log.error(
+      { ...kafkaErrorFields(cause), partition: shard.partition },
+      'partition state dropped after a failure past its engine step; re-reading from its checkpoint',
+    );
     try {
       // No checkpoint yet: the partition's engine started from its first message, so that is where to go back to.
       const offset = shard.checkpointOffset >= 0n ? shard.checkpointOffset.toString() : await this.firstOffset(shard.partition);

@@ -118,3 +118,11 @@ export function describeKafkaError(err: unknown): string {
   const message = typeof innermost.message === 'string' ? innermost.message.split('\n')[0] : String(innermost);
   return `${name}${type}: ${message}`;
 }
+
+/**
+ * Log fields for an error: a retriable broker condition as its one-line reason (no stack: it passes by itself), any
+ * other error whole (pino's err serializer, with its stack: a bug or something a person must fix).
+ */
+export function kafkaErrorFields(err: unknown): { reason: string } | { err: unknown } {
+  return isRetriableKafkaError(err) ? { reason: describeKafkaError(err) } : { err };
+}

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { superviseConsumer } from './consumer-supervisor.ts';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
 import { DEFAULT_DLQ_TOPIC, DEFAULT_EVENTS_TOPIC, DEFAULT_GROUP_ID } from './kafka-collector.ts';
+import { kafkaErrorFields } from './kafka-errors.ts';
 import { sendChunked } from './send-chunked.ts';
 
 /** Consumer group of the bridge by default: the collector's group with `.sources` appended. */
@@ -247,7 +248,7 @@ export class SourceTopicBridge {
     const last = (batch.messages[batch.messages.length - 1] as KafkaMessage).offset;
     resolveOffset(last);
     await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-    await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+    await heartbeat().catch((err: unknown) => this.log.warn(kafkaErrorFields(err), 'heartbeat failed'));
     this.counters.batches++;
     this.counters.messages += batch.messages.length;
     this.counters.records += counts.records;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { describeKafkaError, isRetriableKafkaError } from '../src/kafka-errors.ts';
+import { describeKafkaError, isRetriableKafkaError, kafkaErrorFields } from '../src/kafka-errors.ts';
 
 // kafkajs' real error classes, constructed as kafkajs does (its typings lag its runtime: loaded untyped).
 type ErrorClass = new (...args: unknown[]) => Error;
@@ -113,5 +113,14 @@ describe('describeKafkaError', () => {
     const line = describeKafkaError(err);
     expect(line).toBe('KafkaJSProtocolError UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition');
     expect(line).not.toMatch(/\n|at /);
+  });
+});
+
+describe('kafkaErrorFields', () => {
+  it('a broker condition is logged as its reason, anything else whole (with its stack)', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(kafkaErrorFields(refused)).toEqual({ reason: 'KafkaJSConnectionError: Connection error: connect ECONNREFUSED 127.0.0.1:9092' });
+    const bug = new TypeError('x is undefined');
+    expect(kafkaErrorFields(bug)).toEqual({ err: bug });
   });
 });
