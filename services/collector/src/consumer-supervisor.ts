@@ -44,12 +44,14 @@ export function superviseConsumer(consumer: Consumer, s: ConsumerSupervision): v
   };
   consumer.on(consumer.events.CRASH, (e) => {
     const err = e.payload.error;
+    // With a connection state, that logs the change once (a broker away for an hour is one line, not one per retry).
+    const say = (msg: string) => (s.connection ? s.log.debug({ reason: describeKafkaError(err) }, msg) : s.log.warn({ reason: describeKafkaError(err) }, msg));
     if (e.payload.restart) {
-      s.log.warn({ reason: describeKafkaError(err) }, `${s.what} stopped; kafkajs restarts it`);
+      say(`${s.what} stopped; kafkajs restarts it`);
       return;
     }
     if (isRetriableKafkaError(err) && !s.stopping()) {
-      s.log.warn({ reason: describeKafkaError(err) }, `${s.what} stopped; restarting it`);
+      say(`${s.what} stopped; restarting it`);
       restart(0);
       return;
     }
