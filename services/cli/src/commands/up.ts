@@ -190,7 +190,19 @@ export async function up(opts: UpOptions): Promise<number> {
     const kafka = new Kafka({ clientId: 'agentwatch', brokers: config.kafka_brokers, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(logger) });
     // Connected once the broker answers (startWhenBrokerReady below); until then POST /v1/events answers 503.
     let connectedProducer: Producer | null = null;
-    const requireProducer = (): Producer => {
+    const producerArrived: Array<() => void> = [];
+    // A request that comes while the broker is being connected waits a little (a healthy broker answers within it),
+    // then is refused with 503 (retry later), never lost.
+    const requireProducer = async (): Promise<Producer> => {
+      if (!connectedProducer) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, INGEST_WAITS_FOR_KAFKA_MS);
+          producerArrived.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
       if (!connectedProducer) throw new ApiError(503, 'unavailable', `Kafka is not connected yet (${connection.reason}); retry later`);
       return connectedProducer;
     };
@@ -228,7 +240,7 @@ export async function up(opts: UpOptions): Promise<number> {
         },
       });
     ingest = async (items) => {
-      const producer = requireProducer();
+      const producer = await requireProducer();
       // Sent in gzip-compressed chunks of at most ~512 KiB, so no partition's share of one HTTP body can exceed
       // the broker's message.max.bytes (1 MiB by default), whatever the API's body limit.
       // The message timestamp carries the arrival: the collector judges each event's time against it (events.md 1.1).
@@ -238,9 +250,9 @@ export async function up(opts: UpOptions): Promise<number> {
       await sendChunked(producer, config.events_topic, messages);
       return { accepted: messages.length, rejected: [] };
     };
-    keepRejected = (records) =>
+    keepRejected = async (records) =>
       sendChunked(
-        requireProducer(),
+        await requireProducer(),
         config.dlq_topic,
         records.map((r) =>
           dlqMessage({
@@ -280,6 +292,9 @@ export async function up(opts: UpOptions): Promise<number> {
     const startKafka = async (): Promise<void> => {
       pendingProducer = kafka.producer({ allowAutoTopicCreation: true });
       await pendingProducer.connect();
+      // HTTP ingest can produce from now on (the consumer reads the topic from the group's start, whenever it joins).
+      connectedProducer = pendingProducer;
+      for (const arrived of producerArrived.splice(0)) arrived();
       collector = newCollector();
       await collector.start();
       if (hasSources) {
@@ -296,7 +311,6 @@ export async function up(opts: UpOptions): Promise<number> {
           throw err;
         }
       }
-      connectedProducer = pendingProducer;
       producerClose = () => (pendingProducer ? pendingProducer.disconnect() : Promise.resolve());
       log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
     };
@@ -306,6 +320,7 @@ export async function up(opts: UpOptions): Promise<number> {
       bridge = null;
       collector = null;
       pendingProducer = null;
+      connectedProducer = null;
       await b?.stop().catch(() => undefined);
       await c?.stop().catch(() => undefined);
       await p?.disconnect().catch(() => undefined);
@@ -464,6 +479,8 @@ export async function up(opts: UpOptions): Promise<number> {
 }
 
 const KAFKA_PHASES = ['starting', 'waiting', 'connected', 'stopping'] as const;
+/** How long POST /v1/events waits for a broker being connected before answering 503. */
+const INGEST_WAITS_FOR_KAFKA_MS = 10_000;
 
 /**
  * The demo's how-to-call-the-API lines. A token is printed only when this run generated it; a configured one is a
