@@ -470,8 +470,8 @@ export async function up(opts: UpOptions): Promise<number> {
     { checkpointSaved, log },
   );
   log.info({ exit_code: code }, 'stopped');
-  // Steps cut short by the deadline hold sockets open: leave now rather than when they give up.
-  if (timedOut) {
+  // Steps cut short by the deadline (or failed) may hold sockets open: leave now rather than when they give up.
+  if (timedOut || code !== EXIT_STOPPED) {
     releaseDataDir();
     process.exit(code);
   }
