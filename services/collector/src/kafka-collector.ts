@@ -367,10 +367,12 @@ export class KafkaCollector {
   }
 
   /**
-   * Whether the final checkpoints of {@link stop} were all saved: null until stop got that far (a caller that gives
-   * up waiting for stop reads it to tell a clean stop from one whose last state was not saved).
+   * Partitions held here whose processed messages are not all in a saved checkpoint (empty: a restart re-reads
+   * nothing this collector processed). Read at any time, e.g. by a caller that gives up waiting for {@link stop}.
    */
-  finalCheckpointSaved: boolean | null = null;
+  unsavedPartitions(): number[] {
+    return [...this.shards.values()].filter((s) => s.nextOffset > s.checkpointOffset).map((s) => s.partition);
+  }
 
   /** Graceful stop: the batch in flight finishes (checkpointed and committed), then every partition is checkpointed. */
   async stop(): Promise<void> {
@@ -378,9 +380,7 @@ export class KafkaCollector {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.progressTimer = null;
     const consumer = this.consumer;
-    let saved = true;
     const failed = (err: unknown) => {
-      saved = false;
       this.log.error({ reason: describeKafkaError(err) }, 'final checkpoints failed; the next owner re-reads from the last saved ones');
     };
     if (consumer) {
@@ -393,7 +393,6 @@ export class KafkaCollector {
     this.consumer = null;
     // A batch that was still starting when the group was left: its checkpoint alone is the restart point.
     await this.flush().catch(failed);
-    this.finalCheckpointSaved = saved;
     if (consumer) await consumer.disconnect();
     await this.tokens.stop();
     await this.ownCheckpointStore?.stop();

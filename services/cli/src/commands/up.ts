@@ -440,11 +440,11 @@ export async function up(opts: UpOptions): Promise<number> {
   clearInterval(suppressionsTimer);
   kafkaState?.stopping();
   kafkaWait.abort();
-  // Kafka: saved when the collector's final checkpoints were (none started: nothing to save); in-process: its own.
+  // Kafka: saved when every partition's processed messages are in a saved checkpoint (none started: nothing to save).
   let inProcessSaved = false;
   const checkpointSaved = (): boolean => {
     const c = collector as KafkaCollector | null;
-    if (kafkaState) return c === null || c.finalCheckpointSaved === true;
+    if (kafkaState) return c === null || c.unsavedPartitions().length === 0;
     return inProcessSaved;
   };
   // Every graceful step inside one deadline: a broker or store that does not answer cannot hold `up` past it.
