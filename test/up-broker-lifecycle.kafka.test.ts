@@ -32,6 +32,19 @@ function samples(text: string, name: string): Map<string, number> {
   return out;
 }
 
+/** The exit of `p`, or (after `ms`) a failure showing its log instead of a hang until the test times out. */
+async function exitedWithin(p: UpProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`up did not exit within ${ms} ms of SIGTERM:\n${p.stderr().slice(-6000)}`)), ms);
+  });
+  try {
+    return await Promise.race([p.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
 describe.skipIf(brokers.length === 0)('agentwatch up started before its broker', () => {
@@ -123,7 +136,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up started before its broker',
     await broker.stop();
     const t0 = performance.now();
     up.proc.kill('SIGTERM');
-    const { code, signal } = await up.exited;
+    const { code, signal } = await exitedWithin(up, 2 * SHUTDOWN_BOUND_MS);
     const tookMs = performance.now() - t0;
     process.stderr.write(`[lifecycle] ${lines.length} events stored; SIGTERM with the broker gone: exit ${code} after ${Math.round(tookMs)} ms\n`);
     expect(signal, context()).toBeNull();
@@ -168,7 +181,7 @@ describe.skipIf(brokers.length === 0)('agentwatch up started before its broker',
     await broker.stop();
     const t0 = performance.now();
     up.proc.kill('SIGTERM');
-    const { code, signal } = await up.exited;
+    const { code, signal } = await exitedWithin(up, 2 * SHUTDOWN_BOUND_MS);
     const tookMs = performance.now() - t0;
     process.stderr.write(`[lifecycle] SIGTERM with unsaved state and the broker gone: exit ${code} after ${Math.round(tookMs)} ms\n`);
     expect(signal, context()).toBeNull();

@@ -470,8 +470,9 @@ export async function up(opts: UpOptions): Promise<number> {
     { checkpointSaved, log },
   );
   log.info({ exit_code: code }, 'stopped');
-  // Steps cut short by the deadline (or failed) may hold sockets open: leave now rather than when they give up.
-  if (timedOut || code !== EXIT_STOPPED) {
+  // Steps cut short by the deadline (or failed) may hold sockets open, and kafkajs keeps retrying requests to a broker
+  // that is gone long after its clients were disconnected: leave now rather than when they give up.
+  if (timedOut || code !== EXIT_STOPPED || kafkaState) {
     releaseDataDir();
     process.exit(code);
   }
