@@ -89,8 +89,11 @@ export interface ServerOptions {
   registryVersion?: () => RegistryVersionSummary | null | undefined;
   /** A pino logger (or any fastify-compatible one); false or unset: no logging. */
   logger?: FastifyBaseLogger | false;
-  /** Readiness: stores reachable, registry loaded. /readyz answers 503 until it resolves true. */
-  ready: () => Promise<boolean>;
+  /**
+   * Readiness: stores reachable, registry loaded, Kafka connected. /readyz answers 503 until it resolves true; a
+   * `reason` (e.g. "kafka: waiting for the broker (...)") is passed on in the 503's message.
+   */
+  ready: () => Promise<boolean | { ready: false; reason: string }>;
   /** Largest POST /v1/events body in bytes (default 16 MiB). */
   eventsBodyLimit?: number;
   /** Supply to share counters with the pipeline (e.g. `alertsEmitted`); default a fresh set. */
@@ -294,14 +297,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // --- health
   app.get('/healthz', { schema: ROUTE_SCHEMAS['GET /healthz'] }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: ROUTE_SCHEMAS['GET /readyz'] }, async (req, reply) => {
-    let ok = false;
+    let ok: boolean | { ready: false; reason: string } = false;
     try {
       ok = await opts.ready();
     } catch (err) {
       req.log.warn({ err }, 'readiness check failed');
     }
-    if (ok) return { status: 'ready' };
-    return reply.code(503).send(errorBody('not_ready', 'not ready: stores or registry not available yet'));
+    if (ok === true) return { status: 'ready' };
+    const reason = ok === false ? 'stores or registry not available yet' : ok.reason;
+    return reply.code(503).send(errorBody('not_ready', `not ready: ${reason}`));
   });
   app.get('/metrics', { schema: ROUTE_SCHEMAS['GET /metrics'], config: { minRole: ROUTE_ROLES['GET /metrics'] } }, async (_req, reply) => {
     const text = await metrics.registry.metrics();

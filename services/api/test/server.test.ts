@@ -11,7 +11,7 @@ const OTHER = 'spiffe://corp.example/agents/rogue';
 let store: Store;
 let tokens: TokenStore;
 let app: FastifyInstance;
-let ready = false;
+let ready: boolean | { ready: false; reason: string } = false;
 const rec = recordingIngest();
 const tok: Record<Role, string> = { viewer: '', analyst: '', engineer: '', admin: '' };
 const registry: Pick<Registry, 'agents'> = {
@@ -68,6 +68,17 @@ describe('health', () => {
     ready = true;
     const after = await app.inject({ method: 'GET', url: '/readyz' });
     expect(after.statusCode).toBe(200);
+  });
+
+  it('readyz names why it is not ready (e.g. the broker being waited for)', async () => {
+    ready = { ready: false, reason: 'kafka: waiting (KafkaJSConnectionError: Connection error: connect ECONNREFUSED 127.0.0.1:9092)' };
+    try {
+      const r = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(r.statusCode).toBe(503);
+      expect(r.json().error.message).toBe(`not ready: ${ready.reason}`);
+    } finally {
+      ready = true;
+    }
   });
 
   it('unknown route is a 404 in the error shape', async () => {

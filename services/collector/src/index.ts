@@ -1,5 +1,8 @@
+export { type BackoffOptions, backoffDelay } from './backoff.ts';
+export { type BrokerWaitOptions, probeBroker, startWhenBrokerReady } from './broker-wait.ts';
 export { type Checkpoint, CheckpointStore, type PartitionOffsets } from './checkpoint-store.ts';
 export { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
+export { LagMonitor, type PartitionLag, type PositionSource } from './consumer-lag.ts';
 export { DLQ_MAX_VALUE_BYTES, type DlqEntry, type DlqOrigin, dlqMessage } from './dlq.ts';
 export { KAFKA_COMPRESSION, type KafkaCompression, UndecodableBatchError } from './kafka-codecs.ts';
 export {
@@ -11,6 +14,9 @@ export {
   KafkaCollector,
   type KafkaCollectorOptions,
 } from './kafka-collector.ts';
+export { KafkaConnectionState, type KafkaPhase } from './kafka-connection-state.ts';
+export { describeKafkaError, isRetriableKafkaError, kafkaErrorFields } from './kafka-errors.ts';
+export { kafkaLogCreator } from './kafka-log.ts';
 export { LiveIncidents, type LiveIncidentsOptions } from './live-incidents.ts';
 export {
   type IngestResult,

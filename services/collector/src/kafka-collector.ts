@@ -4,8 +4,11 @@ import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from
 import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
 import type { CompressionTypes, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
+import { superviseConsumer } from './consumer-supervisor.ts';
 import { dlqMessage } from './dlq.ts';
 import { KAFKA_COMPRESSION, type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
+import type { KafkaConnectionState } from './kafka-connection-state.ts';
+import { describeKafkaError, kafkaErrorFields } from './kafka-errors.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
 import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
 import { PartitionPacer } from './partition-pacer.ts';
@@ -72,6 +75,8 @@ export interface KafkaCollectorOptions {
   compression?: KafkaCompression;
   /** Called once when consumption stopped for good (kafkajs gave up restarting). Default: log only. */
   onFatal?: (error: Error) => void;
+  /** Told when the consumer joins its group, crashes or disconnects (/readyz, the log, /metrics). */
+  connection?: KafkaConnectionState;
   /** Extra kafkajs consumer settings (maxBytesPerPartition, sessionTimeout, ...); groupId and retry are the collector's. */
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId' | 'retry'>>;
 }
@@ -130,6 +135,8 @@ interface PartitionShard {
   /** {@link counted} as of the last saved checkpoint. */
   countedAtSave: { messages: number; accepted: number };
   lastCheckpointMs: number;
+  /** When the last checkpoint was saved (null: none saved by this collector yet). */
+  savedAtMs: number | null;
   /** Batches and timer checkpoints of one partition run one at a time: a snapshot always matches nextOffset. */
   lock: Promise<unknown>;
 }
@@ -302,18 +309,22 @@ export class KafkaCollector {
       retry: STOP_ON_UNDECODABLE,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      const bad = undecodableBatch(err);
-      if (bad) {
-        // One line, no stack: which batch, and the rule (docs/architecture.md, "Compression codecs").
-        const { topic: t, partition, firstOffset, lastOffset } = bad;
-        this.log.error({ topic: t, partition, firstOffset, lastOffset }, undecodableBatchLine(bad));
-      } else this.log.error({ err, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) {
+    this.opts.connection?.watch(consumer, topic);
+    // A crash for a broker condition restarts the run loop (one line, no stack); any other stops consumption.
+    superviseConsumer(consumer, {
+      log: this.log,
+      what: 'consumer',
+      stopping: () => this.stopping,
+      run: () => this.runConsumer(consumer),
+      onFatal: (err) => {
+        // A batch that does not decompress: one line naming it and the rule (docs/architecture.md, "Compression codecs").
+        const bad = undecodableBatch(err);
+        if (bad)
+          this.log.error({ topic: bad.topic, partition: bad.partition, firstOffset: bad.firstOffset, lastOffset: bad.lastOffset }, undecodableBatchLine(bad));
         this.crashed = err;
         this.opts.onFatal?.(err);
-      }
+      },
+      ...(this.opts.connection ? { connection: this.opts.connection } : {}),
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assigned = e.payload.memberAssignment[topic] ?? [];
@@ -330,18 +341,48 @@ export class KafkaCollector {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
+    await this.runConsumer(consumer);
+    this.progressTimer = setInterval(() => {
+      this.reportProgress();
+      this.checkpointQuiet();
+    }, this.progressIntervalMs);
+    this.log.info({ groupId, topic }, 'collector started');
+  }
+
+  private runConsumer(consumer: Consumer): Promise<void> {
+    return consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       // Partitions are independent (own engine, own lock), so more than one may run; measured no gain with chdb.
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.progressTimer = setInterval(() => {
-      this.reportProgress();
-      this.checkpointQuiet();
-    }, this.progressIntervalMs);
-    this.log.info({ groupId, topic }, 'collector started');
+  }
+
+  /**
+   * Per assigned partition: the next offset to process, the offset of its last saved checkpoint (= committed) and
+   * when that was saved (null before the first), for lag and checkpoint-age metrics.
+   */
+  positions(): Array<{ partition: number; nextOffset: bigint; checkpointOffset: bigint; savedAtMs: number | null }> {
+    return [...this.shards.values()].map((s) => ({
+      partition: s.partition,
+      nextOffset: s.nextOffset,
+      checkpointOffset: s.checkpointOffset,
+      savedAtMs: s.savedAtMs,
+    }));
+  }
+
+  /** The events topic (lag is measured against its end offsets). */
+  get topic(): string {
+    return this.opts.topic;
+  }
+
+  /**
+   * Partitions held here whose processed messages are not all in a saved checkpoint (empty: a restart re-reads
+   * nothing this collector processed). Read at any time, e.g. by a caller that gives up waiting for {@link stop}.
+   */
+  unsavedPartitions(): number[] {
+    return [...this.shards.values()].filter((s) => s.nextOffset > s.checkpointOffset).map((s) => s.partition);
   }
 
   /** Graceful stop: the batch in flight finishes (checkpointed and committed), then every partition is checkpointed. */
@@ -350,16 +391,19 @@ export class KafkaCollector {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.progressTimer = null;
     const consumer = this.consumer;
+    const failed = (err: unknown) => {
+      this.log.error({ reason: describeKafkaError(err) }, 'final checkpoints failed; the next owner re-reads from the last saved ones');
+    };
     if (consumer) {
       // Still in the group (kafkajs cannot commit once stopped): no new batches, the one in flight finishes, then
       // every partition is checkpointed and its offset committed.
       consumer.pause([{ topic: this.opts.topic }]);
-      await this.flush().catch((err: unknown) => this.log.error({ err }, 'final checkpoints failed; the next owner re-reads from the last saved ones'));
+      await this.flush().catch(failed);
       await consumer.stop();
     }
     this.consumer = null;
     // A batch that was still starting when the group was left: its checkpoint alone is the restart point.
-    await this.flush().catch((err: unknown) => this.log.error({ err }, 'final checkpoints failed; the next owner re-reads from the last saved ones'));
+    await this.flush().catch(failed);
     if (consumer) await consumer.disconnect();
     await this.tokens.stop();
     await this.ownCheckpointStore?.stop();
@@ -408,6 +452,7 @@ export class KafkaCollector {
       counted: { messages: 0, accepted: 0 },
       countedAtSave: { messages: 0, accepted: 0 },
       lastCheckpointMs: Date.now(),
+      savedAtMs: cp ? cp.createdAtMs : null,
       lock: Promise.resolve(),
     };
     this.shards.set(partition, shard);
@@ -529,7 +574,7 @@ export class KafkaCollector {
     const tPublish = performance.now();
     let tCheckpoint = Number.NaN;
     try {
-      await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+      await heartbeat().catch((err: unknown) => this.log.warn(kafkaErrorFields(err), 'heartbeat failed'));
       if (!this.holds(shard)) return;
       this.facts.add(this.tokens.record(items.filter((i) => i.plausible).map((i) => i.event)));
       shard.nextOffset = BigInt(last.offset) + 1n;
@@ -620,11 +665,12 @@ export class KafkaCollector {
       if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
       if (offset > shard.checkpointOffset) shard.checkpointOffset = offset;
       shard.countedAtSave = counted;
+      shard.savedAtMs = nowMs;
       this.counters.checkpoints++;
       // The committed offset is only ever a saved checkpoint's (lag monitoring, and where kafkajs starts after a rebalance).
       await this.consumer?.commitOffsets([{ topic, partition: shard.partition, offset: offset.toString() }]).catch((err: unknown) => {
         // Not fatal: the checkpoint is the restart point; a later commit (or the next owner) moves the group on.
-        this.log.warn({ err, partition: shard.partition }, 'offset commit failed after checkpoint');
+        this.log.warn({ ...kafkaErrorFields(err), partition: shard.partition }, 'offset commit failed after checkpoint');
       });
     }, [this.events, this.facts, this.alerts]);
     return { saved };
@@ -636,7 +682,7 @@ export class KafkaCollector {
    */
   private writesFailed(error: Error): void {
     this.counters.writeFailures++;
-    this.log.error({ err: error }, 'a background write failed; every partition re-reads from its last saved checkpoint');
+    this.log.error(kafkaErrorFields(error), 'a background write failed; every partition re-reads from its last saved checkpoint');
     for (const shard of [...this.shards.values()]) {
       shard.pipeline.markBroken(error);
       void this.reload(shard, error);
@@ -653,7 +699,10 @@ export class KafkaCollector {
     // Those messages are read again by the partition's next engine and counted then.
     this.counters.messages -= shard.counted.messages - shard.countedAtSave.messages;
     this.counters.accepted -= shard.counted.accepted - shard.countedAtSave.accepted;
-    this.log.error({ err: cause, partition: shard.partition }, 'partition state dropped after a failure past its engine step; re-reading from its checkpoint');
+    this.log.error(
+      { ...kafkaErrorFields(cause), partition: shard.partition },
+      'partition state dropped after a failure past its engine step; re-reading from its checkpoint',
+    );
     try {
       // No checkpoint yet: the partition's engine started from its first message, so that is where to go back to.
       const offset = shard.checkpointOffset >= 0n ? shard.checkpointOffset.toString() : await this.firstOffset(shard.partition);
@@ -728,7 +777,7 @@ export class KafkaCollector {
     this.reported.set(partition, { ...position, atMs: nowMs });
     this.checkpoints
       .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
-      .catch((err: unknown) => this.log.warn({ err, partition }, 'progress report failed'));
+      .catch((err: unknown) => this.log.warn({ reason: describeKafkaError(err), partition }, 'progress report failed'));
   }
 
   private resumeReady(): void {

@@ -11,10 +11,12 @@ import {
 import { MAX_EVENT_BYTES } from '@agentwatch/schemas';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { superviseConsumer } from './consumer-supervisor.ts';
 import { DLQ_MAX_VALUE_BYTES, type DlqOrigin, dlqMessage } from './dlq.ts';
 // Importing kafka-codecs.ts registers every codec (any producer's batches are read).
 import { type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
 import { DEFAULT_DLQ_TOPIC, DEFAULT_EVENTS_TOPIC, DEFAULT_GROUP_ID } from './kafka-collector.ts';
+import { kafkaErrorFields } from './kafka-errors.ts';
 import { sendChunked } from './send-chunked.ts';
 
 /** Consumer group of the bridge by default: the collector's group with `.sources` appended. */
@@ -142,16 +144,26 @@ export class SourceTopicBridge {
     // A batch that does not decompress fails every fetch of its partition: stop (documented) instead of restarting forever.
     const consumer = kafka.consumer({ allowAutoTopicCreation: false, retry: STOP_ON_UNDECODABLE, ...this.opts.consumerConfig, groupId });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      const bad = undecodableBatch(err);
-      if (bad)
-        this.log.error({ topic: bad.topic, partition: bad.partition, firstOffset: bad.firstOffset, lastOffset: bad.lastOffset }, undecodableBatchLine(bad));
-      else this.log.error({ err, restart: e.payload.restart }, 'source consumer crashed');
-      if (!e.payload.restart) {
+    const run = () =>
+      consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.handleBatch(payload),
+      });
+    // A crash for a broker condition restarts the run loop (one line, no stack); any other stops the bridge.
+    superviseConsumer(consumer, {
+      log: this.log,
+      what: 'source consumer',
+      stopping: () => this.consumer !== consumer,
+      run,
+      onFatal: (err) => {
+        const bad = undecodableBatch(err);
+        if (bad)
+          this.log.error({ topic: bad.topic, partition: bad.partition, firstOffset: bad.firstOffset, lastOffset: bad.lastOffset }, undecodableBatchLine(bad));
         this.crashed = err;
         this.opts.onFatal?.(err);
-      }
+      },
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Adapters of partitions this member no longer holds are dropped (their next owner starts fresh).
@@ -164,12 +176,7 @@ export class SourceTopicBridge {
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await run();
     this.log.info({ groupId, sources: this.opts.sources, eventsTopic: this.opts.eventsTopic }, 'reading source topics');
   }
 
@@ -249,7 +256,7 @@ export class SourceTopicBridge {
     const last = (batch.messages[batch.messages.length - 1] as KafkaMessage).offset;
     resolveOffset(last);
     await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-    await heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+    await heartbeat().catch((err: unknown) => this.log.warn(kafkaErrorFields(err), 'heartbeat failed'));
     this.counters.batches++;
     this.counters.messages += batch.messages.length;
     this.counters.records += counts.records;

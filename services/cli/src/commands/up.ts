@@ -3,27 +3,34 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
-import { buildServer, createApiMetrics, createTokenStore } from '@agentwatch/api';
+import { ApiError, buildServer, createApiMetrics, createTokenStore, registerPipelineGauges } from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
 import {
   CheckpointStore,
   DLQ_MAX_VALUE_BYTES,
+  describeKafkaError,
   dlqMessage,
+  isRetriableKafkaError,
   KafkaCollector,
+  KafkaConnectionState,
+  kafkaLogCreator,
+  LagMonitor,
   LiveIncidents,
   LivePipeline,
   SourceTopicBridge,
   sendChunked,
+  startWhenBrokerReady,
 } from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, SuppressionSet, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
 import { CliError, loadRules } from '../load.ts';
 import { RegistryVersionLog } from '../registry-versions.ts';
 import { RegistryWatcher } from '../registry-watcher.ts';
+import { EXIT_CHECKPOINT_NOT_SAVED, EXIT_STOPPED, ShutdownSignals, withShutdownDeadline } from '../shutdown-deadline.ts';
 import { canonicalFileSource } from '../sources/event-file-source.ts';
 import { loadTlsFiles } from '../tls-files.ts';
 import { claimDataDir } from '../up-pid-file.ts';
@@ -172,44 +179,69 @@ export async function up(opts: UpOptions): Promise<number> {
   let bridge: SourceTopicBridge | null = null;
   // POST /v1/traces rejects: the DLQ topic with Kafka, the store's rejected_records table without (the server's default).
   let keepRejected: ((records: RejectedRecord[]) => Promise<void>) | undefined;
+  // Kafka mode: where `up` stands with the broker (/readyz, log, metrics); aborted at shutdown while still waiting.
+  let kafkaState: KafkaConnectionState | null = null;
+  let lagMonitor: LagMonitor | null = null;
+  const kafkaWait = new AbortController();
+  let kafkaStarting: Promise<void> = Promise.resolve();
   if (config.kafka_brokers && config.kafka_brokers.length > 0) {
-    const kafka = new Kafka({ clientId: 'agentwatch', brokers: config.kafka_brokers, logLevel: logLevel.WARN });
-    const producer = kafka.producer({ allowAutoTopicCreation: true });
-    await producer.connect();
-    producerClose = () => producer.disconnect();
+    const connection = new KafkaConnectionState(logger.child({ component: 'kafka' }));
+    kafkaState = connection;
+    const kafka = new Kafka({ clientId: 'agentwatch', brokers: config.kafka_brokers, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(logger) });
+    // Connected once the broker answers (startWhenBrokerReady below); until then POST /v1/events answers 503.
+    let connectedProducer: Producer | null = null;
+    const producerArrived: Array<() => void> = [];
+    // A request that comes while the broker is being connected waits a little (a healthy broker answers within it),
+    // then is refused with 503 (retry later), never lost.
+    const requireProducer = async (): Promise<Producer> => {
+      if (!connectedProducer) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, INGEST_WAITS_FOR_KAFKA_MS);
+          producerArrived.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      if (!connectedProducer) throw new ApiError(503, 'unavailable', `Kafka is not connected yet (${connection.reason}); retry later`);
+      return connectedProducer;
+    };
     // One engine per assigned partition (partitions move between collectors of the group with their state).
-    collector = new KafkaCollector({
-      kafka,
-      store,
-      onAlerts,
-      newPipeline: (partition, sharedTokens, writeBehind) =>
-        new LivePipeline({
-          engine: newEngine(sharedTokens),
-          store,
-          logger: logger.child({ component: 'pipeline', partition }),
-          // Written behind the batches: large inserts shared by all partitions, in order before alerts and checkpoints.
-          writeBehind,
-        }),
-      logger: logger.child({ component: 'collector' }),
-      topic: config.events_topic,
-      alertsTopic: config.alerts_topic,
-      dlqTopic: config.dlq_topic,
-      tokensTopic: config.tokens_topic,
-      checkpointsTopic: config.checkpoints_topic,
-      groupId: config.consumer_group,
-      tokenGraceMs: durationToMs(config.detection.token_grace),
-      checkpointIntervalMs: durationToMs(config.checkpoint_interval),
-      maxPartitionSkewMs: durationToMs(config.partition_skew),
-      consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
-      compression: config.kafka_compression,
-      // kafkajs gave up reconnecting: exit so a supervisor restarts from the checkpoints.
-      onFatal: (err) => {
-        log.fatal({ err }, 'collector stopped; exiting so a supervisor restarts from the checkpoints');
-        process.exit(1);
-      },
-    });
-    await collector.start();
+    const newCollector = () =>
+      new KafkaCollector({
+        kafka,
+        connection,
+        store,
+        onAlerts,
+        newPipeline: (partition, sharedTokens, writeBehind) =>
+          new LivePipeline({
+            engine: newEngine(sharedTokens),
+            store,
+            logger: logger.child({ component: 'pipeline', partition }),
+            // Written behind the batches: large inserts shared by all partitions, in order before alerts and checkpoints.
+            writeBehind,
+          }),
+        logger: logger.child({ component: 'collector' }),
+        topic: config.events_topic,
+        alertsTopic: config.alerts_topic,
+        dlqTopic: config.dlq_topic,
+        tokensTopic: config.tokens_topic,
+        checkpointsTopic: config.checkpoints_topic,
+        groupId: config.consumer_group,
+        tokenGraceMs: durationToMs(config.detection.token_grace),
+        checkpointIntervalMs: durationToMs(config.checkpoint_interval),
+        maxPartitionSkewMs: durationToMs(config.partition_skew),
+        consumerConfig: { sessionTimeout: durationToMs(config.kafka_session_timeout) },
+        compression: config.kafka_compression,
+        // An error that needs a person (not a broker that is away: that is waited for): exit so a supervisor restarts
+        // from the checkpoints.
+        onFatal: (err) => {
+          log.fatal({ err }, 'collector stopped; exiting so a supervisor restarts from the checkpoints');
+          process.exit(1);
+        },
+      });
     ingest = async (items) => {
+      const producer = await requireProducer();
       // Sent in gzip-compressed chunks of at most ~512 KiB, so no partition's share of one HTTP body can exceed
       // the broker's message.max.bytes (1 MiB by default), whatever the API's body limit.
       // The message timestamp carries the arrival: the collector judges each event's time against it (events.md 1.1).
@@ -219,9 +251,9 @@ export async function up(opts: UpOptions): Promise<number> {
       await sendChunked(producer, config.events_topic, messages, { compression: config.kafka_compression });
       return { accepted: messages.length, rejected: [] };
     };
-    keepRejected = (records) =>
+    keepRejected = async (records) =>
       sendChunked(
-        producer,
+        await requireProducer(),
         config.dlq_topic,
         records.map((r) =>
           dlqMessage({
@@ -235,10 +267,10 @@ export async function up(opts: UpOptions): Promise<number> {
         ),
         { compression: config.kafka_compression },
       );
-    log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
-    if (Object.keys(config.source_topics).length > 0) {
-      // Raw source topics -> adapters -> the events topic (read by the collector above like any other event).
-      bridge = new SourceTopicBridge({
+    const hasSources = Object.keys(config.source_topics).length > 0;
+    // Raw source topics -> adapters -> the events topic (read by the collector above like any other event).
+    const newBridge = () =>
+      new SourceTopicBridge({
         kafka,
         logger: logger.child({ component: 'sources' }),
         sources: config.source_topics,
@@ -259,15 +291,59 @@ export async function up(opts: UpOptions): Promise<number> {
           metrics.adapterSkipped.inc({ source }, c.skipped);
         },
       });
-      try {
-        await bridge.start();
-      } catch (err) {
-        // E.g. a source topic that does not exist: a configuration problem, said plainly, then out (Kafka clients are open).
-        log.fatal({ err }, 'source topics could not start');
-        process.stderr.write(`agentwatch: source topics: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
+    let pendingProducer: Producer | null = null;
+    const startKafka = async (): Promise<void> => {
+      pendingProducer = kafka.producer({ allowAutoTopicCreation: true });
+      await pendingProducer.connect();
+      // HTTP ingest can produce from now on (the consumer reads the topic from the group's start, whenever it joins).
+      connectedProducer = pendingProducer;
+      for (const arrived of producerArrived.splice(0)) arrived();
+      collector = newCollector();
+      await collector.start();
+      if (hasSources) {
+        bridge = newBridge();
+        try {
+          await bridge.start();
+        } catch (err) {
+          // E.g. a source topic that does not exist: a configuration problem, said plainly, then out (Kafka clients are open).
+          if (!isRetriableKafkaError(err)) {
+            log.fatal({ err }, 'source topics could not start');
+            process.stderr.write(`agentwatch: source topics: ${err instanceof Error ? err.message : String(err)}\n`);
+            process.exit(1);
+          }
+          throw err;
+        }
       }
-    }
+      producerClose = () => (pendingProducer ? pendingProducer.disconnect() : Promise.resolve());
+      log.info({ brokers: config.kafka_brokers, topic: config.events_topic }, 'consuming from Kafka');
+    };
+    // A start that failed half way (the broker went away meanwhile): close what it opened before the next attempt.
+    const undoStart = async (): Promise<void> => {
+      const [b, c, p] = [bridge, collector, pendingProducer];
+      bridge = null;
+      collector = null;
+      pendingProducer = null;
+      connectedProducer = null;
+      await b?.stop().catch(() => undefined);
+      await c?.stop().catch(() => undefined);
+      await p?.disconnect().catch(() => undefined);
+    };
+    // Waits (backoff, one log line per change, /readyz 503) for a broker that is starting, restarting or missing the
+    // events topic; only an error that needs a person ends `up`.
+    kafkaStarting = startWhenBrokerReady(
+      { kafka, state: connection, topics: [config.events_topic], groupId: config.consumer_group, signal: kafkaWait.signal },
+      startKafka,
+      undoStart,
+    ).then(
+      () => undefined,
+      (err: unknown) => {
+        log.fatal({ err }, 'Kafka could not be started');
+        process.stderr.write(`agentwatch: kafka: ${describeKafkaError(err)}\n`);
+        process.exit(1);
+      },
+    );
+    lagMonitor = new LagMonitor({ kafka, source: () => collector, logger: logger.child({ component: 'lag' }) });
+    lagMonitor.start();
   } else {
     // HTTP ingest looks each batch's event ids up (duplicates, conflicts): the index that makes that cheap.
     await store.ensureEventIdIndex();
@@ -291,6 +367,7 @@ export async function up(opts: UpOptions): Promise<number> {
       return { accepted: r.accepted, rejected: r.rejections.map((x) => ({ line: x.index + 1, error: x.error })), duplicates: r.duplicates };
     };
   }
+  let inProcessSavedAtMs: number | null = null;
   const saveInProcessCheckpoint = async (): Promise<void> => {
     if (collector) return;
     // The HTTP source's "offset" is the store's ingestion time, read from the store's clock (it stamps ingested_at):
@@ -299,7 +376,20 @@ export async function up(opts: UpOptions): Promise<number> {
     const ingestedSince = await store.now();
     const snapshot = await pipeline.checkpoint();
     await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: { [INGESTED_SINCE]: String(ingestedSince) }, snapshot });
+    inProcessSavedAtMs = Date.now();
   };
+  registerPipelineGauges(metrics, () => {
+    const lags = lagMonitor?.snapshot() ?? [];
+    return {
+      ...(kafkaState ? { kafka: { phase: kafkaState.phase, phases: KAFKA_PHASES } } : {}),
+      partitions: lags,
+      checkpoints: collector
+        ? lags.map((l) => ({ partition: String(l.partition), ageSeconds: l.checkpointAgeSeconds }))
+        : kafkaState
+          ? []
+          : [{ partition: 'http', ageSeconds: inProcessSavedAtMs === null ? null : (Date.now() - inProcessSavedAtMs) / 1000 }],
+    };
+  });
 
   // The demo makes up an admin token when none is configured; that one (and only that one) is printed below.
   let bootstrapToken = config.bootstrap_token;
@@ -321,10 +411,11 @@ export async function up(opts: UpOptions): Promise<number> {
     ready: async () => {
       try {
         await store.client.query({ query: 'SELECT 1' }).then((r) => r.text());
-        return true;
-      } catch {
-        return false;
+      } catch (err) {
+        return { ready: false, reason: `store: not reachable (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
       }
+      if (kafkaState && !kafkaState.ready) return { ready: false, reason: `kafka: ${kafkaState.phase} (${kafkaState.reason})` };
+      return true;
     },
   });
   const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
@@ -336,7 +427,9 @@ export async function up(opts: UpOptions): Promise<number> {
   if (opts.demo) process.stdout.write(demoBanner(address, generatedToken, tokenOrigin));
 
   let stopping = false;
-  const demo = demoEvents ? streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log) : Promise.resolve();
+  const signals = new ShutdownSignals(log);
+  // With Kafka the demo's events are produced once the broker is there.
+  const demo = demoEvents ? kafkaStarting.then(() => streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log)) : Promise.resolve();
   const checkpointTimer = setInterval(() => {
     saveInProcessCheckpoint().catch((err: unknown) => log.error({ err }, 'checkpoint failed'));
   }, durationToMs(config.checkpoint_interval));
@@ -344,31 +437,54 @@ export async function up(opts: UpOptions): Promise<number> {
     refreshSuppressions().catch((err: unknown) => log.error({ err }, 'reading suppressions failed'));
   }, SUPPRESSIONS_REFRESH_MS);
 
-  await new Promise<void>((done) => {
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      done();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await signals.requested;
+  stopping = true;
   clearInterval(checkpointTimer);
   clearInterval(suppressionsTimer);
-  await demo.catch(() => undefined);
-  await server.close();
-  if (bridge) await bridge.stop();
-  if (collector) await collector.stop();
-  if (producerClose) await producerClose();
-  await saveInProcessCheckpoint();
-  watcher.stop();
-  await registryVersions.flush();
-  await store.close();
-  releaseDataDir();
-  log.info('stopped');
-  return 0;
+  kafkaState?.stopping();
+  kafkaWait.abort();
+  // Kafka: saved when every partition's processed messages are in a saved checkpoint (none started: nothing to save).
+  let inProcessSaved = false;
+  const checkpointSaved = (): boolean => {
+    const c = collector as KafkaCollector | null;
+    if (kafkaState) return c === null || c.unsavedPartitions().length === 0;
+    return inProcessSaved;
+  };
+  // Every graceful step inside one deadline: a broker or store that does not answer cannot hold `up` past it.
+  const { code, timedOut } = await withShutdownDeadline(
+    async () => {
+      await demo.catch(() => undefined);
+      await server.close();
+      await kafkaStarting;
+      await lagMonitor?.stop();
+      if (bridge) await bridge.stop();
+      if (collector) await collector.stop();
+      if (producerClose) await producerClose();
+      if (!kafkaState) {
+        await saveInProcessCheckpoint();
+        inProcessSaved = true;
+      }
+      watcher.stop();
+      await registryVersions.flush();
+      await store.close();
+      releaseDataDir();
+      return checkpointSaved() ? EXIT_STOPPED : EXIT_CHECKPOINT_NOT_SAVED;
+    },
+    { checkpointSaved, log },
+  );
+  log.info({ exit_code: code }, 'stopped');
+  // Steps cut short by the deadline (or failed) may hold sockets open, and kafkajs keeps retrying requests to a broker
+  // that is gone long after its clients were disconnected: leave now rather than when they give up.
+  if (timedOut || code !== EXIT_STOPPED || kafkaState) {
+    releaseDataDir();
+    process.exit(code);
+  }
+  return code;
 }
+
+const KAFKA_PHASES = ['starting', 'waiting', 'connected', 'stopping'] as const;
+/** How long POST /v1/events waits for a broker being connected before answering 503. */
+const INGEST_WAITS_FOR_KAFKA_MS = 10_000;
 
 /**
  * The demo's how-to-call-the-API lines. A token is printed only when this run generated it; a configured one is a
