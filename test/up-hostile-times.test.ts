@@ -95,4 +95,38 @@ describe('agentwatch up: an event dated far from its arrival blinds nothing', ()
     };
     expect(detail.events.map((e) => e.event_id)).toEqual(['h-poison']);
   }, 60_000);
+
+  it("the agent page shows a forged future date at the event's arrival: activity, credentials and hours", async () => {
+    const before = Date.now();
+    await postEvents(base, auth, [
+      JSON.stringify({
+        kind: 'tool_call',
+        event_id: 'h-2029',
+        time: '2029-06-01T00:00:00.000Z',
+        agent_id: PAYMENTS,
+        tool: 'erp.invoice.read',
+        outcome: 'success',
+        token_id: 'tok-forged',
+      }),
+    ]);
+    const slack = 5 * 60_000 + 60_000;
+    const page = await waitFor(
+      'the forged event on the agent page',
+      async () => {
+        const res = await fetch(`${base}/v1/agents/${encodeURIComponent(PAYMENTS)}`, { headers: auth });
+        const body = (await res.json()) as {
+          agent: { activity?: { last_seen: string; events: number }; tokens: Array<{ token_id: string; last_seen: string }>; hourly: Array<{ hour: string }> };
+        };
+        return body.agent.tokens.some((t) => t.token_id === 'tok-forged') ? body.agent : null;
+      },
+      30_000,
+      up.stderr,
+    );
+    // Claims of 9999-12-31 and 2029 stand in the store (evidence) but are shown at their arrival here.
+    expect(Date.parse(page.activity?.last_seen ?? '')).toBeGreaterThanOrEqual(before - slack);
+    expect(Date.parse(page.activity?.last_seen ?? '')).toBeLessThanOrEqual(Date.now() + slack);
+    const forged = page.tokens.find((t) => t.token_id === 'tok-forged');
+    expect(Date.parse(forged?.last_seen ?? '')).toBeLessThanOrEqual(Date.now() + slack);
+    expect(page.hourly.every((h) => Date.parse(h.hour) <= Date.now() + slack)).toBe(true);
+  }, 60_000);
 });

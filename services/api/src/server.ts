@@ -87,6 +87,8 @@ export interface ServerOptions {
   registry?: () => (Pick<Registry, 'agents'> & Partial<Pick<Registry, 'people'>>) | null | undefined;
   /** The version of the registry in force (GET /v1/registry): SHA-256 of its file's text, load time, agents, file. */
   registryVersion?: () => RegistryVersionSummary | null | undefined;
+  /** The detection config's `max_future_skew` in ms: activity views count a later claim at its arrival (default 5 min). */
+  maxFutureSkewMs?: number;
   /** A pino logger (or any fastify-compatible one); false or unset: no logging. */
   logger?: FastifyBaseLogger | false;
   /**

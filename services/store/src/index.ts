@@ -42,6 +42,7 @@ export {
   type AgentTokenSeen,
   type AlertComment,
   COMMENT_RETRY_WINDOW_MS,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
   type TriageChange,
   type TriageHistoryEntry,
   type TriageStore,

@@ -80,18 +80,30 @@ export interface TriageStore {
   addComment(alertId: string, text: string, actor: string, atMs: number): Promise<AlertComment | null>;
   /** Stored events by id (evidence), oldest first, at most `max`; `agentId` (the alert's agent) makes the look-up use the sorting key. */
   eventsById(ids: readonly string[], agentId?: string, max?: number): Promise<CanonicalEvent[]>;
-  /** Activity per agent seen in events (one agent, or all). */
-  agentActivity(agentId?: string): Promise<AgentActivityRow[]>;
+  /**
+   * Activity per agent seen in events (one agent, or all). Times are judged against arrival: an event that claims a
+   * time more than `maxFutureSkewMs` after it was stored counts at its arrival, so a forged date never shows as the
+   * agent's last activity.
+   */
+  agentActivity(agentId?: string, maxFutureSkewMs?: number): Promise<AgentActivityRow[]>;
   /** Alert counts per agent (one agent, or all); `open` counts the given statuses. */
   agentAlertCounts(openStatuses: readonly AlertStatus[], agentId?: string): Promise<AgentAlertCounts[]>;
-  /** Credentials seen on the agent's events, most recently used first (at most `max`, default 500). */
-  agentTokens(agentId: string, max?: number): Promise<AgentTokenSeen[]>;
+  /** Credentials seen on the agent's events, most recently used first (at most `max`, default 500); times judged as in {@link agentActivity}. */
+  agentTokens(agentId: string, max?: number, maxFutureSkewMs?: number): Promise<AgentTokenSeen[]>;
 }
 
 /** An identical comment this soon after the first is a retry of the same request, not a second comment. */
 export const COMMENT_RETRY_WINDOW_MS = 10 * 60_000;
 const ID_CHUNK = 1_000;
 const DEFAULT_MAX_EVENTS = 1_000;
+/** events.md 1.1's default `max_future_skew` (schemas/src/config.ts). */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/**
+ * An event's time as the activity views judge it: its claim, or its arrival at the store when the claim is more than
+ * the allowed skew after that arrival (a compromised agent's forged future date). Old claims stand: a backfill or a
+ * replay of recorded files is legitimately older than its arrival.
+ */
+const JUDGED_TIME = `if(time > ingested_at + toIntervalMillisecond({skew:Int64}), ingested_at, time)`;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const iso = (ms: string | number): string => new Date(Number(ms)).toISOString();
@@ -252,12 +264,13 @@ export function createTriageStore(ctx: StoreContext): TriageStore {
         .map((r) => JSON.parse(r.raw) as CanonicalEvent);
     },
 
-    async agentActivity(agentId) {
+    async agentActivity(agentId, maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS) {
       const where = agentId === undefined ? '' : 'WHERE agent_id = {id:String}';
       const rows = await q<{ agent_id: string; first_ms: string; last_ms: string; events: string }>(
-        `SELECT agent_id, toUnixTimestamp64Milli(min(time)) AS first_ms, toUnixTimestamp64Milli(max(time)) AS last_ms, uniqExact(event_id) AS events
+        `SELECT agent_id, toUnixTimestamp64Milli(min(${JUDGED_TIME})) AS first_ms, toUnixTimestamp64Milli(max(${JUDGED_TIME})) AS last_ms,
+                uniqExact(event_id) AS events
          FROM ${db}.events ${where} GROUP BY agent_id`,
-        agentId === undefined ? {} : { id: agentId },
+        { skew: maxFutureSkewMs, ...(agentId === undefined ? {} : { id: agentId }) },
       );
       return rows.map((r) => ({ agent_id: r.agent_id, first_ms: Number(r.first_ms), last_ms: Number(r.last_ms), events: Number(r.events) }));
     },
@@ -272,11 +285,12 @@ export function createTriageStore(ctx: StoreContext): TriageStore {
       return rows.map((r) => ({ agent_id: r.agent_id, total: Number(r.total), open: Number(r.open), max_rank: Number(r.max_rank) }));
     },
 
-    async agentTokens(agentId, max = 500) {
+    async agentTokens(agentId, max = 500, maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS) {
       const used = await q<{ token_id: string; first_ms: string; last_ms: string; events: string }>(
-        `SELECT token_id, toUnixTimestamp64Milli(min(time)) AS first_ms, toUnixTimestamp64Milli(max(time)) AS last_ms, uniqExact(event_id) AS events
+        `SELECT token_id, toUnixTimestamp64Milli(min(${JUDGED_TIME})) AS first_ms, toUnixTimestamp64Milli(max(${JUDGED_TIME})) AS last_ms,
+                uniqExact(event_id) AS events
          FROM ${db}.events WHERE agent_id = {id:String} AND token_id != '' GROUP BY token_id ORDER BY last_ms DESC, token_id LIMIT {lim:UInt32}`,
-        { id: agentId, lim: max },
+        { id: agentId, lim: max, skew: maxFutureSkewMs },
       );
       if (used.length === 0) return [];
       const issued = await q<{ token_id: string; issuer: string; scopes: string[]; expires_ms: string }>(

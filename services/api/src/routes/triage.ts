@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { type Alert, type AlertStatus, type RegistryAgent, SEVERITIES, type Severity } from '@agentwatch/schemas';
-import type { AgentHour, AlertFilters, AlertPage } from '@agentwatch/store';
+import { type AgentHour, type AlertFilters, type AlertPage, DEFAULT_MAX_FUTURE_SKEW_MS } from '@agentwatch/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { AlertQuery, type AlertStatusBody, keysOf, requestError } from '../request-schemas.ts';
@@ -175,7 +175,10 @@ export function registerTriageRoutes(app: FastifyInstance, ctx: RouteContext): v
 
   // --- agents: registry entries plus actors seen in events or alerts that the registry does not list.
   const agentViews = async (agentId?: string): Promise<AgentView[]> => {
-    const [activity, alerts] = await Promise.all([store.triage.agentActivity(agentId), store.triage.agentAlertCounts(OPEN_STATUSES, agentId)]);
+    const [activity, alerts] = await Promise.all([
+      store.triage.agentActivity(agentId, options.maxFutureSkewMs),
+      store.triage.agentAlertCounts(OPEN_STATUSES, agentId),
+    ]);
     const registered = new Map<string, RegistryAgent>();
     for (const a of registryAgents()) if (agentId === undefined || a.id === agentId) registered.set(a.id, a);
     const views = new Map<string, AgentView>();
@@ -207,7 +210,13 @@ export function registerTriageRoutes(app: FastifyInstance, ctx: RouteContext): v
       const id = req.params['*'];
       const [agent] = await agentViews(id);
       if (!agent) throw new ApiError(404, 'not_found', `no agent ${JSON.stringify(id)} in the registry, events or alerts`, [{ parameter: 'agent_id' }]);
-      const [hours, tokens] = await Promise.all([store.agentHourly(id, { since: Date.now() - AGENT_HOURLY_DAYS * DAY_MS }), store.triage.agentTokens(id)]);
+      // Hours after now (+ the allowed skew) hold only forged future claims (telemetry.implausible_event_time reports them).
+      const now = Date.now();
+      const skew = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+      const [hours, tokens] = await Promise.all([
+        store.agentHourly(id, { since: now - AGENT_HOURLY_DAYS * DAY_MS, until: now + skew }),
+        store.triage.agentTokens(id, undefined, skew),
+      ]);
       return { agent: { ...agent, hourly: hours.map(hourView), tokens } };
     },
   );

@@ -404,6 +404,7 @@ export async function up(opts: UpOptions): Promise<number> {
     bootstrapToken,
     registry: () => watcher.registry.source,
     registryVersion: () => registryVersions.current,
+    maxFutureSkewMs: durationToMs(config.detection.max_future_skew),
     logger: logger.child({ component: 'api' }),
     metrics,
     suppressions: { maxDays: config.suppression_max_days, changed: refreshSuppressions },
