@@ -80,6 +80,34 @@ describe('agentwatch replay', () => {
     expect(r.stderr).toMatch(/scope\.tool_outside_registry\s+1/);
   });
 
+  it('--incidents writes every incident of a replay longer than the grouper holds them (31 days), the early ones too', () => {
+    // A stream 45 days long (a call every 6 hours: replay judges a jump of days as an implausible time), with an
+    // out-of-scope call on the first day and on the last.
+    const long = materialise([
+      { at: '+1h', kind: 'tool_call', agent_id: agent('invoice-bot'), tool: 'hris.employee.export', outcome: 'success' },
+      ...Array.from({ length: 45 * 4 }, (_, i) => ({
+        at: `+${2 + i * 6}h`,
+        kind: 'tool_call' as const,
+        agent_id: agent('invoice-bot'),
+        tool: 'erp.invoice.read',
+        outcome: 'success' as const,
+      })),
+      { at: '+45d', kind: 'tool_call', agent_id: agent('invoice-bot'), tool: 'hris.employee.export', outcome: 'success' },
+    ]);
+    const file = join(dir, 'long.ndjson');
+    writeFileSync(file, `${long.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const out = join(dir, 'long-incidents.ndjson');
+    const r = agentwatch(['replay', '--registry', registry, '--incidents', out, file]);
+    expect(r.code, r.stderr).toBe(0);
+    const alerts = parseAlerts(r.stdout).filter((a) => a.rule_id === 'scope.tool_outside_registry');
+    expect(alerts).toHaveLength(2);
+    const incidents = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { alert_ids: string[] });
+    for (const a of alerts) expect(incidents.filter((i) => i.alert_ids.includes(a.alert_id))).toHaveLength(1);
+  });
+
   it('is deterministic: byte-identical alerts and stable ids across runs', () => {
     const a = agentwatch(['replay', '--registry', registry, join(dir, 'events.ndjson')]);
     const b = agentwatch(['replay', '--registry', registry, join(dir, 'events.ndjson')]);

@@ -16,6 +16,8 @@ export interface GrouperOptions {
    * that long after its events, and must still find the incidents it belongs to.
    */
   retainMs?: number;
+  /** Called with an incident's final state when it is let go (replay writes every incident, also those let go). */
+  onFinal?: (incident: Incident) => void;
 }
 
 /** What one {@link IncidentGrouper.add} changed. */
@@ -26,12 +28,35 @@ export interface IncidentChanges {
   merged: Array<{ incident_id: string; merged_into: string }>;
 }
 
+/** What an incident's view needs of an alert (the rest, evidence above all, is not held: thousands of alerts per agent). */
+type AlertCore = Pick<Alert, 'alert_id' | 'rule_id' | 'agent_id' | 'owner' | 'category' | 'severity' | 'title'>;
+
+const core = (a: Alert): AlertCore => ({
+  alert_id: a.alert_id,
+  rule_id: a.rule_id,
+  agent_id: a.agent_id,
+  owner: a.owner,
+  category: a.category,
+  severity: a.severity,
+  title: a.title,
+});
+
 interface Node {
-  alert: Alert;
+  alert: AlertCore;
   firstMs: number;
   lastMs: number;
   keys: string[];
-  incident: string;
+  /** Time bucket of `firstMs` in the key index ({@link IncidentGrouper.bucketOf}). */
+  bucket: number;
+  group: Group | null;
+}
+
+/** An incident as held: its members, its first alert (which names it) and its last event, kept as it grows. */
+interface Group {
+  id: string;
+  members: Set<string>;
+  first: Node;
+  lastMs: number;
 }
 
 /**
@@ -50,14 +75,22 @@ interface Node {
  * from its first alert (earliest first_seen, then smallest alert_id): when alerts join or incidents merge, the
  * incident keeps or takes the id of the earliest first alert, and the others are reported in `merged`.
  *
+ * Cost (a noisy agent raises thousands of alerts, all sharing its `agent:` key): linked alerts start at most two
+ * windows apart, so each key's alerts are filed by time bucket (one window wide) and only five buckets are looked at;
+ * incidents merge smaller into larger (each alert moves O(log n) times); an incident's view is built once per
+ * {@link addAll} call, not once per alert.
+ *
  * Left out (see {@link groups}): suppressed alerts and telemetry_integrity alerts.
  */
 export class IncidentGrouper {
   private readonly windowMs: number;
   private readonly retainMs: number;
+  private readonly bucketMs: number;
+  private readonly onFinal: ((incident: Incident) => void) | undefined;
   private readonly nodes = new Map<string, Node>();
-  private readonly byKey = new Map<string, Set<string>>();
-  private readonly incidents = new Map<string, Set<string>>();
+  /** Link key, then time bucket of first_seen, then the alerts. */
+  private readonly byKey = new Map<string, Map<number, Set<Node>>>();
+  private readonly incidents = new Map<string, Group>();
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private nextEvictMs = Number.NEGATIVE_INFINITY;
 
@@ -65,69 +98,156 @@ export class IncidentGrouper {
     if (!(opts.windowMs >= 0)) throw new Error(`incident window must be >= 0 ms, got ${opts.windowMs}`);
     this.windowMs = opts.windowMs;
     this.retainMs = opts.retainMs ?? DEFAULT_INCIDENT_RETAIN_MS;
+    this.bucketMs = Math.max(1, opts.windowMs);
+    this.onFinal = opts.onFinal;
   }
 
   /** Feeds a new alert or a later version of one already fed; returns the incidents it created, changed or merged. */
   add(alert: Alert): IncidentChanges {
-    if (!groups(alert) && !this.nodes.has(alert.alert_id)) return { upserts: [], merged: [] };
-    const firstMs = Date.parse(alert.first_seen);
-    const lastMs = Date.parse(alert.last_seen);
-    let node = this.nodes.get(alert.alert_id);
-    let shrunk = false;
-    if (!node) {
-      node = { alert, firstMs, lastMs, keys: [], incident: '' };
-      this.nodes.set(alert.alert_id, node);
-    } else {
-      const endBefore = this.endOf(node);
-      node.alert = alert;
-      node.firstMs = Math.min(node.firstMs, firstMs);
-      node.lastMs = Math.max(node.lastMs, lastMs);
-      shrunk = this.endOf(node) < endBefore;
+    return this.addAll([alert]);
+  }
+
+  /** Feeds alerts without building what changed (a restart re-reading stored alerts whose incidents are stored). */
+  feed(alerts: Iterable<Alert>): void {
+    const dirty = new Set<Group>();
+    const gone = new Map<string, Node>();
+    for (const a of alerts) this.place(a, dirty, gone);
+  }
+
+  /** Feeds alerts (new ones or later versions) in one step; returns the incidents they created, changed or merged. */
+  addAll(alerts: Iterable<Alert>): IncidentChanges {
+    const dirty = new Set<Group>();
+    /** Incident ids that stopped existing in this step, with the first alert each had then. */
+    const gone = new Map<string, Node>();
+    for (const a of alerts) this.place(a, dirty, gone);
+    const upserts = [...dirty].filter((g) => this.incidents.get(g.id) === g).map((g) => this.view(g));
+    const merged: IncidentChanges['merged'] = [];
+    for (const [old, first] of gone) {
+      if (this.incidents.has(old) || !first.group || this.incidents.get(first.group.id) !== first.group) continue;
+      merged.push({ incident_id: old, merged_into: first.group.id });
     }
-    for (const key of linkKeys(alert)) {
-      if (node.keys.includes(key)) continue;
-      node.keys.push(key);
-      const set = this.byKey.get(key);
-      if (set) set.add(alert.alert_id);
-      else this.byKey.set(key, new Set([alert.alert_id]));
-    }
-    const joined = new Set<string>();
-    if (node.incident) joined.add(node.incident);
-    for (const other of this.neighbours(node)) joined.add(other.incident);
-    const members = new Set<string>([alert.alert_id]);
-    for (const id of joined) for (const m of this.incidents.get(id) ?? []) members.add(m);
-    // Links only appear as alerts grow, so the incidents joined are one; except when an alert's first_seen moved
-    // earlier (an earlier finding folded late) and its link span ended sooner: then the group may fall apart.
-    const parts = shrunk ? this.components(members) : [members];
-    const changes: IncidentChanges = { upserts: [], merged: [] };
-    const kept = new Map<string, Set<string>>();
-    for (const g of parts) {
-      const id = incidentId(this.firstAlert(g).alert.alert_id);
-      kept.set(id, g);
-      this.incidents.set(id, g);
-      for (const m of g) (this.nodes.get(m) as Node).incident = id;
-      changes.upserts.push(this.view(id, g));
-    }
-    for (const old of joined) {
-      if (kept.has(old)) continue;
-      this.incidents.delete(old);
-      changes.merged.push({ incident_id: old, merged_into: this.successor(old, kept) });
-    }
-    changes.merged.sort((a, b) => cmp(a.incident_id, b.incident_id));
-    changes.upserts.sort(compareIncidents);
-    if (lastMs > this.watermarkMs) this.watermarkMs = lastMs;
-    if (this.watermarkMs >= this.nextEvictMs) this.evict();
-    return changes;
+    merged.sort((a, b) => cmp(a.incident_id, b.incident_id));
+    upserts.sort(compareIncidents);
+    return { upserts, merged };
   }
 
   /** Every incident held, in {@link compareIncidents} order. */
   incidentsNow(): Incident[] {
-    return [...this.incidents.entries()].map(([id, m]) => this.view(id, m)).sort(compareIncidents);
+    return [...this.incidents.values()].map((g) => this.view(g)).sort(compareIncidents);
   }
 
   /** Incidents and alerts held (for metrics and tests). */
   size(): { incidents: number; alerts: number } {
     return { incidents: this.incidents.size, alerts: this.nodes.size };
+  }
+
+  private place(alert: Alert, dirty: Set<Group>, gone: Map<string, Node>): void {
+    if (!groups(alert) && !this.nodes.has(alert.alert_id)) return;
+    const firstMs = Date.parse(alert.first_seen);
+    const lastMs = Date.parse(alert.last_seen);
+    let node = this.nodes.get(alert.alert_id);
+    let shrunk = false;
+    if (!node) {
+      node = { alert: core(alert), firstMs, lastMs, keys: [], bucket: this.bucketOf(firstMs), group: null };
+      this.nodes.set(alert.alert_id, node);
+    } else {
+      const endBefore = this.endOf(node);
+      node.alert = core(alert);
+      if (firstMs < node.firstMs) {
+        this.unindex(node);
+        node.firstMs = firstMs;
+        node.bucket = this.bucketOf(firstMs);
+        this.index(node, node.keys);
+      }
+      node.lastMs = Math.max(node.lastMs, lastMs);
+      shrunk = this.endOf(node) < endBefore;
+    }
+    const added = linkKeys(alert).filter((k) => !node.keys.includes(k));
+    node.keys.push(...added);
+    this.index(node, added);
+
+    const joined = new Set<Group>();
+    if (node.group) joined.add(node.group);
+    for (const other of this.neighbours(node)) joined.add(other.group as Group);
+    const before = [...joined].map((g) => [g.id, g.first] as const);
+    for (const g of joined) this.incidents.delete(g.id);
+    // Links only appear as alerts grow, so the incidents joined become one; except when an alert's first_seen moved
+    // earlier (an earlier finding folded late) and its link span ended sooner: then the group may fall apart.
+    const parts = shrunk ? this.regroup(node, joined) : [this.union(node, joined)];
+    for (const g of parts) {
+      g.id = incidentId(g.first.alert.alert_id);
+      this.incidents.set(g.id, g);
+      dirty.add(g);
+    }
+    for (const [id, first] of before) if (!this.incidents.has(id) && !gone.has(id)) gone.set(id, first);
+    if (lastMs > this.watermarkMs) this.watermarkMs = lastMs;
+    if (this.watermarkMs >= this.nextEvictMs) this.evict();
+  }
+
+  /** Merges the joined incidents (smaller into the largest) and `node` into one. */
+  private union(node: Node, joined: Set<Group>): Group {
+    let base: Group | undefined;
+    for (const g of joined) if (!base || g.members.size > base.members.size) base = g;
+    base ??= { id: '', members: new Set(), first: node, lastMs: node.lastMs };
+    for (const g of joined) {
+      if (g === base) continue;
+      for (const m of g.members) {
+        base.members.add(m);
+        (this.nodes.get(m) as Node).group = base;
+      }
+      base.lastMs = Math.max(base.lastMs, g.lastMs);
+      if (earlier(g.first, base.first)) base.first = g.first;
+    }
+    base.members.add(node.alert.alert_id);
+    node.group = base;
+    base.lastMs = Math.max(base.lastMs, node.lastMs);
+    if (earlier(node, base.first)) base.first = node;
+    return base;
+  }
+
+  /** Regroups the members of the joined incidents and `node` from scratch into their connected groups. */
+  private regroup(node: Node, joined: Set<Group>): Group[] {
+    const all = new Set<string>([node.alert.alert_id]);
+    for (const g of joined) for (const m of g.members) all.add(m);
+    return this.components(all).map((members) => {
+      const nodes = [...members].map((m) => this.nodes.get(m) as Node);
+      let first = nodes[0] as Node;
+      let lastMs = Number.NEGATIVE_INFINITY;
+      for (const n of nodes) {
+        if (earlier(n, first)) first = n;
+        lastMs = Math.max(lastMs, n.lastMs);
+      }
+      const g: Group = { id: '', members, first, lastMs };
+      for (const n of nodes) n.group = g;
+      return g;
+    });
+  }
+
+  private bucketOf(ms: number): number {
+    return Math.floor(ms / this.bucketMs);
+  }
+
+  private index(node: Node, keys: readonly string[]): void {
+    for (const key of keys) {
+      let buckets = this.byKey.get(key);
+      if (!buckets) {
+        buckets = new Map();
+        this.byKey.set(key, buckets);
+      }
+      const set = buckets.get(node.bucket);
+      if (set) set.add(node);
+      else buckets.set(node.bucket, new Set([node]));
+    }
+  }
+
+  private unindex(node: Node): void {
+    for (const key of node.keys) {
+      const buckets = this.byKey.get(key);
+      const set = buckets?.get(node.bucket);
+      set?.delete(node);
+      if (set?.size === 0) buckets?.delete(node.bucket);
+      if (buckets?.size === 0) this.byKey.delete(key);
+    }
   }
 
   /**
@@ -144,13 +264,16 @@ export class IncidentGrouper {
     return gap <= this.windowMs;
   }
 
-  /** The alerts linked to `node` (sharing a key, spans within the window). */
+  /**
+   * The alerts linked to `node` (sharing a key, spans within the window). A span ends at most one window after its
+   * start, so linked alerts start at most two windows apart: two buckets either side hold every candidate.
+   */
   private *neighbours(node: Node): Generator<Node> {
     for (const key of node.keys) {
-      for (const otherId of this.byKey.get(key) ?? []) {
-        if (otherId === node.alert.alert_id) continue;
-        const other = this.nodes.get(otherId) as Node;
-        if (this.linked(node, other)) yield other;
+      const buckets = this.byKey.get(key);
+      if (!buckets) continue;
+      for (let b = node.bucket - 2; b <= node.bucket + 2; b++) {
+        for (const other of buckets.get(b) ?? []) if (other !== node && this.linked(node, other)) yield other;
       }
     }
   }
@@ -178,23 +301,8 @@ export class IncidentGrouper {
     return out;
   }
 
-  /** The incident that holds the first alert of incident `old` (whose id came from it) after a regrouping. */
-  private successor(old: string, kept: Map<string, Set<string>>): string {
-    for (const [id, g] of kept) for (const m of g) if (incidentId(m) === old) return id;
-    return kept.keys().next().value as string;
-  }
-
-  private firstAlert(members: Iterable<string>): Node {
-    let best: Node | undefined;
-    for (const id of members) {
-      const n = this.nodes.get(id) as Node;
-      if (!best || n.firstMs < best.firstMs || (n.firstMs === best.firstMs && id < best.alert.alert_id)) best = n;
-    }
-    return best as Node;
-  }
-
-  private view(id: string, members: Set<string>): Incident {
-    const nodes = [...members].map((m) => this.nodes.get(m) as Node).sort((a, b) => a.firstMs - b.firstMs || cmp(a.alert.alert_id, b.alert.alert_id));
+  private view(g: Group): Incident {
+    const nodes = [...g.members].map((m) => this.nodes.get(m) as Node).sort((a, b) => a.firstMs - b.firstMs || cmp(a.alert.alert_id, b.alert.alert_id));
     const alerts = nodes.map((n) => n.alert);
     const agents = new Set<string>();
     const owners = new Set<string>();
@@ -214,7 +322,7 @@ export class IncidentGrouper {
     const agentIds = [...agents].sort(cmp);
     const risk = incidentRisk({ severities: alerts.map((a) => a.severity), categoryCount: categories.size, firstSeenMs: firstMs, lastSeenMs: lastMs });
     return {
-      incident_id: id,
+      incident_id: g.id,
       agent_ids: agentIds,
       owners: [...owners].sort(cmp),
       alert_ids: alerts.map((a) => a.alert_id),
@@ -234,23 +342,21 @@ export class IncidentGrouper {
   private evict(): void {
     this.nextEvictMs = this.watermarkMs + 3_600_000;
     const horizon = this.watermarkMs - this.retainMs - this.windowMs;
-    for (const [id, members] of this.incidents) {
-      let last = Number.NEGATIVE_INFINITY;
-      for (const m of members) last = Math.max(last, (this.nodes.get(m) as Node).lastMs);
-      if (last >= horizon) continue;
+    for (const [id, g] of this.incidents) {
+      if (g.lastMs >= horizon) continue;
+      this.onFinal?.(this.view(g));
       this.incidents.delete(id);
-      for (const m of members) {
+      for (const m of g.members) {
         const n = this.nodes.get(m) as Node;
-        for (const k of n.keys) {
-          const set = this.byKey.get(k);
-          set?.delete(m);
-          if (set?.size === 0) this.byKey.delete(k);
-        }
+        this.unindex(n);
         this.nodes.delete(m);
       }
     }
   }
 }
+
+/** Whether `a` comes before `b` as an incident's first alert: earlier first_seen, then smaller alert_id. */
+const earlier = (a: Node, b: Node): boolean => a.firstMs < b.firstMs || (a.firstMs === b.firstMs && a.alert.alert_id < b.alert.alert_id);
 
 /**
  * Whether an alert joins incidents. Not when it is `suppressed` (a known-benign pattern an engineer silenced,

@@ -8,7 +8,7 @@ const MAX_FINDINGS_NAMED = 2;
  * "invoice-bot and payments-bot: token used by other agent, unauthorized delegate (+2 more findings)".
  * `alerts` in timeline order; `agentIds` sorted.
  */
-export function incidentTitle(agentIds: readonly string[], alerts: readonly Alert[]): string {
+export function incidentTitle(agentIds: readonly string[], alerts: ReadonlyArray<Pick<Alert, 'rule_id' | 'severity' | 'title'>>): string {
   const names = shortNames(agentIds);
   const shown = names.slice(0, MAX_AGENTS_NAMED);
   const agents = names.length <= MAX_AGENTS_NAMED ? shown.join(' and ') : `${shown.join(', ')} and ${names.length - MAX_AGENTS_NAMED} more agents`;
@@ -26,7 +26,7 @@ export function incidentTitle(agentIds: readonly string[], alerts: readonly Aler
 }
 
 /** What a rule found, in words: the rule id's last part (`credential.token_used_by_other_agent` -> "token used by other agent"), else the alert's title. */
-function finding(a: Alert): string {
+function finding(a: Pick<Alert, 'rule_id' | 'title'>): string {
   const last = a.rule_id.slice(a.rule_id.lastIndexOf('.') + 1);
   if (/^[a-z][a-z0-9_]*_[a-z0-9_]+$/.test(last)) return last.replaceAll('_', ' ');
   return a.title.length > 60 ? `${a.title.slice(0, 59)}…` : a.title;

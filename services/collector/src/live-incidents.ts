@@ -48,7 +48,7 @@ export class LiveIncidents {
     let n = 0;
     // One pass over the stored alerts (grouping does not depend on their order).
     for await (const batch of this.store.alertsSince(since)) {
-      for (const a of batch) this.grouper.add(a);
+      this.grouper.feed(batch);
       n += batch.length;
     }
     return n;
@@ -57,7 +57,7 @@ export class LiveIncidents {
   /** Groups alerts the pipeline stored and upserts the incidents they changed. Never throws (see the class note). */
   add(alerts: readonly Alert[]): Promise<void> {
     const run = async (): Promise<void> => {
-      for (const a of alerts) this.note(this.grouper.add(a));
+      this.note(this.grouper.addAll(alerts));
       await this.flush();
     };
     this.chain = this.chain.then(run, run);

@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AdapterOptionsByFormat } from '@agentwatch/adapters';
-import { DetectionEngine, IncidentGrouper, runPipeline, type SourceItem, withReplayArrival } from '@agentwatch/detections';
-import { type DetectionConfig, durationToMs } from '@agentwatch/schemas';
+import { compareIncidents, DetectionEngine, IncidentGrouper, runPipeline, type SourceItem, withReplayArrival } from '@agentwatch/detections';
+import { type DetectionConfig, durationToMs, type Incident } from '@agentwatch/schemas';
 import { loadConfig } from '../config.ts';
 import { CliError, loadRules, readRegistryFile } from '../load.ts';
 import { fileSource, type InputFormat, mergeByTime } from '../sources/event-file-source.ts';
@@ -90,7 +90,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   const rejects: Writable | null = opts.rejects ? createWriteStream(opts.rejects) : null;
   const byRule: Record<string, number> = {};
   // The same grouping as up's (live-incidents.ts), fed the alerts as they close.
-  const grouper = opts.incidents ? new IncidentGrouper({ windowMs: durationToMs(engine.config.incident_window) }) : null;
+  // Incidents let go during a long replay (final, see GrouperOptions.retainMs) are kept for the output.
+  const finalIncidents: Incident[] = [];
+  const grouper = opts.incidents
+    ? new IncidentGrouper({ windowMs: durationToMs(engine.config.incident_window), onFinal: (i) => finalIncidents.push(i) })
+    : null;
   let result: Awaited<ReturnType<typeof runPipeline>>;
   try {
     result = await runPipeline({
@@ -104,8 +108,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
           for (const a of alerts) {
             byRule[a.rule_id] = (byRule[a.rule_id] ?? 0) + 1;
             chunk += `${JSON.stringify(a)}\n`;
-            grouper?.add(a);
           }
+          grouper?.addAll(alerts);
           await write(out, chunk);
         },
         async rejected(item) {
@@ -133,7 +137,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
       await once(rejects, 'close');
     }
   }
-  const incidents = grouper?.incidentsNow();
+  const incidents = grouper ? [...finalIncidents, ...grouper.incidentsNow()].sort(compareIncidents) : undefined;
   if (opts.incidents && incidents) await writeNdjsonFile(opts.incidents, incidents);
   const stats = engine.getStats();
   const summary: ReplaySummary = {
