@@ -43,7 +43,7 @@ let up: UpProcess;
 let base = '';
 let browser: Browser;
 let page: Page;
-let registered: { id: string; owner: string };
+let registered: { id: string; owner: string; tools: string[] };
 const pageErrors: string[] = [];
 let shotNo = 0;
 
@@ -110,12 +110,12 @@ beforeAll(async () => {
   await simulateFleet({ agents: 8, days: 7, seed: 14, outDir: dir, start: recentStart(7) });
   const reg = parse(readFileSync(join(dir, 'registry.yaml'), 'utf8')) as {
     people: Array<{ id: string; status: string }>;
-    agents: Array<{ id: string; owner: string; status: string }>;
+    agents: Array<{ id: string; owner: string; status: string; scope?: { tools?: string[] } }>;
   };
   const active = new Set(reg.people.filter((p) => p.status === 'active').map((p) => p.id));
   const agent = reg.agents.find((a) => a.status === 'active' && active.has(a.owner)) ?? reg.agents[0];
   if (!agent) throw new Error('the simulated registry has no agent');
-  registered = { id: agent.id, owner: agent.owner };
+  registered = { id: agent.id, owner: agent.owner, tools: agent.scope?.tools ?? [] };
 
   up = spawnLocalUp(dir, TOKEN);
   base = await up.base;
@@ -271,6 +271,11 @@ describe('the analyst console in chromium', () => {
     await shot('agent');
     await expectAccessible('agent');
     expect(await page.textContent('[data-testid=agent-page]')).toContain(registered.owner);
+    // The declared scope as a table, each declared tool pattern shown (not the entry as raw JSON).
+    const scope = (await page.textContent('[data-testid=declared-scope]')) ?? '';
+    expect(registered.tools.length).toBeGreaterThan(0);
+    for (const tool of registered.tools) expect(scope).toContain(tool);
+    expect(scope).not.toContain('{');
     await page.waitForSelector('[data-testid=hourly-chart] canvas', { timeout: UI_MS });
   });
 

@@ -7,7 +7,7 @@ import { Chart } from '../components/chart.tsx';
 import { alertPath, relative, when } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 import { hourlyWindow } from '../hourly-window.ts';
-import type { AgentView, AlertPage, HourlyPoint, Registry } from '../types.ts';
+import type { AgentView, AlertPage, HourlyPoint, Registry, RegistryAgent } from '../types.ts';
 
 /** Tokens listed before "show all". */
 const TOKENS_SHOWN = 20;
@@ -90,8 +90,8 @@ export function AgentPage({ id }: { id: string }) {
       </dl>
       {r && (
         <section aria-labelledby="h-entry">
-          <h2 id="h-entry">Registry entry</h2>
-          <pre class="entry">{JSON.stringify(r, null, 2)}</pre>
+          <h2 id="h-entry">What the registry lets it touch</h2>
+          <DeclaredScope agent={r} />
         </section>
       )}
       <section aria-labelledby="h-activity">
@@ -151,6 +151,42 @@ export function AgentPage({ id }: { id: string }) {
         )}
       </section>
     </article>
+  );
+}
+
+/** The agent's declared scope as a table an identity reviewer reads (registry.md): one row per kind of grant. */
+function DeclaredScope({ agent }: { agent: RegistryAgent }) {
+  const s = agent.scope ?? {};
+  const rows: Array<[string, readonly string[] | undefined, string]> = [
+    ['Tools', s.tools, 'any tool'],
+    ['Resources', s.resources, 'any resource'],
+    ['Actions', s.actions, 'any action'],
+    ['Token scopes', s.token_scopes, 'any scope'],
+    ['Environments', s.environments, 'any environment'],
+    ['High-consequence tools', agent.high_consequence_tools, 'none declared'],
+    ['May delegate to', agent.delegation?.may_delegate_to, 'nobody'],
+  ];
+  return (
+    <table class="scope" data-testid="declared-scope">
+      <tbody>
+        {rows.map(([label, list, none]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
+            <td>{list === undefined || list.length === 0 ? <span class="muted">{none}</span> : list.map((p) => <code key={p}>{p}</code>)}</td>
+          </tr>
+        ))}
+        <tr>
+          <th scope="row">Longest token lifetime</th>
+          <td>{s.max_token_ttl ?? <span class="muted">not limited</span>}</td>
+        </tr>
+        {agent.delegation?.max_depth !== undefined && (
+          <tr>
+            <th scope="row">Delegation depth</th>
+            <td>at most {agent.delegation.max_depth}</td>
+          </tr>
+        )}
+      </tbody>
+    </table>
   );
 }
 
