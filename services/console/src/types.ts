@@ -49,6 +49,8 @@ export interface Baseline {
   typical_hourly_events: number;
   this_hour: string;
   this_hour_events: number;
+  /** Hours with activity before the alert's hour, in the window the figures come from (0: no history). */
+  active_hours?: number;
   /** What the rule compared (from the alert's evidence). */
   rule_figures?: Record<string, unknown>;
   [figure: string]: unknown;

@@ -292,6 +292,10 @@ describe('the analyst console in chromium', () => {
     await postEvents(base, auth, [ghostCall(2, Date.now())]);
     await openQueue(`?agent_id=${encodeURIComponent(`${GHOST}-2`)}&status=suppressed`);
     await page.waitForSelector('[data-testid=alert-row] .st-suppressed', { timeout: UI_MS });
+    // A first-ever event: the detail says there is no history to compare with, not a chart of zeros.
+    const ghostAlert = await page.getAttribute('[data-testid=alert-row]', 'data-alert-id');
+    await page.goto(`${base}/alerts/${encodeURIComponent(ghostAlert as string)}`);
+    await page.waitForSelector('[data-testid=baseline-none]', { timeout: UI_MS });
     await page.goto(`${base}/suppressions`);
     await page.waitForSelector('[data-testid=suppressions] [data-testid=hits]', { timeout: UI_MS });
     await waitFor('a hit on the suppression', async () => ((await page.textContent('[data-testid=hits]'))?.trim() === '1' ? true : null), UI_MS);

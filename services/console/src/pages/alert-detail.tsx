@@ -315,23 +315,34 @@ function BaselineChart({ baseline }: { baseline: Baseline | null | undefined }) 
   // The rule's own figures (what it compared: z-score, threshold, ...) and any other plain figure the server sent.
   const ruleFigures = baseline.rule_figures && typeof baseline.rule_figures === 'object' ? Object.entries(baseline.rule_figures) : [];
   const other = Object.entries(baseline).filter(
-    ([k, v]) => !['hour_of_day_events', 'this_hour', 'this_hour_events', 'typical_hourly_events', 'rule_figures'].includes(k) && typeof v !== 'object',
+    ([k, v]) =>
+      !['hour_of_day_events', 'this_hour', 'this_hour_events', 'typical_hourly_events', 'rule_figures', 'active_hours'].includes(k) && typeof v !== 'object',
   );
   const figures = [...ruleFigures.map(([k, v]): [string, unknown] => [k, typeof v === 'object' ? JSON.stringify(v) : v]), ...other];
+  // No active hour before the alert's (a new agent, or the first activity after a long pause): a chart of zeros would
+  // read as "this agent is normally silent", which nothing says; say there is no history instead.
+  const noHistory = baseline.active_hours === 0;
   return (
     <>
-      <Chart
-        testId="baseline-chart"
-        caption="Events per hour of day (UTC), typical for this agent, with the alert's hour marked"
-        summary={`${baseline.this_hour_events} events in the alert's hour (${when(baseline.this_hour)}) against ${baseline.typical_hourly_events} typical per hour`}
-        markLabel={`Dashed line: ${String(hour).padStart(2, '0')}:00, the alert's hour`}
-        x={x}
-        series={[
-          { label: 'events (typical, by hour of day)', values: baseline.hour_of_day_events, color: '#1f5fa8', bars: true },
-          { label: 'typical hourly events', values: x.map(() => baseline.typical_hourly_events), color: '#6b4e00' },
-        ]}
-        markX={hour}
-      />
+      {noHistory ? (
+        <p data-testid="baseline-none">
+          No activity of this agent is stored before the alert's hour ({when(baseline.this_hour)}), so there is no baseline to compare with: the alert stands on
+          the rule's own figures below.
+        </p>
+      ) : (
+        <Chart
+          testId="baseline-chart"
+          caption="Events per hour of day (UTC), typical for this agent, with the alert's hour marked"
+          summary={`${baseline.this_hour_events} events in the alert's hour (${when(baseline.this_hour)}) against ${baseline.typical_hourly_events} typical per hour`}
+          markLabel={`Dashed line: ${String(hour).padStart(2, '0')}:00, the alert's hour`}
+          x={x}
+          series={[
+            { label: 'events (typical, by hour of day)', values: baseline.hour_of_day_events, color: '#1f5fa8', bars: true },
+            { label: 'typical hourly events', values: x.map(() => baseline.typical_hourly_events), color: '#6b4e00' },
+          ]}
+          markX={hour}
+        />
+      )}
       <dl class="facts">
         <div>
           <dt>This hour</dt>
@@ -339,10 +350,14 @@ function BaselineChart({ baseline }: { baseline: Baseline | null | undefined }) 
             {baseline.this_hour_events} events ({when(baseline.this_hour)})
           </dd>
         </div>
-        <div>
-          <dt>Typical per hour</dt>
-          <dd>{baseline.typical_hourly_events}</dd>
-        </div>
+        {!noHistory && (
+          <div>
+            <dt>Typical per hour</dt>
+            <dd>
+              {baseline.typical_hourly_events} (over {baseline.active_hours ?? '?'} active hours before)
+            </dd>
+          </div>
+        )}
         {figures.map(([k, v]) => (
           <div key={k}>
             <dt>{k}</dt>
