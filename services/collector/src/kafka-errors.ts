@@ -119,9 +119,7 @@ const CREDENTIAL_PROTOCOL_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGA
  * which kafkajs reports as a connection error: retriable already.)
  */
 export function isCredentialKafkaError(err: unknown): boolean {
-  return causeChain(err).some(
-    (e) => e.name === 'KafkaJSSASLAuthenticationError' || (typeof e.type === 'string' && CREDENTIAL_PROTOCOL_TYPES.has(e.type)),
-  );
+  return causeChain(err).some((e) => e.name === 'KafkaJSSASLAuthenticationError' || (typeof e.type === 'string' && CREDENTIAL_PROTOCOL_TYPES.has(e.type)));
 }
 
 /** One line for the log and /readyz: the innermost cause's name, type and message (no stack). */

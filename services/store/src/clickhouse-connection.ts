@@ -1,7 +1,11 @@
+import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { createClient } from '@clickhouse/client';
 
 type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
+
+/** Sockets to the server at most (the client's own default for `max_open_connections`). */
+const MAX_SOCKETS = 10;
 
 /**
  * A ClickHouse server and how to reach it safely: the URL (http:// or https://), the user and password, and for
@@ -29,8 +33,10 @@ export class ClickHouseConnectionError extends Error {
  * never in the URL). Throws ClickHouseConnectionError when `ca`/`cert` come with an http:// URL, when the URL already
  * carries a user or password and `username`/`password` are given too, or when only one of `cert` and `key` is there.
  *
- * With a client certificate @clickhouse/client asks the server for certificate authentication
- * (`X-ClickHouse-SSL-Certificate-Auth: on`): the ClickHouse user must then be one identified by `ssl_certificates`.
+ * A client certificate with a password: the certificate is presented at the TLS handshake (a server or proxy that
+ * requires one) and the user logs in with the password. A client certificate without a password: the server is asked
+ * to identify the user by the certificate (`X-ClickHouse-SSL-Certificate-Auth`, a ClickHouse user with
+ * `ssl_certificates`).
  */
 export function serverClientOptions(server: ClickHouseServer): ClientOptions {
   let url: URL;
@@ -50,7 +56,13 @@ export function serverClientOptions(server: ClickHouseServer): ClientOptions {
   const options: ClientOptions = { url: server.url, application: 'agentwatch', request_timeout: 300_000 };
   if (server.username !== undefined) options.username = server.username;
   if (server.password !== undefined) options.password = server.password;
-  if (server.ca || server.cert) {
+  if (server.cert && server.key && server.password !== undefined) {
+    // A client certificate for the TLS handshake AND a password login. The client's own mutual-TLS mode would ask for
+    // certificate authentication, which ClickHouse refuses alongside a password; an agent of ours presents the
+    // certificate and the password goes in the Authorization header.
+    options.http_agent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, cert: server.cert, key: server.key, ...(server.ca ? { ca: server.ca } : {}) });
+    options.set_basic_auth_header = true;
+  } else if (server.ca || server.cert) {
     // The client's TLS options always take a CA: without one of ours, the system's (what Node trusts by default).
     const ca_cert = Buffer.from(server.ca ?? rootCertificates.join('\n'));
     options.tls = server.cert && server.key ? { ca_cert, cert: Buffer.from(server.cert), key: Buffer.from(server.key) } : { ca_cert };
