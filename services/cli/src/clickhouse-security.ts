@@ -8,7 +8,7 @@ type ClickHouseSettings = Pick<
   'clickhouse_url' | 'clickhouse_ca_file' | 'clickhouse_cert_file' | 'clickhouse_key_file' | 'clickhouse_user' | 'clickhouse_password_file'
 >;
 
-/** The server `up`, `token create` and `rules backtest` store into, and the secrets to scrub from their logs. */
+/** The ClickHouse server `up` and `token create` store into, and the secrets to scrub from their logs. */
 export interface ClickHouseSecurity {
   server: ClickHouseServer;
   secrets: string[];
