@@ -21,6 +21,12 @@ const BOOTSTRAP = `bootstrap-${randomBytes(24).toString('base64url')}`;
 const WRONG = `aw_${randomBytes(32).toString('base64url')}`;
 const WRONG_PLAIN = `guess-${randomBytes(20).toString('hex')}`;
 const env = { KAFKA_BROKERS: '', CLICKHOUSE_URL: '', LOG_LEVEL: 'trace', AGENTWATCH_BOOTSTRAP_TOKEN: BOOTSTRAP };
+// Kafka SASL and ClickHouse passwords (issue 15 item 2): from the environment, from a file, and one written (wrongly)
+// into a config file.
+const KAFKA_PW = `kafkapw-${randomBytes(18).toString('base64url')}`;
+const KAFKA_PW_FILE = `kafkafilepw-${randomBytes(18).toString('base64url')}`;
+const CH_PW = `chpw-${randomBytes(18).toString('base64url')}`;
+const INLINE_PW = `inlinepw-${randomBytes(18).toString('base64url')}`;
 
 interface Run {
   name: string;
@@ -277,11 +283,50 @@ describe('secrets are never printed or logged', () => {
     }
   }, 120_000);
 
+  it('Kafka SASL and ClickHouse passwords (environment, file) are not logged while up waits for a broker or fails on a store', async () => {
+    const pwFile = join(dir, 'kafka-password');
+    writeFileSync(pwFile, `${KAFKA_PW_FILE}\n`);
+    // A broker that is not there: `up` waits (trace logging of every kafkajs attempt, SASL options in hand).
+    for (const [name, password] of [
+      ['env', { AGENTWATCH_KAFKA_SASL_PASSWORD: KAFKA_PW }],
+      ['file', { AGENTWATCH_KAFKA_SASL_PASSWORD_FILE: pwFile }],
+    ] as const) {
+      const up = spawnUp(['--registry', join(dir, 'registry.yaml'), '--data', join(dir, `kafka-sasl-${name}`), '--listen', '127.0.0.1:0'], {
+        ...env,
+        KAFKA_BROKERS: '127.0.0.1:1',
+        AGENTWATCH_KAFKA_SASL_MECHANISM: 'plain',
+        AGENTWATCH_KAFKA_SASL_USERNAME: 'svc',
+        ...password,
+      });
+      ups.push(up);
+      await withUp(`up (Kafka SASL password from ${name})`, up, async () => {
+        const deadline = Date.now() + 60_000;
+        while (!up.stderr().includes('kafka: waiting for the broker') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+        expect(up.stderr()).toContain('kafka: waiting for the broker');
+        // The settings were in force: PLAIN without TLS is warned about.
+        expect(up.stderr()).toContain('SASL PLAIN without TLS sends the password in clear text');
+      });
+    }
+    // A ClickHouse server that is not there: `up` fails on the store, with the password in hand.
+    const ch = await cli('up (ClickHouse password, no server)', ['up', '--registry', join(dir, 'registry.yaml'), '--data', join(dir, 'ch-unused')], {
+      CLICKHOUSE_URL: 'http://127.0.0.1:1',
+      AGENTWATCH_CLICKHOUSE_USER: 'svc',
+      AGENTWATCH_CLICKHOUSE_PASSWORD: CH_PW,
+    });
+    expect(ch.code).not.toBe(0);
+    // A password written into the config file: refused, without quoting it.
+    const inline = join(dir, 'inline-secret.yaml');
+    writeFileSync(inline, `registry: ${join(dir, 'registry.yaml')}\nkafka_brokers: [127.0.0.1:1]\nkafka_sasl_password: ${INLINE_PW}\n`);
+    const r = await cli('up (Kafka password in the config file)', ['up', '--config', inline]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('kafka_sasl_password: a secret is not accepted in the config file');
+  }, 180_000);
+
   it('no line of any run shows a secret, or any 12-character piece of one', () => {
-    const secrets = [BOOTSTRAP, WRONG, WRONG_PLAIN, ...Object.values(created).map((c) => c.token)];
+    const secrets = [BOOTSTRAP, WRONG, WRONG_PLAIN, ...Object.values(created).map((c) => c.token), KAFKA_PW, KAFKA_PW_FILE, CH_PW, INLINE_PW];
     /** The secret, its part after a known prefix, every 12-character window of that part, its bytes as a JSON array. */
     const pieces = (s: string): string[] => {
-      const body = s.replace(/^(aw_|bootstrap-|guess-)/, '');
+      const body = s.replace(/^(aw_|bootstrap-|guess-|kafkapw-|kafkafilepw-|chpw-|inlinepw-)/, '');
       const windows = Array.from({ length: body.length - 11 }, (_, i) => body.slice(i, i + 12));
       return [s, body, ...windows, Buffer.from(s).join(','), Buffer.from(body).join(',')];
     };

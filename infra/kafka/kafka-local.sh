@@ -2,7 +2,10 @@
 # A real Apache Kafka broker for local dev and tests, without Docker.
 #
 #   infra/kafka/kafka-local.sh start    fetch (once, cached) + start a single-node KRaft broker on 127.0.0.1;
-#                                       prints KAFKA_BROKERS=127.0.0.1:PORT (reuses a running one: idempotent)
+#                                       prints KAFKA_BROKERS=127.0.0.1:PORT (reuses a running one: idempotent),
+#                                       and KAFKA_TLS_BROKERS (SSL, client certificate required), KAFKA_SASL_BROKERS
+#                                       (SASL_SSL: PLAIN, SCRAM-SHA-256/512) and KAFKA_TLS_DIR (their CA, client
+#                                       certificate and key, SASL user and password, made by openssl at start)
 #   infra/kafka/kafka-local.sh stop     stop it and delete its data dir
 #   infra/kafka/kafka-local.sh status   exit 0 and print KAFKA_BROKERS=... if running, exit 3 if not
 #   infra/kafka/kafka-local.sh fetch    only fetch the jars into the cache (e.g. a CI warm-up step)
@@ -91,27 +94,57 @@ fetch_locked() {
 # --- helpers -----------------------------------------------------------------------------------------------------
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
 
-# Two free loopback ports, "BROKER CONTROLLER". The kernel picks them (bind to port 0) when node or python is there.
+# N free loopback ports (default 2), space-separated. The kernel picks them (bind to port 0) when node or python is there.
 free_ports() {
+  local n=${1:-2}
   if command -v node >/dev/null 2>&1; then
     node -e '
       const net = require("node:net");
       const take = () => new Promise((ok, ko) => { const s = net.createServer(); s.unref(); s.on("error", ko);
         s.listen(0, "127.0.0.1", () => ok(s)); });
-      Promise.all([take(), take()]).then((ss) => { console.log(ss.map((s) => s.address().port).join(" "));
-        ss.forEach((s) => s.close()); });'
+      Promise.all(Array.from({ length: Number(process.argv[1]) }, take)).then((ss) => {
+        console.log(ss.map((s) => s.address().port).join(" ")); ss.forEach((s) => s.close()); });' "$n"
   elif command -v python3 >/dev/null 2>&1; then
     python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))'
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$n"
   else
-    local a b
-    while :; do a=$((20000 + RANDOM % 30000)); port_open "$a" || break; done
-    while :; do b=$((20000 + RANDOM % 30000)); [[ $b != "$a" ]] && ! port_open "$b" && break; done
-    echo "$a $b"
+    local out=() p
+    while ((${#out[@]} < n)); do
+      p=$((20000 + RANDOM % 30000))
+      [[ " ${out[*]} " != *" $p "* ]] && ! port_open "$p" && out+=("$p")
+    done
+    echo "${out[*]}"
   fi
+}
+
+# Certificates for the SSL and SASL_SSL listeners, made fresh for each broker in DIR (P-256 keys: milliseconds):
+# ca.pem/ca.key (the test CA), broker.keystore.pem (key + certificate for 127.0.0.1 and localhost, the PEM keystore
+# Kafka reads), client.pem/client.key (a client certificate the CA signed), sasl-user/sasl-password (the SCRAM and
+# PLAIN user). Valid two days.
+make_tls() {
+  local dir=$1
+  command -v openssl >/dev/null 2>&1 || die "openssl not found: it makes the certificates of the TLS listeners"
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    umask 077
+    local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    openssl req -x509 "${key[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=agentwatch-test-ca 2>/dev/null
+    openssl req "${key[@]}" -keyout broker.key -out broker.csr -subj /CN=localhost 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out broker.pem -days 2 -extfile broker.ext 2>/dev/null
+    cat broker.key broker.pem >broker.keystore.pem
+    openssl req "${key[@]}" -keyout client.key -out client.csr -subj /CN=agentwatch-test-client 2>/dev/null
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
+    rm -f ./*.csr broker.ext
+    echo agentwatch >sasl-user
+    head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n' >sasl-password
+  ) || true
+  [[ -s $dir/broker.keystore.pem && -s $dir/client.pem && -s $dir/sasl-password ]] ||
+    die "openssl could not make the test certificates in $dir"
 }
 
 read_state() { cat "$STATE/$1" 2>/dev/null || true; }
@@ -128,7 +161,16 @@ is_broker() {
 
 running() { is_broker "$(read_state pid)" "$(read_state data-dir)" && port_open "$(read_state port)"; }
 
-print_brokers() { echo "KAFKA_BROKERS=$HOST:$(read_state port)"; }
+# KAFKA_BROKERS is the PLAINTEXT listener; the others are for the security tests (KAFKA_TLS_DIR: ca.pem, client.pem,
+# client.key, sasl-user, sasl-password).
+print_brokers() {
+  echo "KAFKA_BROKERS=$HOST:$(read_state port)"
+  if [[ -n $(read_state tls-port) ]]; then
+    echo "KAFKA_TLS_BROKERS=$HOST:$(read_state tls-port)"
+    echo "KAFKA_SASL_BROKERS=$HOST:$(read_state sasl-port)"
+    echo "KAFKA_TLS_DIR=$(read_state data-dir)/tls"
+  fi
+}
 
 remove_data_dir() {
   local d=$1
@@ -164,11 +206,17 @@ start() {
 # One start attempt with the jars in place and the lock held. Returns 75 if a picked port was taken meanwhile.
 launch() {
   local t0=$SECONDS
-  local ports bport cport
-  ports=$(free_ports)
-  bport=${AGENTWATCH_KAFKA_PORT:-${ports% *}}
-  cport=${AGENTWATCH_KAFKA_CONTROLLER_PORT:-${ports#* }}
-  [[ $bport != "$cport" ]] || cport=${ports% *}
+  local ports bport cport tport sport
+  read -r bport cport tport sport <<<"$(free_ports 4)"
+  # A fixed port from the environment that the kernel also picked for another listener: take that one's place.
+  [[ ${AGENTWATCH_KAFKA_PORT:-} == "$cport" ]] && cport=$bport
+  [[ ${AGENTWATCH_KAFKA_PORT:-} == "$tport" ]] && tport=$bport
+  [[ ${AGENTWATCH_KAFKA_PORT:-} == "$sport" ]] && sport=$bport
+  bport=${AGENTWATCH_KAFKA_PORT:-$bport}
+  [[ ${AGENTWATCH_KAFKA_CONTROLLER_PORT:-} == "$tport" ]] && tport=$cport
+  [[ ${AGENTWATCH_KAFKA_CONTROLLER_PORT:-} == "$sport" ]] && sport=$cport
+  cport=${AGENTWATCH_KAFKA_CONTROLLER_PORT:-$cport}
+  [[ $bport != "$cport" ]] || die "AGENTWATCH_KAFKA_PORT and AGENTWATCH_KAFKA_CONTROLLER_PORT are the same port"
   if port_open "$bport"; then
     [[ -n ${AGENTWATCH_KAFKA_PORT:-} ]] && die "port $bport is already in use (AGENTWATCH_KAFKA_PORT)"
     return 75
@@ -176,13 +224,20 @@ launch() {
 
   local data
   data=$(mktemp -d "${TMPDIR:-/tmp}/agentwatch-kafka.XXXXXXXX")
+  make_tls "$data/tls"
+  local user password
+  user=$(cat "$data/tls/sasl-user")
+  password=$(cat "$data/tls/sasl-password")
   sed -e "s|@BROKER_PORT@|$bport|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@DATA_DIR@|$data|g" \
+    -e "s|@TLS_PORT@|$tport|g" -e "s|@SASL_PORT@|$sport|g" -e "s|@SASL_USER@|$user|g" -e "s|@SASL_PASSWORD@|$password|g" \
     "$HERE/server.properties.template" >"$data/server.properties"
   mkdir -p "$STATE/logs"
   : >"$STATE/logs/server.log"
   echo "$data" >"$STATE/data-dir"
   echo "$bport" >"$STATE/port"
   echo "$cport" >"$STATE/controller-port"
+  echo "$tport" >"$STATE/tls-port"
+  echo "$sport" >"$STATE/sasl-port"
 
   # Random cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
   local cid
@@ -193,6 +248,7 @@ launch() {
   # shellcheck disable=SC2086
   if ! java $TOOL_JAVA_OPTS -Dlog4j.configuration="file:$HERE/log4j.properties" -Dkafka.logs.dir="$STATE/logs" \
       -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cid" -c "$data/server.properties" \
+      --add-scram "SCRAM-SHA-256=[name=$user,password=$password]" --add-scram "SCRAM-SHA-512=[name=$user,password=$password]" \
       >"$STATE/logs/format.log" 2>&1 </dev/null 8>&- 9>&-; then
     cat "$STATE/logs/format.log" >&2
     stop_locked quiet
@@ -293,7 +349,7 @@ stop_locked() {
     kill "$wpid" 2>/dev/null || true
   fi
   remove_data_dir "$data"
-  rm -f "$STATE/pid" "$STATE/port" "$STATE/controller-port" "$STATE/data-dir" "$STATE/watchdog-pid"
+  rm -f "$STATE/pid" "$STATE/port" "$STATE/controller-port" "$STATE/tls-port" "$STATE/sasl-port" "$STATE/data-dir" "$STATE/watchdog-pid"
 }
 
 # --- status / logs -----------------------------------------------------------------------------------------------

@@ -98,7 +98,37 @@ export const AgentwatchConfig = z.strictObject({
   kafka_session_timeout: Duration.default('30s'),
   /** Codec of the events, alerts and DLQ entries agentwatch produces to Kafka. Batches of every codec are read. */
   kafka_compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('gzip'),
+  /**
+   * Kafka over TLS. On when true or when any `kafka_tls_*_file` is set; the system CAs are trusted unless
+   * `kafka_tls_ca_file` names others. Secrets (keys, passwords) come from files or the environment, never this file.
+   */
+  kafka_tls: z.boolean().optional(),
+  /** PEM CA certificate(s) the brokers' certificates must chain to. */
+  kafka_tls_ca_file: z.string().min(1).optional(),
+  /** PEM client certificate (for brokers that require one), with `kafka_tls_key_file`. */
+  kafka_tls_cert_file: z.string().min(1).optional(),
+  /** Unencrypted PEM private key of `kafka_tls_cert_file`. */
+  kafka_tls_key_file: z.string().min(1).optional(),
+  /** Host name the brokers' certificates are checked against, when it is not the one in `kafka_brokers`. */
+  kafka_tls_servername: z.string().min(1).optional(),
+  /** false turns broker certificate checks off (testing only): `up` says so in its log at every start. */
+  kafka_tls_reject_unauthorized: z.boolean().default(true),
+  /** SASL mechanism; with `kafka_sasl_username` and a password from `kafka_sasl_password_file` or AGENTWATCH_KAFKA_SASL_PASSWORD. */
+  kafka_sasl_mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  kafka_sasl_username: z.string().min(1).optional(),
+  /** File holding the SASL password (one line; a trailing newline is ignored). */
+  kafka_sasl_password_file: z.string().min(1).optional(),
   clickhouse_url: z.url().optional(),
+  /** PEM CA certificate(s) the ClickHouse server's certificate must chain to (needs an https:// `clickhouse_url`). */
+  clickhouse_ca_file: z.string().min(1).optional(),
+  /** PEM client certificate for a server that requires one, with `clickhouse_key_file`. */
+  clickhouse_cert_file: z.string().min(1).optional(),
+  /** Unencrypted PEM private key of `clickhouse_cert_file`. */
+  clickhouse_key_file: z.string().min(1).optional(),
+  /** ClickHouse user; its password from `clickhouse_password_file` or AGENTWATCH_CLICKHOUSE_PASSWORD. */
+  clickhouse_user: z.string().min(1).optional(),
+  /** File holding the ClickHouse password (one line; a trailing newline is ignored). */
+  clickhouse_password_file: z.string().min(1).optional(),
   /** Accepted as an admin API token; a secret: never printed or logged (prefer AGENTWATCH_BOOTSTRAP_TOKEN to a file). */
   bootstrap_token: z.string().min(16).optional(),
   /** PEM certificate chain the API serves HTTPS with (with `tls_key_file`; both or neither). */

@@ -23,12 +23,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('kafkaBrokers', []);
     project.provide('kafkaHow', '');
     project.provide('kafkaUnavailable', reason);
+    project.provide('kafkaSecure', null);
     return async () => {};
   }
   process.stderr.write(`[kafka] brokers ${handle.brokers.join(',')} (${handle.how})\n`);
   project.provide('kafkaBrokers', handle.brokers);
   project.provide('kafkaHow', handle.how);
   project.provide('kafkaUnavailable', '');
+  project.provide('kafkaSecure', handle.secure ?? null);
   return async () => {
     await handle.stop();
   };

@@ -17,8 +17,20 @@ import { join } from 'node:path';
 
 export type KafkaHow = 'env' | 'testcontainers' | 'local-script';
 
+/** The broker's TLS and SASL listeners (kafka-local.sh only): where they are and the files a client needs. */
+export interface KafkaSecureListeners {
+  /** SSL listener: a client certificate signed by the test CA is required. */
+  tlsBrokers: string[];
+  /** SASL_SSL listener: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for the user in `tlsDir/sasl-user`. */
+  saslBrokers: string[];
+  /** ca.pem, client.pem, client.key, sasl-user, sasl-password. */
+  tlsDir: string;
+}
+
 export interface KafkaHandle {
   brokers: string[];
+  /** The TLS and SASL listeners, when the broker has them (kafka-local.sh; not KAFKA_BROKERS or Testcontainers). */
+  secure?: KafkaSecureListeners;
   /** Stops the broker if this handle started it; a no-op for KAFKA_BROKERS or a broker that was already running. */
   stop(): Promise<void>;
   how: KafkaHow;
@@ -34,6 +46,8 @@ declare module 'vitest' {
     kafkaBrokers: string[];
     kafkaHow: KafkaHow | '';
     kafkaUnavailable: string;
+    /** The broker's TLS and SASL listeners; null when it has none (a broker from KAFKA_BROKERS or Testcontainers). */
+    kafkaSecure: KafkaSecureListeners | null;
   }
 }
 
@@ -196,7 +210,15 @@ function runScript(args: string[], timeoutMs: number, extraEnv: Record<string, s
   });
 }
 
-const brokersIn = (stdout: string): string[] => parseBrokers(/^KAFKA_BROKERS=(.+)$/m.exec(stdout)?.[1] ?? '');
+const brokersIn = (stdout: string, name = 'KAFKA_BROKERS'): string[] => parseBrokers(new RegExp(`^${name}=(.+)$`, 'm').exec(stdout)?.[1] ?? '');
+
+/** The TLS/SASL listeners kafka-local.sh printed, if it printed them. */
+function secureIn(stdout: string): KafkaSecureListeners | undefined {
+  const tlsDir = /^KAFKA_TLS_DIR=(.+)$/m.exec(stdout)?.[1];
+  const tlsBrokers = brokersIn(stdout, 'KAFKA_TLS_BROKERS');
+  const saslBrokers = brokersIn(stdout, 'KAFKA_SASL_BROKERS');
+  return tlsDir && tlsBrokers.length > 0 && saslBrokers.length > 0 ? { tlsBrokers, saslBrokers, tlsDir } : undefined;
+}
 
 /** Run dirs of earlier test runs that are stopped (no pid file) and more than an hour old. */
 function pruneRunDirs(runsDir: string): void {
@@ -218,7 +240,8 @@ async function viaLocalScript(): Promise<KafkaHandle> {
   const status = await runScript(['status'], 30_000, {}, false);
   if (status.code === 0 && brokersIn(status.stdout).length > 0) {
     log('using the broker started by hand with infra/kafka/kafka-local.sh start');
-    return { brokers: brokersIn(status.stdout), how: 'local-script', stop: async () => {} };
+    const secure = secureIn(status.stdout);
+    return { brokers: brokersIn(status.stdout), how: 'local-script', ...(secure ? { secure } : {}), stop: async () => {} };
   }
 
   // Otherwise this run starts its own broker, with its own state dir, so concurrent runs never share (or stop) one.
@@ -240,9 +263,11 @@ async function viaLocalScript(): Promise<KafkaHandle> {
     throw new KafkaUnavailableError(`infra/kafka/kafka-local.sh start failed (exit ${r.code}; logs in ${stateDir}/logs):\n${tail}`);
   }
   let stopped = false;
+  const secure = secureIn(r.stdout);
   return {
     brokers,
     how: 'local-script',
+    ...(secure ? { secure } : {}),
     stop: async () => {
       if (stopped) return;
       stopped = true;

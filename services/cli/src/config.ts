@@ -22,11 +22,46 @@ export function bootstrapTokenOrigin(env: NodeJS.ProcessEnv, file: string | unde
   return env['AGENTWATCH_BOOTSTRAP_TOKEN'] ? 'the environment (AGENTWATCH_BOOTSTRAP_TOKEN)' : `bootstrap_token in ${file ?? 'the config file'}`;
 }
 
+/**
+ * Secrets that have a setting of their own but may not be written in the config file (a file anyone who can read the
+ * configuration can read): where to put each instead.
+ */
+const NOT_IN_CONFIG_FILE: Record<string, string> = {
+  kafka_sasl_password: 'kafka_sasl_password_file (a file of its own) or AGENTWATCH_KAFKA_SASL_PASSWORD',
+  clickhouse_password: 'clickhouse_password_file (a file of its own) or AGENTWATCH_CLICKHOUSE_PASSWORD',
+};
+
+/** Settings of the Kafka and ClickHouse security options read from `AGENTWATCH_<KEY>` (upper case). */
+const SECURITY_ENV_KEYS = [
+  'kafka_tls_ca_file',
+  'kafka_tls_cert_file',
+  'kafka_tls_key_file',
+  'kafka_tls_servername',
+  'kafka_sasl_mechanism',
+  'kafka_sasl_username',
+  'kafka_sasl_password_file',
+  'clickhouse_ca_file',
+  'clickhouse_cert_file',
+  'clickhouse_key_file',
+  'clickhouse_user',
+  'clickhouse_password_file',
+] as const;
+const SECURITY_ENV_FLAGS = ['kafka_tls', 'kafka_tls_reject_unauthorized'] as const;
+
+/** `true`/`false` (also 1/0, yes/no) from an environment variable; anything else is a CliError naming it. */
+export function parseEnvFlag(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new CliError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
 /** The secret values a config input holds (bootstrap token, a password in CLICKHOUSE_URL), to scrub from messages. */
 function secretValues(...sources: Array<Record<string, unknown>>): string[] {
   const out: string[] = [];
   for (const src of sources) {
     if (typeof src['bootstrap_token'] === 'string') out.push(src['bootstrap_token']);
+    for (const key of Object.keys(NOT_IN_CONFIG_FILE)) if (typeof src[key] === 'string') out.push(src[key]);
     const url = src['clickhouse_url'];
     if (typeof url === 'string' && URL.canParse(url)) {
       const { password } = new URL(url);
@@ -83,6 +118,8 @@ function buildConfig(
       throw new CliError(`config ${opts.file}: expected a mapping at the top level`);
     fromFile = (parsed ?? {}) as Record<string, unknown>;
     raw.push(fromFile);
+    for (const [key, instead] of Object.entries(NOT_IN_CONFIG_FILE))
+      if (key in fromFile) throw new CliError(`config ${opts.file}: ${key}: a secret is not accepted in the config file; use ${instead}`, 2);
   }
   const env = opts.env;
   const fromEnv: Record<string, unknown> = {};
@@ -107,6 +144,15 @@ function buildConfig(
   if (env['AGENTWATCH_TLS_CERT']) fromEnv['tls_cert_file'] = env['AGENTWATCH_TLS_CERT'];
   if (env['AGENTWATCH_TLS_KEY']) fromEnv['tls_key_file'] = env['AGENTWATCH_TLS_KEY'];
   if (env['AGENTWATCH_TLS_CLIENT_CA']) fromEnv['tls_client_ca_file'] = env['AGENTWATCH_TLS_CLIENT_CA'];
+  for (const key of SECURITY_ENV_KEYS) {
+    const value = env[`AGENTWATCH_${key.toUpperCase()}`];
+    if (value) fromEnv[key] = value;
+  }
+  for (const key of SECURITY_ENV_FLAGS) {
+    const name = `AGENTWATCH_${key.toUpperCase()}`;
+    const value = env[name];
+    if (value) fromEnv[key] = parseEnvFlag(name, value);
+  }
   if (env['AGENTWATCH_SOURCE_TOPICS']) fromEnv['source_topics'] = parseSourceTopicsEnv(env['AGENTWATCH_SOURCE_TOPICS']);
   raw.push(fromEnv);
   const flags = Object.fromEntries(Object.entries(opts.flags).filter(([, v]) => v !== undefined));

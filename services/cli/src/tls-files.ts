@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { CliError } from './load.ts';
+import { readSettingFile } from './setting-files.ts';
 
 /** What the API serves HTTPS with: the PEM text of the certificate chain and its private key. */
 export interface TlsFiles {
@@ -13,15 +13,7 @@ export interface TlsFiles {
   validTo: string;
 }
 
-const read = (setting: string, path: string): string => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new CliError(`${setting}: cannot read ${path}: ${why}`, 2);
-  }
-};
+const read = readSettingFile;
 
 /**
  * Reads and checks the API's certificate and key at start-up, so a bad pair stops `up` with one line naming the

@@ -1,7 +1,10 @@
 import type { Kafka } from 'kafkajs';
 import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from './backoff.ts';
 import type { KafkaConnectionState } from './kafka-connection-state.ts';
-import { isRetriableKafkaError } from './kafka-errors.ts';
+import { isCredentialKafkaError, isRetriableKafkaError } from './kafka-errors.ts';
+
+/** Refused credentials are retried no faster than this: each try is a failed login in the broker's log. */
+const CREDENTIAL_RETRY_MIN_MS = 10_000;
 
 /** Longest wait for a failed start's partial clients to close before the next attempt. */
 const TEARDOWN_MS = 10_000;
@@ -48,8 +51,8 @@ export async function probeBroker(kafka: Kafka, topics: readonly string[], group
 /**
  * Starts the Kafka side of `up` once the broker can serve it: probe, then `start`. A retriable failure (broker not
  * there, starting, restarting, topic or coordinator not ready) is reported on `state` (one log line per change),
- * `teardown` closes whatever `start` had opened, and it tries again after a capped, jittered backoff; a fatal error
- * is thrown. Resolves true once started, false when `signal` aborted the wait.
+ * `teardown` closes whatever `start` had opened, and it tries again after a capped, jittered backoff; refused
+ * credentials (isCredentialKafkaError) are waited out the same way, at least 10 s apart; any other fatal error is thrown. Resolves true once started, false when `signal` aborted the wait.
  */
 export async function startWhenBrokerReady(opts: BrokerWaitOptions, start: () => Promise<void>, teardown: () => Promise<void>): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
@@ -60,9 +63,10 @@ export async function startWhenBrokerReady(opts: BrokerWaitOptions, start: () =>
       await start();
       return true;
     } catch (err) {
-      if (!isRetriableKafkaError(err)) throw err;
+      const refused = isCredentialKafkaError(err);
+      if (!refused && !isRetriableKafkaError(err)) throw err;
       await withTimeout(teardown(), TEARDOWN_MS);
-      const delay = backoffDelay(attempt, opts.backoff);
+      const delay = refused ? Math.max(CREDENTIAL_RETRY_MIN_MS, backoffDelay(attempt, opts.backoff)) : backoffDelay(attempt, opts.backoff);
       opts.state.waiting(err, delay);
       if (!(await sleepUnlessAborted(delay, opts.signal))) return false;
     }

@@ -15,7 +15,7 @@ export {
   type KafkaCollectorOptions,
 } from './kafka-collector.ts';
 export { KafkaConnectionState, type KafkaPhase } from './kafka-connection-state.ts';
-export { describeKafkaError, isRetriableKafkaError, kafkaErrorFields } from './kafka-errors.ts';
+export { describeKafkaError, isCredentialKafkaError, isRetriableKafkaError, kafkaErrorFields } from './kafka-errors.ts';
 export { kafkaLogCreator } from './kafka-log.ts';
 export { LiveIncidents, type LiveIncidentsOptions } from './live-incidents.ts';
 export {

@@ -108,6 +108,20 @@ export function isRetriableKafkaError(err: unknown): boolean {
   return innermost.retriable === true && typeof innermost.name === 'string' && innermost.name.startsWith('KafkaJS') && innermost.name !== 'KafkaJSError';
 }
 
+/** Protocol error types (kafkajs `type`) of a client the broker will not let in as configured. */
+const CREDENTIAL_PROTOCOL_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM']);
+
+/**
+ * True when the broker refuses this client's credentials (SASL authentication failed, a mechanism it does not offer).
+ * Not retriable in itself (it needs a person), yet not a reason to exit either: a restarted `up` would meet the same
+ * refusal in a crash loop. `up` keeps waiting, slowly, with the reason in /readyz and one log line, so new credentials
+ * or a broker-side fix are picked up without a restart. (An untrusted or refused certificate fails the TLS handshake,
+ * which kafkajs reports as a connection error: retriable already.)
+ */
+export function isCredentialKafkaError(err: unknown): boolean {
+  return causeChain(err).some((e) => e.name === 'KafkaJSSASLAuthenticationError' || (typeof e.type === 'string' && CREDENTIAL_PROTOCOL_TYPES.has(e.type)));
+}
+
 /** One line for the log and /readyz: the innermost cause's name, type and message (no stack). */
 export function describeKafkaError(err: unknown): string {
   const chain = causeChain(err);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { describeKafkaError, isRetriableKafkaError, kafkaErrorFields } from '../src/kafka-errors.ts';
+import { describeKafkaError, isCredentialKafkaError, isRetriableKafkaError, kafkaErrorFields } from '../src/kafka-errors.ts';
 
 // kafkajs' real error classes, constructed as kafkajs does (its typings lag its runtime: loaded untyped).
 type ErrorClass = new (...args: unknown[]) => Error;
@@ -104,6 +104,19 @@ describe('isRetriableKafkaError', () => {
     const b = new Error('b', { cause: a });
     a.cause = b;
     expect(isRetriableKafkaError(a)).toBe(false);
+  });
+});
+
+describe('isCredentialKafkaError: refused credentials are waited out, not exited on (no crash loop)', () => {
+  it.each([
+    ['SASL authentication failed', new KafkaJSSASLAuthenticationError('SASL SCRAM SHA256 authentication failed'), true],
+    ['UNSUPPORTED_SASL_MECHANISM', protocol(CODES.UNSUPPORTED_SASL_MECHANISM), true],
+    ['retries exhausted on a SASL failure', new KafkaJSNumberOfRetriesExceeded(new KafkaJSSASLAuthenticationError('x'), { retryCount: 1, retryTime: 1 }), true],
+    ['TOPIC_AUTHORIZATION_FAILED (an ACL: not a login)', protocol(CODES.TOPIC_AUTHORIZATION_FAILED), false],
+    ['a codec kafkajs does not have', new KafkaJSNotImplemented('LZ4 compression not implemented'), false],
+    ['a socket refused', socketError('ECONNREFUSED'), false],
+  ])('%s: %s', (_what, err, expected) => {
+    expect(isCredentialKafkaError(err)).toBe(expected);
   });
 });
 

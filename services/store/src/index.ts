@@ -1,6 +1,7 @@
 export type { AdminStore, ApiTokenRecord, NewApiToken, RegistryVersionSummary } from './admin-store.ts';
 export { ALERT_SORTS, type AlertFilters, type AlertSort, InvalidCursorError, MAX_Q_WORD_CHARS, MAX_Q_WORDS } from './alert-query.ts';
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
+export { ClickHouseConnectionError, type ClickHouseServer, serverClientOptions } from './clickhouse-connection.ts';
 export {
   INCIDENT_SORTS,
   type IncidentFilters,

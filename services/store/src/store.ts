@@ -8,6 +8,7 @@ import { ALERT_STATUSES, type Alert, Alert as AlertSchema, type AlertStatus, typ
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
+import { type ClickHouseServer, serverClientOptions } from './clickhouse-connection.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import { loadMigrations, renderStatement } from './migrations.ts';
@@ -36,6 +37,8 @@ export interface StoreLogger {
 export interface StoreConfig {
   /** A ClickHouse server (`http://user:pass@host:8123`). Unset: embedded ClickHouse (chdb) in `dataDir`. */
   clickhouseUrl?: string;
+  /** A ClickHouse server with credentials and TLS (./clickhouse-connection.ts); wins over `clickhouseUrl`. */
+  clickhouse?: ClickHouseServer;
   /** chdb data folder (created if missing). chdb binds ONE data folder per process: every store in a process must use the same. */
   dataDir: string;
   /** Database holding every table; created by migrate(). Letters, digits and `_`. */
@@ -366,9 +369,10 @@ export function createStore(config: StoreConfig): Store {
   const maxPartitions = Math.max(1, config.maxPartitionsPerInsert ?? DEFAULT_MAX_PARTITIONS_PER_INSERT);
   let client: ClickHouseClient;
   let engine: 'chdb' | 'server';
-  if (config.clickhouseUrl) {
+  const server = config.clickhouse ?? (config.clickhouseUrl ? { url: config.clickhouseUrl } : undefined);
+  if (server) {
     engine = 'server';
-    client = createClient({ url: config.clickhouseUrl, application: 'agentwatch', request_timeout: 300_000 });
+    client = createClient(serverClientOptions(server));
   } else {
     engine = 'chdb';
     const dir = resolve(config.dataDir);

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { createTokenStore } from '@agentwatch/api';
 import { createStore, type Store, StoreInUseError } from '@agentwatch/store';
+import { clickhouseSecurity } from '../clickhouse-security.ts';
 import { loadConfig } from '../config.ts';
 import { CliError } from '../load.ts';
 import { parseTokenExpiry } from '../token-expiry.ts';
@@ -29,10 +30,11 @@ export async function tokenCreate(o: {
       `token create: the embedded store in ${where} is held by a running agentwatch up; create the token there with POST /v1/tokens (admin token), or stop up first`,
     );
   if (!config.clickhouse_url && dataDirHolder(dataDir) !== null) throw inUse(dataDir);
+  const clickhouse = clickhouseSecurity(config, process.env);
   let store: Store;
   try {
     store = createStore({
-      ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
+      ...(clickhouse ? { clickhouse: clickhouse.server } : {}),
       dataDir: join(dataDir, 'clickhouse'),
       database: 'agentwatch',
     });

@@ -26,7 +26,9 @@ import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@ag
 import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import pino from 'pino';
+import { clickhouseSecurity } from '../clickhouse-security.ts';
 import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
+import { kafkaSecurity } from '../kafka-security.ts';
 import { CliError, loadRules } from '../load.ts';
 import { RegistryVersionLog } from '../registry-versions.ts';
 import { RegistryWatcher } from '../registry-watcher.ts';
@@ -85,11 +87,19 @@ export async function up(opts: UpOptions): Promise<number> {
       2,
     );
   }
-  // Read before anything starts: a bad certificate or key stops `up` with one line naming the setting.
+  // Read before anything starts: a bad certificate, key or password file stops `up` with one line naming the setting.
   const tls = loadTlsFiles(config);
+  const kafkaSec = kafkaSecurity(config, process.env);
+  const clickhouseSec = clickhouseSecurity(config, process.env);
   // Secrets never reach the log: headers and secret keys redacted, URLs without query strings, and every line scrubbed
-  // of the secrets this process knows (the bootstrap token, a ClickHouse password) and of token-shaped words.
-  const scrub = createScrubber([config.bootstrap_token, config.clickhouse_url ? new URL(config.clickhouse_url).password || undefined : undefined]);
+  // of the secrets this process knows (the bootstrap token, ClickHouse and Kafka passwords, client keys) and of
+  // token-shaped words.
+  const scrub = createScrubber([
+    config.bootstrap_token,
+    config.clickhouse_url ? new URL(config.clickhouse_url).password || undefined : undefined,
+    ...kafkaSec.secrets,
+    ...(clickhouseSec?.secrets ?? []),
+  ]);
   const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', ...secretSafeLoggerOptions(scrub) }, scrubbingDestination(scrub, pino.destination(2)));
   const log = logger.child({ component: 'up' });
   const dataDir = resolve(config.data_dir);
@@ -139,7 +149,7 @@ export async function up(opts: UpOptions): Promise<number> {
   engine = newEngine();
 
   const store = createStore({
-    ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
+    ...(clickhouseSec ? { clickhouse: clickhouseSec.server } : {}),
     dataDir: join(dataDir, 'clickhouse'),
     database: 'agentwatch',
     logger: logger.child({ component: 'store' }),
@@ -187,7 +197,16 @@ export async function up(opts: UpOptions): Promise<number> {
   if (config.kafka_brokers && config.kafka_brokers.length > 0) {
     const connection = new KafkaConnectionState(logger.child({ component: 'kafka' }));
     kafkaState = connection;
-    const kafka = new Kafka({ clientId: 'agentwatch', brokers: config.kafka_brokers, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(logger) });
+    // The one client instance: every consumer, producer and admin below comes from it, with its TLS and SASL options.
+    const kafka = new Kafka({
+      clientId: 'agentwatch',
+      brokers: config.kafka_brokers,
+      ...kafkaSec.options,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(logger),
+    });
+    for (const warning of kafkaSec.warnings) log.warn(warning);
+    log.info(kafkaSec.summary, 'kafka: connection security');
     // Connected once the broker answers (startWhenBrokerReady below); until then POST /v1/events answers 503.
     let connectedProducer: Producer | null = null;
     const producerArrived: Array<() => void> = [];
