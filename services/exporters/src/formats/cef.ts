@@ -65,7 +65,7 @@ export function cefExtensions(alert: Alert, delivery: Delivery): CefExtensions {
   if (ev.otherAgent) ext.push(['duser', ev.otherAgent]);
   if (ev.action) ext.push(['act', ev.action]);
   if (ev.resource) ext.push(['request', ev.resource]);
-  ext.push(['msg', alert.summary], ['externalId', alert.alert_id], ['outcome', alert.status]);
+  ext.push(['msg', alert.summary], ['externalId', alert.alert_id]);
   const custom: [label: string, value: string][] = [
     ['rule', `${alert.rule_id}@${alert.rule_version}`],
     ['category', alert.category],
@@ -79,6 +79,7 @@ export function cefExtensions(alert: Alert, delivery: Delivery): CefExtensions {
   });
   ext.push(['cn1', delivery.version], ['cn1Label', 'alertVersion'], ['cn2', alert.risk_score], ['cn2Label', 'riskScore']);
   if (ev.tool) ext.push(['flexString1', ev.tool], ['flexString1Label', 'tool']);
+  ext.push(['flexString2', alert.status], ['flexString2Label', 'status']);
   return ext;
 }
 

@@ -17,14 +17,14 @@ export interface EvidenceFields {
   action?: string;
   resource?: string;
   sessionId?: string;
-  /** Another agent the alert names besides `agent_id` (the acting agent, or the agent a token was issued to). */
+  /** Another agent the alert names besides `agent_id`: the acting agent, the agent a token was issued to, or the delegator. */
   otherAgent?: string;
 }
 
 export function evidenceFields(alert: Alert): EvidenceFields {
   const e = alert.evidence as Record<string, unknown>;
   const tokens = [...new Set([str(e['token_id']), ...strs(e['token_ids'])].filter((t): t is string => t !== undefined))];
-  const other = [str(e['acting_agent']), str(e['issued_to'])].find((a) => a !== undefined && a !== alert.agent_id);
+  const other = [str(e['acting_agent']), str(e['issued_to']), str(e['delegator'])].find((a) => a !== undefined && a !== alert.agent_id);
   const fields: EvidenceFields = { delegationChain: strs(e['delegation_chain']), tokenIds: tokens };
   const set = (k: 'tool' | 'action' | 'resource' | 'sessionId' | 'otherAgent', v: string | undefined) => {
     if (v !== undefined) fields[k] = v;
