@@ -15,6 +15,11 @@ CACHE="$ROOT/.cache/ocsf"
 LIB="$CACHE/ocsf-json-schema-$PKG_VERSION"
 OUT="$CACHE/$VERSION/detection_finding${PROFILES:+.$PROFILES}.schema.json"
 if [ -s "$OUT" ]; then echo "$OUT"; exit 0; fi
+# Test files run in parallel processes: one builds, the others wait for it.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
+if [ -s "$OUT" ]; then echo "$OUT"; exit 0; fi
 PY="$(command -v python3 || true)"
 if [ -z "$PY" ]; then echo "ensure-ocsf-schema: python3 is needed to build the OCSF JSON Schema" >&2; exit 1; fi
 if [ ! -f "$LIB/ocsf_json_schema/ocsf/$VERSION.json" ]; then
