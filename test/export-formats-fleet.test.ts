@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alertToCef, alertToOcsf, type Delivery, incidentToOcsf } from '@agentwatch/exporters';
-import { Alert, CATEGORIES, Incident } from '@agentwatch/schemas';
+import { Alert, CATEGORIES, type CanonicalEvent, Incident } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
@@ -24,6 +24,8 @@ const LIFE: [Alert['status'] | undefined, Delivery][] = [
 ];
 
 let alerts: Alert[];
+/** The stored events the alerts cite, as the outbox will read them from the store. */
+let cited: Map<string, CanonicalEvent>;
 let incidents: Incident[];
 let check: (finding: unknown) => string[];
 
@@ -41,6 +43,9 @@ beforeAll(async () => {
   });
   alerts = readNdjson(join(dir, 'alerts.ndjson')).map((a) => Alert.parse(a));
   incidents = readNdjson(join(dir, 'incidents.ndjson')).map((i) => Incident.parse(i));
+  const wanted = new Set(alerts.flatMap((a) => a.evidence.event_ids));
+  cited = new Map();
+  for (const e of readNdjson(join(dir, 'events.ndjson')) as CanonicalEvent[]) if (wanted.has(e.event_id)) cited.set(e.event_id, e);
 }, 600_000);
 
 describe('export formats on a simulated fleet (40 agents x 16 days, seed 7)', () => {
@@ -49,10 +54,12 @@ describe('export formats on a simulated fleet (40 agents x 16 days, seed 7)', ()
     const invalid: string[] = [];
     for (const alert of alerts)
       for (const [status, d] of LIFE) {
-        const errors = check(alertToOcsf(status ? { ...alert, status } : alert, d, ORIGIN));
+        const events = alert.evidence.event_ids.flatMap((id) => cited.get(id) ?? []);
+        const errors = check(alertToOcsf(status ? { ...alert, status } : alert, d, ORIGIN, events));
         if (errors.length > 0) invalid.push(`${alert.rule_id} ${alert.alert_id} v${d.version}: ${errors.join('; ')}`);
       }
     expect(invalid).toEqual([]);
+    expect(cited.size).toBeGreaterThan(0);
   });
 
   it('every incident is a valid finding that references its alerts', () => {

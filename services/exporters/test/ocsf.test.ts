@@ -1,3 +1,5 @@
+import type { CanonicalEvent } from '@agentwatch/schemas';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activityOf } from '../src/formats/delivery.ts';
 import { alertToOcsf, incidentToOcsf, OCSF_VERSION } from '../src/formats/ocsf.ts';
@@ -29,6 +31,47 @@ describe('OCSF Detection Finding, validated against the official OCSF schema', (
       expect(info.uid).toBe(inc.incident_id);
       expect(info.related_events.map((r) => r.uid)).toEqual(inc.alert_ids);
     }
+  });
+
+  it('cited events become evidences with the event under data, for any source address', () => {
+    const alert = baseAlert();
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (ip) => {
+        const events: CanonicalEvent[] = [
+          {
+            kind: 'tool_call',
+            event_id: 'e-1',
+            time: '2026-10-16T08:02:58.728Z',
+            agent_id: alert.agent_id,
+            tool: 'sql.query',
+            resource: 'db://x',
+            outcome: 'success',
+            source_ip: ip,
+            session_id: 's',
+            on_behalf_of: 'user:felix',
+          },
+          {
+            kind: 'token_issued',
+            event_id: 'e-2',
+            time: '2026-10-16T08:02:59.000Z',
+            agent_id: alert.agent_id,
+            token_id: 't',
+            issuer: 'idp',
+            scopes: ['a'],
+            expires_at: '2026-10-16T09:00:00Z',
+          },
+        ];
+        const f = alertToOcsf(alert, delivery(), ORIGIN, events);
+        expect(check(f)).toEqual([]);
+        const ev = (f['evidences'] as { uid?: string; data?: unknown; api?: { operation: string } }[]).filter((e) => e.data !== undefined);
+        expect(ev.map((e) => [e.uid, e.api?.operation])).toEqual([
+          ['e-1', 'sql.query'],
+          ['e-2', 'token_issued'],
+        ]);
+        expect(ev[0]?.data).toEqual(events[0]);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('the validator rejects what OCSF does not allow (so the checks above can fail)', () => {

@@ -1,4 +1,4 @@
-import type { Alert, AlertStatus, Incident, Severity } from '@agentwatch/schemas';
+import type { Alert, AlertStatus, CanonicalEvent, Incident, Severity } from '@agentwatch/schemas';
 import { type Activity, checkDelivery, type Delivery, deliveryId, epochMs, type Origin } from './delivery.ts';
 import { agentName, evidenceFields } from './evidence-fields.ts';
 
@@ -88,23 +88,52 @@ const tagObjects = (tags: readonly string[]) =>
   });
 
 /**
- * One alert version as an OCSF Detection Finding. finding_info.uid is the alert id and metadata.uid
- * `<alert_id>:<version>`, the receiver's key for dropping repeats.
+ * One stored event as an OCSF evidence: its agent as actor (with session and the principal it acts for), the tool as
+ * api.operation, the resource, the source address, and the whole canonical event under `data`.
  */
-export function alertToOcsf(alert: Alert, delivery: Delivery, origin: Origin): OcsfFinding {
+function eventToEvidence(event: CanonicalEvent) {
+  const tool = 'tool' in event ? event.tool : undefined;
+  const resource = 'resource' in event ? event.resource : undefined;
+  return {
+    name: 'event',
+    uid: event.event_id,
+    actor: {
+      user: { uid: event.agent_id, name: agentName(event.agent_id), ...AI_AGENT },
+      ...(event.session_id ? { session: { uid: event.session_id } } : {}),
+      ...(event.on_behalf_of ? { invoked_by: event.on_behalf_of } : {}),
+    },
+    api: { operation: tool ?? event.kind },
+    ...(resource ? { resources: [{ uid: resource, name: resource }] } : {}),
+    ...(event.source_ip ? { src_endpoint: { ip: event.source_ip } } : {}),
+    data: event,
+  };
+}
+
+/**
+ * One alert version as an OCSF Detection Finding. finding_info.uid is the alert id and metadata.uid
+ * `<alert_id>:<version>`, the receiver's key for dropping repeats. `events` are the stored events the alert cites
+ * (the outbox reads them from the store); each cited event found there becomes a full evidence, the others an
+ * evidence built from the alert's own context.
+ */
+export function alertToOcsf(alert: Alert, delivery: Delivery, origin: Origin, events?: readonly CanonicalEvent[]): OcsfFinding {
   const ev = evidenceFields(alert);
   const { event_ids: eventIds, ...context } = alert.evidence;
   const chain = ev.delegationChain;
   const hop = chain.indexOf(alert.agent_id);
   const invokedBy = hop > 0 ? chain[hop - 1] : undefined;
   const agent = agentUser(alert.agent_id, ev.tokenIds);
-  const eventEvidence = eventIds.map((uid) => ({
-    name: 'event',
-    uid,
-    actor: { user: { uid: alert.agent_id, name: agent.name, ...AI_AGENT } },
-    ...(ev.tool ? { api: { operation: ev.tool } } : {}),
-    ...(ev.resource ? { resources: [{ uid: ev.resource, name: ev.resource }] } : {}),
-  }));
+  const byId = new Map((events ?? []).map((e) => [e.event_id, e]));
+  const eventEvidence = eventIds.map((uid) => {
+    const event = byId.get(uid);
+    if (event) return eventToEvidence(event);
+    return {
+      name: 'event',
+      uid,
+      actor: { user: { uid: alert.agent_id, name: agent.name, ...AI_AGENT } },
+      ...(ev.tool ? { api: { operation: ev.tool } } : {}),
+      ...(ev.resource ? { resources: [{ uid: ev.resource, name: ev.resource }] } : {}),
+    };
+  });
   const chainEvidence = chain.map((p, i) => ({ name: 'delegation_chain', uid: String(i), actor: { user: principal(p) } }));
   const ownerEvidence = alert.owner ? [{ name: 'owner', user: { uid: alert.owner, name: alert.owner, ...PERSON } }] : [];
   const otherEvidence = ev.otherAgent ? [{ name: 'related_agent', actor: { user: agentUser(ev.otherAgent) } }] : [];
