@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { propertyParams } from '../../../test/support/properties.ts';
 import { alertToCef, CEF_SEVERITY } from '../src/formats/cef.ts';
 import { alertToSyslog, SYSLOG_SEVERITY } from '../src/formats/syslog.ts';
 import { parseCef, parseSyslog } from './cef-parser.ts';
@@ -59,7 +60,7 @@ describe('CEF framing under hostile text', () => {
         expect(ext.get('flexString1')).toBe(inValue(tool));
         expect(ext.get('cn1')).toBe('3');
       }),
-      { numRuns: 300 },
+      propertyParams(300),
     );
   });
 

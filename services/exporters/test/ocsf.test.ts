@@ -1,6 +1,7 @@
 import type { CanonicalEvent } from '@agentwatch/schemas';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { propertyParams } from '../../../test/support/properties.ts';
 import { activityOf } from '../src/formats/delivery.ts';
 import { alertToOcsf, incidentToOcsf, OCSF_VERSION } from '../src/formats/ocsf.ts';
 import { baseAlert, baseIncident, delivery, edgeAlerts, ORIGIN } from './fixtures.ts';
@@ -70,7 +71,7 @@ describe('OCSF Detection Finding, validated against the official OCSF schema', (
         ]);
         expect(ev[0]?.data).toEqual(events[0]);
       }),
-      { numRuns: 200 },
+      propertyParams(200),
     );
   });
 
