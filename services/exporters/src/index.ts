@@ -1,0 +1,6 @@
+export * from './formats/cef.ts';
+export * from './formats/delivery.ts';
+export * from './formats/hec.ts';
+export * from './formats/ocsf.ts';
+export * from './formats/syslog.ts';
+export * from './formats/webhook.ts';
