@@ -46,3 +46,4 @@ export {
   type TriageHistoryEntry,
   type TriageStore,
 } from './triage-store.ts';
+export { parseStoreFaultMode, STORE_FAULTS_ENV, type StoreFaultCounts, type StoreFaultMode, storeFaultsFromEnv, withStoreFaults } from './store-faults.ts';

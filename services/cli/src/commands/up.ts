@@ -23,7 +23,7 @@ import {
 } from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, SuppressionSet, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
-import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
+import { createStore, type RejectedRecord, type Store, storeFaultsFromEnv } from '@agentwatch/store';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
@@ -138,7 +138,11 @@ export async function up(opts: UpOptions): Promise<number> {
     });
   engine = newEngine();
 
+  // TEST-ONLY (the fault soak, test/soak): AGENTWATCH_TEST_STORE_FAULTS names a file that makes store calls fail.
+  const storeFaults = storeFaultsFromEnv(process.env);
+  if (storeFaults) log.warn({ controlFile: storeFaults.controlFile }, 'TEST-ONLY store fault injection is enabled (AGENTWATCH_TEST_STORE_FAULTS)');
   const store = createStore({
+    ...(storeFaults ? { wrapClient: storeFaults.wrapClient } : {}),
     ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
     dataDir: join(dataDir, 'clickhouse'),
     database: 'agentwatch',
