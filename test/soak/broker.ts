@@ -6,8 +6,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSyn
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/own-broker.ts';
 import { KAFKA_LOCAL_SCRIPT, REPO_ROOT } from '../support/kafka.ts';
+import { freePort } from '../support/own-broker.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -90,10 +90,14 @@ export async function soakBroker(): Promise<SoakBroker> {
       writeFileSync(pidFile, String(newPid));
       // The script's watchdog ended with the old JVM: one of our own stops the new one if this process dies.
       watchdog?.kill();
-      watchdog = spawn('bash', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${newPid} 2>/dev/null; do sleep 2; done; kill ${newPid} 2>/dev/null`], {
-        detached: true,
-        stdio: 'ignore',
-      });
+      watchdog = spawn(
+        'bash',
+        ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${newPid} 2>/dev/null; do sleep 2; done; kill ${newPid} 2>/dev/null`],
+        {
+          detached: true,
+          stdio: 'ignore',
+        },
+      );
       watchdog.unref();
       const end = Date.now() + 180_000;
       for (;;) {

@@ -15,7 +15,14 @@ const base = (): SoakObservations => ({
   stores: {
     // e2 stored by a after its last checkpoint, then again by b after P0 moved: allowed.
     a: { ids: ['e1', 'e2'], duplicateIds: [], alerts: [{ alert_id: 'x', count: 2, rows: 1 }] },
-    b: { ids: ['e2', 'e3', 'e4', 'e5', 'e6'], duplicateIds: [], alerts: [{ alert_id: 'x', count: 3, rows: 1 }, { alert_id: 'y', count: 1, rows: 1 }] },
+    b: {
+      ids: ['e2', 'e3', 'e4', 'e5', 'e6'],
+      duplicateIds: [],
+      alerts: [
+        { alert_id: 'x', count: 3, rows: 1 },
+        { alert_id: 'y', count: 1, rows: 1 },
+      ],
+    },
   },
   held: { a: [0], b: [0, 1] },
   expected: new Map([
@@ -47,7 +54,11 @@ describe('soak checker', () => {
     // e6 (P1, held only by b) also in a: not explained by a handover.
     o.stores['a'] = { ...(o.stores['a'] as SoakObservations['stores'][string]), ids: ['e1', 'e2', 'e6'] };
     const r = checkSoak(o);
-    expect(failed(o)).toEqual(['no produced event lost (in no store)', 'no event twice in one store (FINAL)', 'an event in two stores only on a partition both held']);
+    expect(failed(o)).toEqual([
+      'no produced event lost (in no store)',
+      'no event twice in one store (FINAL)',
+      'an event in two stores only on a partition both held',
+    ]);
     expect(r.counts.events).toMatchObject({ lost: 1, duplicates: 2 });
   });
 

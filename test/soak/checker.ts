@@ -47,7 +47,8 @@ export interface Check {
   detail: string;
 }
 
-const sample = (xs: readonly string[], n = 5): string => (xs.length === 0 ? 'none' : `${xs.length}: ${xs.slice(0, n).join(', ')}${xs.length > n ? ', ...' : ''}`);
+const sample = (xs: readonly string[], n = 5): string =>
+  xs.length === 0 ? 'none' : `${xs.length}: ${xs.slice(0, n).join(', ')}${xs.length > n ? ', ...' : ''}`;
 
 export function checkSoak(o: SoakObservations): { counts: SoakCounts; checks: Check[] } {
   const producedIds = new Set(o.produced.map((p) => p.id));
@@ -115,7 +116,11 @@ export function checkSoak(o: SoakObservations): { counts: SoakCounts; checks: Ch
       storedWrongCount: inStores.wrong.length,
     },
   };
-  const check = (name: string, bad: readonly string[], what = ''): Check => ({ name, ok: bad.length === 0, detail: bad.length === 0 ? what || 'ok' : sample(bad) });
+  const check = (name: string, bad: readonly string[], what = ''): Check => ({
+    name,
+    ok: bad.length === 0,
+    detail: bad.length === 0 ? what || 'ok' : sample(bad),
+  });
   const checks: Check[] = [
     check('the broker holds every produced event once', o.topicEvents === producedCount ? [] : [`topic holds ${o.topicEvents}, produced ${producedCount}`]),
     check('replay raised alerts to compare with', o.expected.size > 0 ? [] : ['replay raised no alert: the comparison would be empty']),
@@ -123,7 +128,7 @@ export function checkSoak(o: SoakObservations): { counts: SoakCounts; checks: Ch
     check('no event twice in one store (FINAL)', withinStoreDuplicates),
     check('an event in two stores only on a partition both held', unexplainedCopies, `${crossStoreCopies} copies, all on moved partitions`),
     check('no stored event that was not produced', unknown),
-    check("alerts topic: every replay alert present", topic.missing),
+    check('alerts topic: every replay alert present', topic.missing),
     check('alerts topic: no extra alert', topic.extra),
     check("alerts topic: each alert with replay's count", topic.wrong),
     check('stores: every replay alert stored', inStores.missing),

@@ -1,6 +1,7 @@
 // The soak's fault actions: one function per step kind of the schedule (schedule.ts), on real processes.
-import type { FleetProducer } from './fleet-producer.ts';
+
 import type { SoakBroker } from './broker.ts';
+import type { FleetProducer } from './fleet-producer.ts';
 import type { SoakMembers } from './members.ts';
 import type { FaultKind, FaultStep } from './schedule.ts';
 
@@ -12,6 +13,8 @@ export interface FaultContext {
   producer: FleetProducer;
   /** Faults injected so far, by kind (counted when the fault took effect). */
   injected: Record<FaultKind, number>;
+  /** How each SIGTERM of a `leave` ended (null: the collector was not running). */
+  stops: Array<{ member: string; exit: { code: number | null; signal: NodeJS.Signals | null; tail: string } | null }>;
   log: (line: string) => void;
 }
 
@@ -56,9 +59,12 @@ export function startFault(step: FaultStep, c: FaultContext): Promise<void> {
       });
     case 'leave':
       return c.members.queue(step.member, async () => {
-        const code = await c.members.stop(step.member);
+        const exit = await c.members.stop(step.member);
         done();
-        c.log(`${step.member}: left the group (SIGTERM, exit ${code})`);
+        c.stops.push({ member: step.member, exit });
+        c.log(
+          `${step.member}: left the group (SIGTERM: ${exit ? `exit ${exit.code}, signal ${exit.signal}${exit.tail ? `; ${exit.tail}` : ''}` : 'was not running'})`,
+        );
       });
     case 'join':
       return c.members.queue(step.member, async () => {

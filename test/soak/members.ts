@@ -27,9 +27,7 @@ export class SoakMembers {
   readonly exits: MemberExit[] = [];
   private closed = false;
 
-  constructor(
-    private readonly o: { dir: string; registry: string; env: Record<string, string>; log: (line: string) => void; listenTimeoutMs: number },
-  ) {}
+  constructor(private readonly o: { dir: string; registry: string; env: Record<string, string>; log: (line: string) => void; listenTimeoutMs: number }) {}
 
   /** Runs `fn` after the actions queued before on `member`. */
   queue<T>(member: Member, fn: () => Promise<T>): Promise<T> {
@@ -83,32 +81,39 @@ export class SoakMembers {
         if (!this.closed && this.procs.get(member) === up) await this.start(member);
       });
     });
-    await Promise.race([up.base, sleep(this.o.listenTimeoutMs).then(() => Promise.reject(new Error(`collector ${member} did not listen within ${this.o.listenTimeoutMs} ms\n${up.stderr().slice(-2000)}`)))]);
+    await Promise.race([
+      up.base,
+      sleep(this.o.listenTimeoutMs).then(() =>
+        Promise.reject(new Error(`collector ${member} did not listen within ${this.o.listenTimeoutMs} ms\n${up.stderr().slice(-2000)}`)),
+      ),
+    ]);
   }
 
   async kill(member: Member): Promise<void> {
     await this.signal(member, 'SIGKILL');
   }
 
-  /** SIGTERM; resolves with the exit code once it exited. */
-  async stop(member: Member): Promise<number | null> {
+  /** SIGTERM; resolves with how it exited (its log's last lines unless it exited 0), or null when it was not running. */
+  async stop(member: Member): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string } | null> {
     return this.signal(member, 'SIGTERM');
   }
 
-  private async signal(member: Member, sig: NodeJS.Signals): Promise<number | null> {
+  private async signal(member: Member, sig: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string } | null> {
     const up = this.procs.get(member);
     if (!up || !this.running(member)) return null;
     this.stopping.add(up);
     up.proc.kill(sig);
-    const { code } = await up.exited;
-    return code;
+    const exit = await up.exited;
+    const tail = exit.code === 0 ? '' : up.stderr().split('\n').filter(Boolean).slice(-3).join(' | ');
+    return { ...exit, tail };
   }
 
   /** Partitions each member ever held, from the "partitions assigned" lines of all its processes. */
   held(): Record<string, number[]> {
     const out: Record<string, Set<number>> = {};
     for (const [member, up] of this.all()) {
-      const set = (out[member] ??= new Set());
+      const set = out[member] ?? new Set<number>();
+      out[member] = set;
       for (const line of up.stderr().split('\n')) {
         if (!line.includes('"partitions assigned"')) continue;
         try {

@@ -20,7 +20,7 @@ import { sameClockAlerts } from '../support/same-clock.ts';
 import { ROOT, readNdjson, waitFor } from '../support/up-process.ts';
 import { soakBroker } from './broker.ts';
 import { type Check, checkSoak, type StoreDump } from './checker.ts';
-import { startFault } from './faults.ts';
+import { type FaultContext, startFault } from './faults.ts';
 import { FleetProducer } from './fleet-producer.ts';
 import { SoakMembers } from './members.ts';
 import { countByKind, FAULT_KINDS, type FaultKind, soakSchedule } from './schedule.ts';
@@ -67,16 +67,14 @@ const partitionOf = (key: string) => partitioner({ topic: topics.AGENTWATCH_EVEN
 /** Opens a stopped collector's store in a child process (chdb: one data dir per process). */
 const dumpStore = (member: string): StoreDump =>
   JSON.parse(
-    (
-      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'soak', 'store-dump.ts'), join(dir, member, 'clickhouse')], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        maxBuffer: 256 << 20,
-      })
-        .trim()
-        .split('\n')
-        .pop() as string
-    ),
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'soak', 'store-dump.ts'), join(dir, member, 'clickhouse')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    })
+      .trim()
+      .split('\n')
+      .pop() as string,
   ) as StoreDump;
 
 try {
@@ -125,7 +123,8 @@ try {
   producer = new FleetProducer(kafka, topics.AGENTWATCH_EVENTS_TOPIC, events, perSecond, partitionOf, log);
   log(`producing ${events.length} events at ${perSecond}/s`);
   const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
-  const ctx = { broker, members: m, producer, injected, log };
+  const stops: FaultContext['stops'] = [];
+  const ctx: FaultContext = { broker, members: m, producer, injected, stops, log };
   const running: Array<Promise<void>> = [];
   const faultErrors: string[] = [];
   for (const { afterMs, step } of schedule.steps) {
@@ -164,8 +163,11 @@ try {
   const topicEvents = (await admin2.fetchTopicOffsets(topics.AGENTWATCH_EVENTS_TOPIC)).reduce((n, o) => n + Number(o.high), 0);
   await admin2.disconnect();
   m.endSupervision();
-  const finalExits: Array<{ member: string; code: number | null }> = [];
-  for (const x of ['a', 'b', 'c'] as const) if (m.running(x)) finalExits.push({ member: x, code: await m.stop(x) });
+  const finalExits: Array<{ member: string; code: number | null; signal: NodeJS.Signals | null; tail: string }> = [];
+  for (const x of ['a', 'b', 'c'] as const) {
+    const exit = m.running(x) ? await m.stop(x) : null;
+    if (exit) finalExits.push({ member: x, ...exit });
+  }
   await producer.close();
   log(`drained: ${drained} (committed ${committed}); collectors stopped: ${JSON.stringify(finalExits)}`);
 
@@ -189,9 +191,20 @@ try {
     { name: 'the group committed the end of the topic', ok: drained, detail: `committed ${committed} of ${producer.produced.length}` },
     { name: 'collectors stopped cleanly at the end (exit 0)', ok: finalExits.every((e) => e.code === 0), detail: JSON.stringify(finalExits) },
     {
+      // up's documented exit codes after SIGTERM: 0 (last checkpoint saved) or 3 (not saved; the next owner re-reads).
+      name: 'every collector leaving on SIGTERM exited 0 or 3',
+      ok: stops.every((s) => s.exit === null || s.exit.code === 0 || s.exit.code === 3),
+      detail:
+        stops.map((s) => `${s.member}: ${s.exit ? `${s.exit.code ?? s.exit.signal}${s.exit.tail ? ` (${s.exit.tail})` : ''}` : 'not running'}`).join('; ') ||
+        'no leave',
+    },
+    {
       name: 'no collector exited on its own',
       ok: unrequested.length === 0,
-      detail: unrequested.length === 0 ? 'none' : unrequested.map((e) => `${e.member} code ${e.code}: ${e.tail.split('\n').filter(Boolean).slice(-2).join(' | ')}`).join('; '),
+      detail:
+        unrequested.length === 0
+          ? 'none'
+          : unrequested.map((e) => `${e.member} code ${e.code}: ${e.tail.split('\n').filter(Boolean).slice(-2).join(' | ')}`).join('; '),
     },
     ...verdict.checks,
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countByKind, FAULT_KINDS, type Member, MEMBERS, soakSchedule } from './schedule.ts';
+import { countByKind, FAULT_KINDS, MEMBERS, type Member, soakSchedule } from './schedule.ts';
 
 describe('soak schedule', () => {
   it('is a pure function of the seed', () => {

@@ -70,8 +70,15 @@ export function soakSchedule(o: ScheduleOptions): Schedule {
   const total = WEIGHTS.reduce((n, [, w]) => n + w, 0);
   while (draws.length < o.faults) {
     let r = rnd() * total;
-    const hit = WEIGHTS.find(([, w]) => (r -= w) < 0) ?? (WEIGHTS[0] as [Draw, number]);
-    draws.push(hit[0]);
+    let hit: Draw = 'kill';
+    for (const [d, w] of WEIGHTS) {
+      r -= w;
+      if (r < 0) {
+        hit = d;
+        break;
+      }
+    }
+    draws.push(hit);
   }
   // Fisher-Yates with the seeded generator.
   for (let i = draws.length - 1; i > 0; i--) {
