@@ -105,6 +105,8 @@ export class SoakMembers {
     up.proc.kill(sig);
     const exit = await up.exited;
     const tail = exit.code === 0 ? '' : up.stderr().split('\n').filter(Boolean).slice(-3).join(' | ');
+    // Its whole log, for a look afterwards (npm run soak -- --keep).
+    if (exit.code !== 0 && sig === 'SIGTERM') writeFileSync(join(this.o.dir, `${member}-${up.proc.pid}-sigterm.log`), up.stderr());
     return { ...exit, tail };
   }
 
