@@ -423,6 +423,8 @@ export async function up(opts: UpOptions): Promise<number> {
     },
   });
   const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
+  // Before the listen line: a supervisor may send SIGTERM as soon as it reads that line (found by the fault soak).
+  const signals = new ShutdownSignals(log);
   const address = await server.listen({ host, port: Number(portText) });
   log.info({ address, ...(tls ? { tls_cert_valid_to: tls.validTo, client_certificates: tls.clientCa !== undefined } : {}) }, 'agentwatch listening');
   process.stdout.write(`agentwatch listening on ${address}\n`);
@@ -431,7 +433,6 @@ export async function up(opts: UpOptions): Promise<number> {
   if (opts.demo) process.stdout.write(demoBanner(address, generatedToken, tokenOrigin));
 
   let stopping = false;
-  const signals = new ShutdownSignals(log);
   // With Kafka the demo's events are produced once the broker is there.
   const demo = demoEvents ? kafkaStarting.then(() => streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log)) : Promise.resolve();
   const checkpointTimer = setInterval(() => {
