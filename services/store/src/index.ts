@@ -36,6 +36,7 @@ export {
   type TokenRecord,
 } from './store.ts';
 export type { StoreContext } from './store-context.ts';
+export { parseStoreFaultMode, STORE_FAULTS_ENV, type StoreFaultCounts, type StoreFaultMode, storeFaultsFromEnv, withStoreFaults } from './store-faults.ts';
 export type { NewSuppression, SuppressionStore } from './suppression-store.ts';
 export {
   type AgentActivityRow,

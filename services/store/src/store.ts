@@ -55,6 +55,8 @@ export interface StoreConfig {
    * a batch spanning more days is cut into inserts of at most this many days each.
    */
   maxPartitionsPerInsert?: number;
+  /** TEST-ONLY: wraps the ClickHouse client every query goes through (fault injection, see store-faults.ts). */
+  wrapClient?: (client: ClickHouseClient) => ClickHouseClient;
 }
 
 /** A page of alerts in the order asked for (AlertFilters.sort). `next_cursor` is null on the last page. */
@@ -391,6 +393,7 @@ export function createStore(config: StoreConfig): Store {
     }
     client = createClient({ connection: connection as ClientConnection });
   }
+  if (config.wrapClient) client = config.wrapClient(client);
 
   const q = async <T>(query: string, params?: Record<string, unknown>): Promise<T[]> => {
     const rs = await client.query({ query, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });

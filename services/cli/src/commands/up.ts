@@ -23,7 +23,7 @@ import {
 } from '@agentwatch/collector';
 import { DetectionEngine, type SourceItem, SuppressionSet, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, durationToMs, severityRank } from '@agentwatch/schemas';
-import { createStore, type RejectedRecord, type Store } from '@agentwatch/store';
+import { createStore, type RejectedRecord, type Store, storeFaultsFromEnv } from '@agentwatch/store';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { clickhouseSecurity } from '../clickhouse-security.ts';
@@ -148,7 +148,11 @@ export async function up(opts: UpOptions): Promise<number> {
     });
   engine = newEngine();
 
+  // TEST-ONLY (the fault soak, test/soak): AGENTWATCH_TEST_STORE_FAULTS names a file that makes store calls fail.
+  const storeFaults = storeFaultsFromEnv(process.env);
+  if (storeFaults) log.warn({ controlFile: storeFaults.controlFile }, 'TEST-ONLY store fault injection is enabled (AGENTWATCH_TEST_STORE_FAULTS)');
   const store = createStore({
+    ...(storeFaults ? { wrapClient: storeFaults.wrapClient } : {}),
     ...(clickhouseSec ? { clickhouse: clickhouseSec.server } : {}),
     dataDir: join(dataDir, 'clickhouse'),
     database: 'agentwatch',
@@ -439,6 +443,8 @@ export async function up(opts: UpOptions): Promise<number> {
     },
   });
   const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
+  // Before the listen line: a supervisor may send SIGTERM as soon as it reads that line (found by the fault soak).
+  const signals = new ShutdownSignals(log);
   const address = await server.listen({ host, port: Number(portText) });
   log.info({ address, ...(tls ? { tls_cert_valid_to: tls.validTo, client_certificates: tls.clientCa !== undefined } : {}) }, 'agentwatch listening');
   process.stdout.write(`agentwatch listening on ${address}\n`);
@@ -447,7 +453,6 @@ export async function up(opts: UpOptions): Promise<number> {
   if (opts.demo) process.stdout.write(demoBanner(address, generatedToken, tokenOrigin));
 
   let stopping = false;
-  const signals = new ShutdownSignals(log);
   // With Kafka the demo's events are produced once the broker is there.
   const demo = demoEvents ? kafkaStarting.then(() => streamDemo(demoEvents, ingest, opts.demoSeconds ?? 40, () => stopping, log)) : Promise.resolve();
   const checkpointTimer = setInterval(() => {
