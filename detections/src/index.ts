@@ -5,6 +5,7 @@ export * from './engine/alert-id.ts';
 export * from './engine/alert-links.ts';
 export * from './engine/engine.ts';
 export * from './engine/pipeline.ts';
+export * from './engine/recent-ids.ts';
 export * from './engine/reorder-buffer.ts';
 export * from './engine/run-events.ts';
 export * from './engine/token-table.ts';
