@@ -99,6 +99,11 @@ export const AgentwatchConfig = z.strictObject({
   /** Codec of the events, alerts and DLQ entries agentwatch produces to Kafka. Batches of every codec are read. */
   kafka_compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('gzip'),
   clickhouse_url: z.url().optional(),
+  /** A ClickHouse cluster name (with clickhouse_url): migrations run ON CLUSTER, Replicated* tables behind Distributed ones. */
+  clickhouse_cluster: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a cluster name: letters, digits and _')
+    .optional(),
   /** Accepted as an admin API token; a secret: never printed or logged (prefer AGENTWATCH_BOOTSTRAP_TOKEN to a file). */
   bootstrap_token: z.string().min(16).optional(),
   /** PEM certificate chain the API serves HTTPS with (with `tls_key_file`; both or neither). */

@@ -223,6 +223,9 @@ export class DetectionEngine {
     implausibleTimes: 0,
     saturation: newSaturation(),
   };
+  /** {@link rulesApplyingTo} answers by applicability signature, for registry {@link rulesForVersion}. */
+  private readonly rulesForCache = new Map<string, Record<EventKind, ActiveRule[]>>();
+  private rulesForVersion = '';
   /** Open alerts per subject agent, for {@link MAX_OPEN_ALERTS_PER_AGENT}. */
   private readonly openPerAgent = new Map<string, number>();
 
@@ -616,14 +619,31 @@ export class DetectionEngine {
     };
   }
 
+  /**
+   * The rules that apply to an agent, per kind. Shared by every agent to which the same rules apply (interned by that
+   * set, per registry version): a few distinct answers for a whole fleet instead of four arrays per agent.
+   */
   private rulesApplyingTo(agent: CompiledAgent | undefined): Record<EventKind, ActiveRule[]> {
-    const pick = (list: ActiveRule[]) => list.filter((r) => !r.rule.appliesTo || r.rule.appliesTo(agent));
-    return {
+    const all = this.ruleIds.length;
+    let signature = '';
+    const applies: boolean[] = new Array<boolean>(all).fill(false);
+    for (const list of Object.values(this.rulesByKind)) for (const r of list) applies[r.index] = !r.rule.appliesTo || r.rule.appliesTo(agent);
+    for (let i = 0; i < all; i++) signature += applies[i] ? '1' : '0';
+    if (this.rulesForVersion !== this.registry.version) {
+      this.rulesForCache.clear();
+      this.rulesForVersion = this.registry.version;
+    }
+    const cached = this.rulesForCache.get(signature);
+    if (cached) return cached;
+    const pick = (list: ActiveRule[]) => list.filter((r) => applies[r.index]);
+    const picked = {
       tool_call: pick(this.rulesByKind.tool_call),
       token_issued: pick(this.rulesByKind.token_issued),
       token_revoked: pick(this.rulesByKind.token_revoked),
       policy_decision: pick(this.rulesByKind.policy_decision),
     };
+    this.rulesForCache.set(signature, picked);
+    return picked;
   }
 
   private updateTokens(event: CanonicalEvent, nowMs: number): void {

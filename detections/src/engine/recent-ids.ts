@@ -7,35 +7,44 @@
  */
 export const MAX_RECENT_IDS_PER_AGENT = 4_096;
 
+/**
+ * A set for the lookup and a time-ordered queue for expiry, kept as two parallel arrays (ids, times) rather than one
+ * [id, time] pair per event: one object fewer per remembered id.
+ */
 export class RecentIds {
-  private readonly ids = new Set<string>();
-  private queue: Array<[string, number]>;
+  private readonly set = new Set<string>();
+  private ids: string[] = [];
+  private times: number[] = [];
   private head = 0;
 
   constructor(entries: Array<[string, number]> = []) {
-    this.queue = entries.slice(-MAX_RECENT_IDS_PER_AGENT);
-    for (const [id] of this.queue) this.ids.add(id);
+    for (const [id, t] of entries.slice(-MAX_RECENT_IDS_PER_AGENT)) {
+      this.set.add(id);
+      this.ids.push(id);
+      this.times.push(t);
+    }
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.set.size;
   }
 
   /** Whether the agent had this event id within the window ending at its newest time (expired ids are let go first). */
   has(eventId: string, nowMs: number, windowMs: number): boolean {
-    const q = this.queue;
-    const newest = q.length > this.head ? (q[q.length - 1] as [string, number])[1] : nowMs;
+    const n = this.times.length;
+    const newest = n > this.head ? (this.times[n - 1] as number) : nowMs;
     const horizon = Math.max(newest, nowMs) - windowMs;
-    while (this.head < q.length && (q[this.head] as [string, number])[1] < horizon) this.drop();
+    while (this.head < n && (this.times[this.head] as number) < horizon) this.drop();
     this.compact();
-    return this.ids.has(eventId);
+    return this.set.has(eventId);
   }
 
   /** Remembers an id; returns how many older ids were let go to stay within the cap (0 or 1). */
   remember(eventId: string, nowMs: number): number {
-    this.ids.add(eventId);
-    this.queue.push([eventId, nowMs]);
-    if (this.queue.length - this.head <= MAX_RECENT_IDS_PER_AGENT) return 0;
+    this.set.add(eventId);
+    this.ids.push(eventId);
+    this.times.push(nowMs);
+    if (this.ids.length - this.head <= MAX_RECENT_IDS_PER_AGENT) return 0;
     this.drop();
     this.compact();
     return 1;
@@ -43,17 +52,20 @@ export class RecentIds {
 
   /** The remembered [event_id, time] pairs, oldest first (snapshots). */
   entries(): Array<[string, number]> {
-    return this.queue.slice(this.head);
+    const out: Array<[string, number]> = [];
+    for (let i = this.head; i < this.ids.length; i++) out.push([this.ids[i] as string, this.times[i] as number]);
+    return out;
   }
 
   private drop(): void {
-    this.ids.delete((this.queue[this.head] as [string, number])[0]);
+    this.set.delete(this.ids[this.head] as string);
     this.head++;
   }
 
   private compact(): void {
-    if (this.head > 64 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    if (this.head > 64 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.times = this.times.slice(this.head);
       this.head = 0;
     }
   }

@@ -11,7 +11,8 @@ export {
   type IncidentUpserts,
   InvalidIncidentCursorError,
 } from './incident-store.ts';
-export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
+export { type ClusterLayout, checkClusterName, emptyLayout, LOCAL_SUFFIX, REPLICA_PATH, renderForCluster, renderMigrationsForCluster } from './cluster-ddl.ts';
+export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, renderStatement, SCHEMA_MIGRATIONS_DDL, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';
 export {
   type AgentHour,

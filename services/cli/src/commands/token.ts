@@ -33,6 +33,7 @@ export async function tokenCreate(o: {
   try {
     store = createStore({
       ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
+      ...(config.clickhouse_cluster ? { cluster: config.clickhouse_cluster } : {}),
       dataDir: join(dataDir, 'clickhouse'),
       database: 'agentwatch',
     });

@@ -140,6 +140,7 @@ export async function up(opts: UpOptions): Promise<number> {
 
   const store = createStore({
     ...(config.clickhouse_url ? { clickhouseUrl: config.clickhouse_url } : {}),
+    ...(config.clickhouse_cluster ? { cluster: config.clickhouse_cluster } : {}),
     dataDir: join(dataDir, 'clickhouse'),
     database: 'agentwatch',
     logger: logger.child({ component: 'store' }),
