@@ -1,6 +1,7 @@
 export type { AdminStore, ApiTokenRecord, NewApiToken, RegistryVersionSummary } from './admin-store.ts';
 export { ALERT_SORTS, type AlertFilters, type AlertSort, InvalidCursorError, MAX_Q_WORD_CHARS, MAX_Q_WORDS } from './alert-query.ts';
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
+export { type ClusterLayout, checkClusterName, emptyLayout, LOCAL_SUFFIX, REPLICA_PATH, renderForCluster, renderMigrationsForCluster } from './cluster-ddl.ts';
 export {
   INCIDENT_SORTS,
   type IncidentFilters,
@@ -11,7 +12,6 @@ export {
   type IncidentUpserts,
   InvalidIncidentCursorError,
 } from './incident-store.ts';
-export { type ClusterLayout, checkClusterName, emptyLayout, LOCAL_SUFFIX, REPLICA_PATH, renderForCluster, renderMigrationsForCluster } from './cluster-ddl.ts';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, renderStatement, SCHEMA_MIGRATIONS_DDL, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';
 export {

@@ -8,9 +8,9 @@ import { ALERT_STATUSES, type Alert, Alert as AlertSchema, type AlertStatus, typ
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
+import { checkClusterName, emptyLayout, LOCAL_SUFFIX, renderForCluster } from './cluster-ddl.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { createIncidentStore, type IncidentStore } from './incident-store.ts';
-import { checkClusterName, emptyLayout, LOCAL_SUFFIX, renderForCluster } from './cluster-ddl.ts';
 import { loadMigrations, renderStatement, SCHEMA_MIGRATIONS_DDL } from './migrations.ts';
 import {
   ALERT_SELECT,
