@@ -14,6 +14,7 @@ export * from './incidents/index.ts';
 export * from './registry/compiled-registry.ts';
 export * from './registry/glob.ts';
 export * from './registry/load-registry.ts';
+export * from './registry/registry-yaml.ts';
 export * from './suppressions/index.ts';
 export * from './time/event-time.ts';
 export * from './time/replay-arrival.ts';
