@@ -77,6 +77,7 @@ describe('per-agent state under a flood (issue 15 item 7)', () => {
     expect(saturation.heldRefused).toBeGreaterThan(0);
     expect(saturation.tokensRefused).toBe(FLOOD_EVENTS / 10 - MAX_LIVE_TOKENS_PER_AGENT);
     expect(saturation.alertsFolded).toBeGreaterThan(0);
+    expect(saturation.firstSeenSkipped).toBeGreaterThan(0);
 
     const alerts = engine.flush();
     // The flooder's distinct findings beyond the cap are counted in one overflow alert per rule, marked saturated.

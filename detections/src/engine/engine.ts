@@ -1,5 +1,5 @@
 import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from '@agentwatch/schemas';
-import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
+import { type AgentBaseline, MAX_DISTINCT, newBaseline, observe, resourceFamily, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import type { SuppressionSet } from '../suppressions/suppression-set.ts';
 import { judgeEventTime, type TimeClaim, type TimeVerdict } from '../time/event-time.ts';
@@ -163,9 +163,11 @@ export interface Saturation {
   tokensRefused: number;
   /** Findings folded into an overflow alert because their agent had {@link MAX_OPEN_ALERTS_PER_AGENT} open alerts. */
   alertsFolded: number;
+  /** Calls whose tool or resource family was not remembered, the agent's baseline set being full (first-seen rules skip them). */
+  firstSeenSkipped: number;
 }
 
-const newSaturation = (): Saturation => ({ dedupForgotten: 0, heldRefused: 0, tokensRefused: 0, alertsFolded: 0 });
+const newSaturation = (): Saturation => ({ dedupForgotten: 0, heldRefused: 0, tokensRefused: 0, alertsFolded: 0, firstSeenSkipped: 0 });
 
 /**
  * The detection engine: one deterministic stream processor. Feed it events in event-time order with
@@ -319,7 +321,12 @@ export class DetectionEngine {
       }
     }
     this.updateTokens(event, nowMs);
-    observe(agentState.baseline, event, nowMs);
+    const b = agentState.baseline;
+    observe(b, event, nowMs);
+    if (event.kind === 'tool_call' && (b.toolCount >= MAX_DISTINCT || b.resourceCount >= MAX_DISTINCT)) {
+      const family = event.resource === undefined ? undefined : resourceFamily(event.resource);
+      if (!Object.hasOwn(b.tools, event.tool) || (family !== undefined && !Object.hasOwn(b.resources, family))) this.stats.saturation.firstSeenSkipped++;
+    }
   }
 
   /** What this engine's limits say of an event time against its arrival (none: plausible). */
