@@ -6,8 +6,8 @@
  *     engine's own state counts and its snapshot bytes per agent;
  *   - up: the fleet's events POSTed to /v1/events (5,000 lines a body, as a client would), peak RSS (VmHWM) and RSS
  *     once idle (VmRSS), events/s over the POSTs (each returns once its events went through the store and the engine).
- * Fleets: one simulated day at BENCH_SCALE_EVENTS_PER_AGENT_DAY (default 5) events per registered agent, seed 42,
- * cached in .bench/. Target: RSS < 1.5 GB at 100k agents. Prints one JSON object; exits 0 whatever the numbers.
+ * Fleets: one simulated day (yesterday, UTC) at BENCH_SCALE_EVENTS_PER_AGENT_DAY (default 5) events per registered
+ * agent, seed 42, cached in .bench/. Target: RSS < 1.5 GB at 100k agents. Prints one JSON object; exits 0 whatever the numbers.
  * Env: BENCH_SCALE_AGENTS (comma list, default 1000,10000,100000), BENCH_SCALE_EVENTS_PER_AGENT_DAY,
  *      BENCH_SCALE_SKIP_UP=1 (replay only).
  */
@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulateFleet } from '@agentwatch/simulator';
+import { recentStart } from '../../test/support/recent-start.ts';
 import { killAll, postEvents, spawnLocalUp } from '../../test/support/up-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,12 +27,15 @@ const TARGET_RSS_MB = 1536;
 const TOKEN = 'aw_bench_scale_token_0123456789abcdef';
 const say = (msg: string) => process.stderr.write(`bench:scale: ${msg}\n`);
 
+/** Yesterday (UTC): `up` judges event times against their arrival, and a fleet older than max_event_age is not believed. */
+const START = recentStart(1);
+
 async function fleet(agents: number): Promise<string> {
-  const dir = join(ROOT, '.bench', `scale-a${agents}-e${EPAD}-s${SEED}`);
+  const dir = join(ROOT, '.bench', `scale-a${agents}-e${EPAD}-s${SEED}-${START.slice(0, 10)}`);
   if (!existsSync(join(dir, 'summary.json'))) {
     mkdirSync(dir, { recursive: true });
     say(`generating ${agents} agents x 1 day (${EPAD} events per agent) into ${dir}`);
-    await simulateFleet({ agents, days: 1, seed: SEED, eventsPerAgentDay: EPAD, outDir: dir });
+    await simulateFleet({ agents, days: 1, seed: SEED, eventsPerAgentDay: EPAD, start: START, outDir: dir });
   }
   return dir;
 }
@@ -68,7 +72,12 @@ async function upRun(dir: string): Promise<Record<string, unknown>> {
     const loaded = rssOf(pid);
     await new Promise((r) => setTimeout(r, 5000));
     const steady = rssOf(pid);
+    const metricsText = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? Number.NaN);
     return {
+      engine_agents: gauge('agentwatch_engine_agents'),
+      alerts_emitted: gauge('agentwatch_alerts_emitted_total'),
+      heap_used_mb: Math.round(gauge('nodejs_heap_size_used_bytes') / 2 ** 20),
       events: lines.length,
       seconds: Number(seconds.toFixed(2)),
       events_per_s: Math.round(lines.length / seconds),
