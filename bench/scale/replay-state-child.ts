@@ -24,7 +24,9 @@ const heap = (): number => {
 
 const [registryFile, eventsFile] = process.argv.slice(2) as [string, string];
 const heapStart = heap();
+const tRegistry = performance.now();
 const registry = readRegistryFile(registryFile);
+const registrySeconds = (performance.now() - tRegistry) / 1000;
 const rules = await loadRules(undefined);
 const heapRegistry = heap();
 const registered = registry.agentCount;
@@ -57,6 +59,7 @@ process.stdout.write(
     events: result.accepted,
     rejected: result.rejected,
     alerts,
+    registry_seconds: Number(registrySeconds.toFixed(2)),
     seconds: Number(seconds.toFixed(2)),
     events_per_s: Math.round(result.read / seconds),
     peak_rss_mb: Math.round(peakRssMb),

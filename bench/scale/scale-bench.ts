@@ -59,6 +59,15 @@ function rssOf(pid: number): { rss_mb: number; peak_rss_mb: number } {
 async function upRun(dir: string): Promise<Record<string, unknown>> {
   rmSync(join(dir, 'data'), { recursive: true, force: true });
   const up = spawnLocalUp(dir, TOKEN);
+  let peak = 0;
+  // Sampled every second: the RSS reached while the events go in, and what up said before any failure.
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssOf(up.proc.pid as number).peak_rss_mb);
+    } catch {
+      // exited
+    }
+  }, 1000);
   try {
     const base = await up.base;
     const pid = up.proc.pid as number;
@@ -86,7 +95,10 @@ async function upRun(dir: string): Promise<Record<string, unknown>> {
       steady_rss_mb: steady.rss_mb,
       peak_rss_mb: steady.peak_rss_mb,
     };
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)} (peak RSS so far ${peak} MB; up stderr: ${up.stderr().slice(-500)})`, { cause: e });
   } finally {
+    clearInterval(sampler);
     await killAll([up]);
     rmSync(join(dir, 'data'), { recursive: true, force: true });
   }
@@ -102,7 +114,8 @@ for (const agents of SIZES) {
   let up: Record<string, unknown> | null = null;
   if (!SKIP_UP) {
     say(`${agents} agents: up (HTTP)`);
-    up = await upRun(dir);
+    // A failed run is a result too (printed with its error), not the end of the benchmark.
+    up = await upRun(dir).catch((e: unknown) => ({ error: e instanceof Error ? `${e.message}${e.cause ? `: ${String(e.cause)}` : ''}` : String(e) }));
     say(`${agents} agents: up ${JSON.stringify(up)}`);
   }
   results.push({ agents, events: summary.events, replay, up });
