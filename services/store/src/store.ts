@@ -12,6 +12,7 @@ import { checkClusterName, emptyLayout, LOCAL_SUFFIX, renderForCluster } from '.
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import { loadMigrations, renderStatement, SCHEMA_MIGRATIONS_DDL } from './migrations.ts';
+import { encodeRegistryContent } from './registry-content.ts';
 import {
   ALERT_SELECT,
   type AlertReadRow,
@@ -933,7 +934,8 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async recordRegistryVersion(v) {
-      const row = { loaded_at: chTime(v.loadedAtMs), sha256: v.sha256, agent_count: v.agentCount, source: v.source, content: v.content };
+      const content = await encodeRegistryContent(v.content);
+      const row = { loaded_at: chTime(v.loadedAtMs), sha256: v.sha256, agent_count: v.agentCount, source: v.source, content };
       await insert('registry_versions', [row], `registry:${v.loadedAtMs}:${v.sha256}`);
     },
 
