@@ -129,6 +129,11 @@ export const AgentwatchConfig = z.strictObject({
   clickhouse_user: z.string().min(1).optional(),
   /** File holding the ClickHouse password (one line; a trailing newline is ignored). */
   clickhouse_password_file: z.string().min(1).optional(),
+  /** A ClickHouse cluster name (with clickhouse_url): migrations run ON CLUSTER, Replicated* tables behind Distributed ones. */
+  clickhouse_cluster: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a cluster name: letters, digits and _')
+    .optional(),
   /** Accepted as an admin API token; a secret: never printed or logged (prefer AGENTWATCH_BOOTSTRAP_TOKEN to a file). */
   bootstrap_token: z.string().min(16).optional(),
   /** PEM certificate chain the API serves HTTPS with (with `tls_key_file`; both or neither). */

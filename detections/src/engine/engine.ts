@@ -1,5 +1,5 @@
 import { type Alert, type CanonicalEvent, DetectionConfig, type EventKind } from '@agentwatch/schemas';
-import { type AgentBaseline, newBaseline, observe, rollTo } from '../baseline/agent-baseline.ts';
+import { type AgentBaseline, MAX_DISTINCT, newBaseline, observe, resourceFamily, rollTo } from '../baseline/agent-baseline.ts';
 import type { CompiledAgent, CompiledRegistry } from '../registry/compiled-registry.ts';
 import type { SuppressionSet } from '../suppressions/suppression-set.ts';
 import { judgeEventTime, type TimeClaim, type TimeVerdict } from '../time/event-time.ts';
@@ -7,6 +7,7 @@ import { alertId } from './alert-id.ts';
 import { addEventLinks, eventLinks } from './alert-links.ts';
 import { addEvidenceEvent, boundAlert, boundedFindingText } from './bounded-alert.ts';
 import { type HeldUse, HeldUses } from './held-uses.ts';
+import { RecentIds } from './recent-ids.ts';
 import { type TokenFact, type TokenLookup, TokenTable } from './token-table.ts';
 import { type DetectionLimits, detectionLimits, type Finding, type FindingText, type Rule, type RuleContext } from './types.ts';
 
@@ -18,6 +19,22 @@ const AGENT_IDLE_MS = 30 * 86_400_000;
 export const MAX_PARKED_USES = 20_000;
 /** Ids of events with implausible times remembered, so a redelivered one is not counted twice. */
 const MAX_QUARANTINED_IDS = 10_000;
+/**
+ * Per-agent caps (flood bounds): one agent sending any number of events keeps at most this much state, so it can
+ * neither grow memory without bound nor push other agents' state out. Every time a cap is hit it is counted in
+ * {@link EngineStats} (`saturation`), and an alert folded for its cap says so in its evidence: never silent.
+ */
+export const MAX_HELD_USES_PER_AGENT = 1_000;
+/** Live tokens one agent may hold in the engine's table; further issuances are not recorded (counted). */
+export const MAX_LIVE_TOKENS_PER_AGENT = 10_000;
+/**
+ * Open alerts one agent (alert subject) may have at once. A finding that would open one more (each distinct dedup key
+ * opens its own alert, and many keys are agent-chosen: tool, action, token...) folds into one overflow alert per rule
+ * and window instead, its evidence marked `saturated`.
+ */
+export const MAX_OPEN_ALERTS_PER_AGENT = 500;
+/** Dedup key of the overflow alert of a rule for an agent at {@link MAX_OPEN_ALERTS_PER_AGENT}. */
+export const OVERFLOW_DEDUP_KEY = '(more distinct findings than the per-agent cap)';
 
 /** An event that referred to a token nobody had reported yet, kept for {@link EngineOptions} `token_fact_wait`. */
 type ParkedUse = HeldUse;
@@ -29,18 +46,9 @@ interface AgentState {
   rulesForVersion: string;
   /** Per-rule state slices, indexed like the engine's rule list (ids in {@link DetectionEngine.ruleIds}). */
   slices: unknown[];
-  /** Event ids seen within `duplicate_window` of the agent's newest event, oldest first (duplicate suppression). */
+  /** Event ids seen within `duplicate_window` of the agent's newest event (duplicate suppression; capped). */
   recent: RecentIds;
 }
-
-/** The agent's recent event ids: a set for the lookup, a time-ordered queue for expiry. */
-interface RecentIds {
-  ids: Set<string>;
-  queue: Array<[string, number]>;
-  head: number;
-}
-
-const newRecentIds = (entries: Array<[string, number]> = []): RecentIds => ({ ids: new Set(entries.map(([id]) => id)), queue: entries, head: 0 });
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -79,6 +87,7 @@ export interface EngineSnapshot {
     parkedExpired?: number;
     duplicates?: number;
     implausibleTimes?: number;
+    saturation?: Saturation;
   };
   /** Ids of the latest events with implausible times (absent in older snapshots). */
   quarantined?: string[];
@@ -121,7 +130,44 @@ export interface EngineStats {
   duplicates: number;
   /** Events whose time was not believed (events.md 1.1): reported by the telemetry_integrity rules, judged by nothing else. */
   implausibleTimes: number;
+  /** How often a per-agent cap was hit (flood bounds). */
+  saturation: Saturation;
 }
+
+/** Sizes of the engine's state structures ({@link DetectionEngine.stateCounts}). */
+export interface EngineStateCounts {
+  agents: number;
+  /** Event ids remembered for duplicate suppression, over all agents, and the most any one agent holds. */
+  dedupIds: number;
+  maxDedupIdsPerAgent: number;
+  /** Completed hours kept in baselines, and first-seen tools plus resource families, over all agents. */
+  baselineHours: number;
+  baselineDistinct: number;
+  /** Per-agent rule state slices in use. */
+  ruleSlices: number;
+  tokens: number;
+  openAlerts: number;
+  maxOpenAlertsPerAgent: number;
+  parkedUses: number;
+  watchedUses: number;
+  quarantinedIds: number;
+}
+
+/** Counts of per-agent caps hit: what a flood cost in detection fidelity, for metrics and logs. */
+export interface Saturation {
+  /** Event ids forgotten before `duplicate_window` ended (MAX_RECENT_IDS_PER_AGENT): a redelivery of them counts again. */
+  dedupForgotten: number;
+  /** Token uses not held for a late token fact because their agent had {@link MAX_HELD_USES_PER_AGENT} held. */
+  heldRefused: number;
+  /** Token issuances not recorded because their agent held {@link MAX_LIVE_TOKENS_PER_AGENT} live tokens. */
+  tokensRefused: number;
+  /** Findings folded into an overflow alert because their agent had {@link MAX_OPEN_ALERTS_PER_AGENT} open alerts. */
+  alertsFolded: number;
+  /** Calls whose tool or resource family was not remembered, the agent's baseline set being full (first-seen rules skip them). */
+  firstSeenSkipped: number;
+}
+
+const newSaturation = (): Saturation => ({ dedupForgotten: 0, heldRefused: 0, tokensRefused: 0, alertsFolded: 0, firstSeenSkipped: 0 });
 
 /**
  * The detection engine: one deterministic stream processor. Feed it events in event-time order with
@@ -147,13 +193,13 @@ export class DetectionEngine {
   /** Kinds some tokenDependent rule looks at: only their events are parked. */
   private readonly parkKinds = new Set<EventKind>();
   /** Uses of tokens not known yet, until the fact arrives or `token_fact_wait` passes. */
-  private readonly parked = new HeldUses(MAX_PARKED_USES);
+  private readonly parked = new HeldUses(MAX_PARKED_USES, MAX_HELD_USES_PER_AGENT);
   /**
    * Uses of tokens known only from the shared view (issued on another partition) by an agent other than the owner,
    * not revoked when used: the revocation is read on the owner's partition, possibly later, so they are re-checked
    * by the rules that look at revocations when it arrives (within `token_fact_wait`).
    */
-  private readonly watched = new HeldUses(MAX_PARKED_USES);
+  private readonly watched = new HeldUses(MAX_PARKED_USES, MAX_HELD_USES_PER_AGENT);
   /** Kinds some recheckOnRevocation rule looks at: only their events are watched. */
   private readonly watchKinds = new Set<EventKind>();
   private readonly agents = new Map<string, AgentState>();
@@ -177,13 +223,19 @@ export class DetectionEngine {
     parkedExpired: 0,
     duplicates: 0,
     implausibleTimes: 0,
+    saturation: newSaturation(),
   };
+  /** {@link rulesApplyingTo} answers by applicability signature, for registry {@link rulesForVersion}. */
+  private readonly rulesForCache = new Map<string, Record<EventKind, ActiveRule[]>>();
+  private rulesForVersion = '';
+  /** Open alerts per subject agent, for {@link MAX_OPEN_ALERTS_PER_AGENT}. */
+  private readonly openPerAgent = new Map<string, number>();
 
   constructor(opts: EngineOptions) {
     this.config = DetectionConfig.parse(opts.config ?? {});
     this.limits = detectionLimits(this.config);
     this.registry = opts.registry;
-    this.tokens = new TokenTable(this.limits.tokenGraceMs);
+    this.tokens = new TokenTable(this.limits.tokenGraceMs, MAX_LIVE_TOKENS_PER_AGENT);
     this.sharedTokens = opts.sharedTokens;
     const own = this.tokens;
     const shared = this.sharedTokens;
@@ -245,7 +297,7 @@ export class DetectionEngine {
       }
     }
     let agentState = this.agents.get(event.agent_id);
-    if (agentState && this.isDuplicate(agentState.recent, event.event_id, nowMs)) {
+    if (agentState?.recent.has(event.event_id, nowMs, this.limits.duplicateWindowMs)) {
       this.stats.duplicates++;
       return;
     }
@@ -254,10 +306,10 @@ export class DetectionEngine {
     if (this.watermarkMs >= this.nextCloseCheckMs) this.housekeeping();
 
     if (!agentState) {
-      agentState = { baseline: newBaseline(nowMs), slices: [], rulesFor: null, rulesForVersion: '', recent: newRecentIds() };
+      agentState = { baseline: newBaseline(nowMs), slices: [], rulesFor: null, rulesForVersion: '', recent: new RecentIds() };
       this.agents.set(event.agent_id, agentState);
     }
-    this.remember(agentState.recent, event.event_id, nowMs);
+    this.stats.saturation.dedupForgotten += agentState.recent.remember(event.event_id, nowMs);
     rollTo(agentState.baseline, nowMs);
     this.runRules(this.enter(agentState, event, nowMs), agentState, event, nowMs, 'all');
     if (this.parkKinds.has(event.kind)) {
@@ -269,7 +321,12 @@ export class DetectionEngine {
       }
     }
     this.updateTokens(event, nowMs);
-    observe(agentState.baseline, event, nowMs);
+    const b = agentState.baseline;
+    observe(b, event, nowMs);
+    if (event.kind === 'tool_call' && (b.toolCount >= MAX_DISTINCT || b.resourceCount >= MAX_DISTINCT)) {
+      const family = event.resource === undefined ? undefined : resourceFamily(event.resource);
+      if (!Object.hasOwn(b.tools, event.tool) || (family !== undefined && !Object.hasOwn(b.resources, family))) this.stats.saturation.firstSeenSkipped++;
+    }
   }
 
   /** What this engine's limits say of an event time against its arrival (none: plausible). */
@@ -303,27 +360,6 @@ export class DetectionEngine {
     } finally {
       ctx.timeClaim = undefined;
     }
-  }
-
-  /** Whether the agent had this event id within the duplicate window (expired ids are let go first). */
-  private isDuplicate(recent: RecentIds, eventId: string, nowMs: number): boolean {
-    const q = recent.queue;
-    const newest = q.length > recent.head ? (q[q.length - 1] as [string, number])[1] : nowMs;
-    const horizon = Math.max(newest, nowMs) - this.limits.duplicateWindowMs;
-    while (recent.head < q.length && (q[recent.head] as [string, number])[1] < horizon) {
-      recent.ids.delete((q[recent.head] as [string, number])[0]);
-      recent.head++;
-    }
-    if (recent.head > 64 && recent.head * 2 > q.length) {
-      recent.queue = q.slice(recent.head);
-      recent.head = 0;
-    }
-    return recent.ids.has(eventId);
-  }
-
-  private remember(recent: RecentIds, eventId: string, nowMs: number): void {
-    recent.ids.add(eventId);
-    recent.queue.push([eventId, nowMs]);
   }
 
   /** Evaluates `rules` for one event of the agent in `ctx` (filled by the caller); a subset for late token facts. */
@@ -362,7 +398,9 @@ export class DetectionEngine {
 
   /** Keeps a use of an unknown token until its fact arrives ({@link tokenFactArrived}) or `token_fact_wait` passes. */
   private park(tokenId: string, event: CanonicalEvent, nowMs: number): void {
-    this.stats.parkedExpired += this.parked.add(tokenId, { event, nowMs });
+    const { evicted, refused } = this.parked.add(tokenId, { event, nowMs });
+    this.stats.parkedExpired += evicted + (refused ? 1 : 0);
+    if (refused) this.stats.saturation.heldRefused++;
   }
 
   /** Re-checks every parked use whose token is known by now (after a restore, facts may have arrived meanwhile). */
@@ -408,7 +446,7 @@ export class DetectionEngine {
   private watchIfForeign(tokenId: string, fact: TokenFact, use: HeldUse): void {
     if (!this.watchKinds.has(use.event.kind) || fact.revokedMs !== null || fact.agentId === use.event.agent_id) return;
     if (this.tokens.get(tokenId) !== undefined) return; // issued on this partition: its revocation is read in order
-    this.watched.add(tokenId, use);
+    if (this.watched.add(tokenId, use).refused) this.stats.saturation.heldRefused++;
   }
 
   /** Runs the token-dependent (or only the revocation) rules again on a held use, at its own event time. */
@@ -483,7 +521,7 @@ export class DetectionEngine {
       s.slices.forEach((slice, i) => {
         if (slice !== undefined) slices[this.ruleIds[i] as string] = slice;
       });
-      agents[id] = { baseline: s.baseline, slices, recent: s.recent.queue.slice(s.recent.head) };
+      agents[id] = { baseline: s.baseline, slices, recent: s.recent.entries() };
     }
     const shared: Record<string, Record<string, unknown>> = {};
     for (const list of Object.values(this.rulesByKind)) for (const r of list) shared[r.rule.id] = r.shared;
@@ -517,7 +555,7 @@ export class DetectionEngine {
       // First-seen sets are prototype-less so any tool name is a plain key; JSON and clones lose that.
       a.baseline.tools = Object.assign(Object.create(null) as Record<string, number>, a.baseline.tools);
       a.baseline.resources = Object.assign(Object.create(null) as Record<string, number>, a.baseline.resources);
-      this.agents.set(id, { baseline: a.baseline, slices, rulesFor: null, rulesForVersion: '', recent: newRecentIds(a.recent ?? []) });
+      this.agents.set(id, { baseline: a.baseline, slices, rulesFor: null, rulesForVersion: '', recent: new RecentIds(a.recent ?? []) });
     }
     for (const list of Object.values(this.rulesByKind))
       for (const r of list) {
@@ -529,13 +567,18 @@ export class DetectionEngine {
       }
     this.tokens.restore(s.tokens);
     this.open.clear();
-    for (const [k, o] of s.open) this.open.set(k, o);
+    this.openPerAgent.clear();
+    for (const [k, o] of s.open) {
+      this.open.set(k, o);
+      this.countOpen(o.alert.agent_id, 1);
+    }
     this.parked.load(s.parked ?? []);
     this.watched.load(s.watched ?? []);
     Object.assign(this.stats, s.stats);
     this.stats.parkedExpired ??= 0;
     this.stats.duplicates ??= 0;
     this.stats.implausibleTimes ??= 0;
+    this.stats.saturation = { ...newSaturation(), ...this.stats.saturation };
     this.quarantined.clear();
     for (const id of s.quarantined ?? []) this.quarantined.add(id);
   }
@@ -544,6 +587,7 @@ export class DetectionEngine {
     return {
       ...this.stats,
       ruleErrors: { ...this.stats.ruleErrors },
+      saturation: { ...this.stats.saturation },
       agents: this.agents.size,
       tokens: this.tokens.size,
       openAlerts: this.open.size,
@@ -552,19 +596,66 @@ export class DetectionEngine {
     };
   }
 
-  private rulesApplyingTo(agent: CompiledAgent | undefined): Record<EventKind, ActiveRule[]> {
-    const pick = (list: ActiveRule[]) => list.filter((r) => !r.rule.appliesTo || r.rule.appliesTo(agent));
+  /** How much state the engine holds, by structure. O(agents): for benchmarks, tests and occasional metrics. */
+  stateCounts(): EngineStateCounts {
+    let dedupIds = 0;
+    let maxDedupIdsPerAgent = 0;
+    let baselineHours = 0;
+    let baselineDistinct = 0;
+    let ruleSlices = 0;
+    for (const s of this.agents.values()) {
+      dedupIds += s.recent.size;
+      if (s.recent.size > maxDedupIdsPerAgent) maxDedupIdsPerAgent = s.recent.size;
+      baselineHours += s.baseline.history.length;
+      baselineDistinct += s.baseline.toolCount + s.baseline.resourceCount;
+      for (const slice of s.slices) if (slice !== undefined) ruleSlices++;
+    }
     return {
+      agents: this.agents.size,
+      dedupIds,
+      maxDedupIdsPerAgent,
+      baselineHours,
+      baselineDistinct,
+      ruleSlices,
+      tokens: this.tokens.size,
+      openAlerts: this.open.size,
+      maxOpenAlertsPerAgent: [...this.openPerAgent.values()].reduce((m, n) => (n > m ? n : m), 0),
+      parkedUses: this.parked.size,
+      watchedUses: this.watched.size,
+      quarantinedIds: this.quarantined.size,
+    };
+  }
+
+  /**
+   * The rules that apply to an agent, per kind. Shared by every agent to which the same rules apply (interned by that
+   * set, per registry version): a few distinct answers for a whole fleet instead of four arrays per agent.
+   */
+  private rulesApplyingTo(agent: CompiledAgent | undefined): Record<EventKind, ActiveRule[]> {
+    const all = this.ruleIds.length;
+    let signature = '';
+    const applies: boolean[] = new Array<boolean>(all).fill(false);
+    for (const list of Object.values(this.rulesByKind)) for (const r of list) applies[r.index] = !r.rule.appliesTo || r.rule.appliesTo(agent);
+    for (let i = 0; i < all; i++) signature += applies[i] ? '1' : '0';
+    if (this.rulesForVersion !== this.registry.version) {
+      this.rulesForCache.clear();
+      this.rulesForVersion = this.registry.version;
+    }
+    const cached = this.rulesForCache.get(signature);
+    if (cached) return cached;
+    const pick = (list: ActiveRule[]) => list.filter((r) => applies[r.index]);
+    const picked = {
       tool_call: pick(this.rulesByKind.tool_call),
       token_issued: pick(this.rulesByKind.token_issued),
       token_revoked: pick(this.rulesByKind.token_revoked),
       policy_decision: pick(this.rulesByKind.policy_decision),
     };
+    this.rulesForCache.set(signature, picked);
+    return picked;
   }
 
   private updateTokens(event: CanonicalEvent, nowMs: number): void {
     if (event.kind === 'token_issued') {
-      this.tokens.issue(event.token_id, {
+      const recorded = this.tokens.issue(event.token_id, {
         agentId: event.agent_id,
         issuer: event.issuer,
         scopes: event.scopes,
@@ -574,18 +665,26 @@ export class DetectionEngine {
         parentTokenId: event.parent_token_id ?? null,
         eventId: event.event_id,
       });
+      if (!recorded) this.stats.saturation.tokensRefused++;
       if (this.parked.has(event.token_id)) this.tokenFactArrived(event.token_id);
     } else if (event.kind === 'token_revoked') {
       this.tokens.revoke(event.token_id, nowMs);
     }
   }
 
-  private fold(rule: Rule, f: Finding, event: CanonicalEvent, nowMs: number): void {
+  private fold(rule: Rule, finding: Finding, event: CanonicalEvent, nowMs: number): void {
     this.stats.matches++;
+    let f = finding;
     const agentId = f.agentId ?? event.agent_id;
     const windowStartMs = Math.floor(nowMs / rule.dedupWindowMs) * rule.dedupWindowMs;
-    const key = `${rule.id}\u0000${agentId}\u0000${f.dedupKey}\u0000${windowStartMs}`;
-    const existing = this.open.get(key);
+    let key = `${rule.id}\u0000${agentId}\u0000${f.dedupKey}\u0000${windowStartMs}`;
+    let existing = this.open.get(key);
+    if (!existing && (this.openPerAgent.get(agentId) ?? 0) >= MAX_OPEN_ALERTS_PER_AGENT) {
+      this.stats.saturation.alertsFolded++;
+      f = overflowFinding(f);
+      key = `${rule.id}\u0000${agentId}\u0000${f.dedupKey}\u0000${windowStartMs}`;
+      existing = this.open.get(key);
+    }
     if (existing) {
       const a = existing.alert;
       a.count++;
@@ -633,6 +732,7 @@ export class DetectionEngine {
     };
     this.link(alert, event);
     this.open.set(key, { alert: boundAlert(alert), windowEndMs: windowStartMs + rule.dedupWindowMs, firstSeenMs: nowMs });
+    this.countOpen(agentId, 1);
     this.changed.add(key);
   }
 
@@ -660,18 +760,47 @@ export class DetectionEngine {
     }
   }
 
+  private countOpen(agentId: string, delta: number): void {
+    const n = (this.openPerAgent.get(agentId) ?? 0) + delta;
+    if (n > 0) this.openPerAgent.set(agentId, n);
+    else this.openPerAgent.delete(agentId);
+  }
+
   private closeUntil(nowMs: number): void {
     const done: OpenAlert[] = [];
     for (const [key, o] of this.open) {
       if (o.windowEndMs <= nowMs) {
         done.push(o);
         this.open.delete(key);
+        this.countOpen(o.alert.agent_id, -1);
         this.changed.delete(key);
       }
     }
     done.sort(compareClosed);
     for (const o of done) this.closed.push(o.alert);
   }
+}
+
+/**
+ * A finding past {@link MAX_OPEN_ALERTS_PER_AGENT}: folded under one dedup key per rule and window, its text the first
+ * such finding's, its evidence marked `saturated` so the analyst knows distinct findings were merged.
+ */
+function overflowFinding(f: Finding): Finding {
+  return {
+    ...(f.severity !== undefined ? { severity: f.severity } : {}),
+    ...(f.riskScore !== undefined ? { riskScore: f.riskScore } : {}),
+    ...(f.agentId !== undefined ? { agentId: f.agentId } : {}),
+    ...(f.relatedEventIds !== undefined ? { relatedEventIds: f.relatedEventIds } : {}),
+    dedupKey: OVERFLOW_DEDUP_KEY,
+    describe: () => {
+      const text = boundedFindingText(f);
+      return {
+        title: text.title,
+        summary: `${text.summary} (The agent had ${MAX_OPEN_ALERTS_PER_AGENT} open alerts: further distinct findings of this rule in this window are counted in this alert.)`,
+        evidence: { ...text.evidence, saturated: { open_alerts_per_agent: MAX_OPEN_ALERTS_PER_AGENT } },
+      };
+    },
+  };
 }
 
 /** The token an event refers to, for late-fact parking: the credential used, or the parent of an exchanged token. */

@@ -6,18 +6,30 @@ export interface HeldUse {
   nowMs: number;
 }
 
+/** What {@link HeldUses.add} did beyond holding the use. */
+export interface HoldOutcome {
+  /** Oldest uses (of any agent) let go to stay within the total cap. */
+  evicted: number;
+  /** The use was not held: its agent already has `maxPerAgent` uses held (a flood must not evict other agents' uses). */
+  refused: boolean;
+}
+
 /**
  * Token uses held by token id, with expiry in arrival order (a FIFO queue, so expiry pops from the front instead
- * of scanning) and a cap. The engine holds two kinds: uses of tokens not known yet (parked until the token's fact
- * arrives) and uses of known tokens by other agents (watched in case a revocation is read late).
+ * of scanning), a total cap and a per-agent cap. The engine holds two kinds: uses of tokens not known yet (parked
+ * until the token's fact arrives) and uses of known tokens by other agents (watched in case a revocation is read late).
  */
 export class HeldUses {
   private readonly byToken = new Map<string, HeldUse[]>();
+  private readonly perAgent = new Map<string, number>();
   private queue: Array<{ tokenId: string; use: HeldUse }> = [];
   private head = 0;
   private count = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly maxPerAgent: number = max,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -31,14 +43,25 @@ export class HeldUses {
     return [...this.byToken.keys()];
   }
 
-  /** Holds a use; returns how many of the oldest were let go to stay within the cap. */
-  add(tokenId: string, use: HeldUse): number {
+  /** Holds a use unless its agent is at its cap; lets go of the oldest uses beyond the total cap. */
+  add(tokenId: string, use: HeldUse): HoldOutcome {
+    const agentId = use.event.agent_id;
+    const held = this.perAgent.get(agentId) ?? 0;
+    if (held >= this.maxPerAgent) return { evicted: 0, refused: true };
+    this.perAgent.set(agentId, held + 1);
     const list = this.byToken.get(tokenId);
     if (list) list.push(use);
     else this.byToken.set(tokenId, [use]);
     this.queue.push({ tokenId, use });
     this.count++;
-    return this.count > this.max ? this.expire(Number.POSITIVE_INFINITY, this.count - this.max) : 0;
+    return { evicted: this.count > this.max ? this.expire(Number.POSITIVE_INFINITY, this.count - this.max) : 0, refused: false };
+  }
+
+  private release(use: HeldUse): void {
+    const agentId = use.event.agent_id;
+    const held = (this.perAgent.get(agentId) ?? 1) - 1;
+    if (held > 0) this.perAgent.set(agentId, held);
+    else this.perAgent.delete(agentId);
   }
 
   /** Removes and returns the uses held for a token. */
@@ -47,6 +70,7 @@ export class HeldUses {
     if (!uses) return undefined;
     this.byToken.delete(tokenId);
     this.count -= uses.length;
+    for (const use of uses) this.release(use);
     return uses;
   }
 
@@ -63,6 +87,7 @@ export class HeldUses {
       if (!list || at < 0) continue; // already taken
       list.splice(at, 1);
       if (list.length === 0) this.byToken.delete(entry.tokenId);
+      this.release(entry.use);
       this.count--;
       dropped++;
     }
@@ -80,13 +105,17 @@ export class HeldUses {
   /** Replaces the content (restore from a snapshot). */
   load(entries: ReadonlyArray<[string, HeldUse[]]>): void {
     this.byToken.clear();
+    this.perAgent.clear();
     this.queue = [];
     this.head = 0;
     this.count = 0;
     for (const [tokenId, uses] of entries) {
       this.byToken.set(tokenId, uses);
       this.count += uses.length;
-      for (const use of uses) this.queue.push({ tokenId, use });
+      for (const use of uses) {
+        this.queue.push({ tokenId, use });
+        this.perAgent.set(use.event.agent_id, (this.perAgent.get(use.event.agent_id) ?? 0) + 1);
+      }
     }
     this.queue.sort((a, b) => a.use.nowMs - b.use.nowMs);
   }

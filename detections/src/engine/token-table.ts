@@ -24,22 +24,38 @@ const BUCKET_MS = 600_000;
  * was revoked), so the table grows with live tokens, not with history. A use of a forgotten token is
  * indistinguishable from an unknown token; the grace period sets how late "use after expiry" is seen.
  * Expiry is driven by 10-minute buckets of due times, so a sweep touches only tokens that are due.
+ * With `maxPerAgent`, an agent holding that many live tokens has further issuances refused ({@link issue} returns
+ * false, the caller counts it): a token flood grows neither the table nor the time it takes, and other agents'
+ * tokens stay.
  */
 export class TokenTable implements TokenLookup {
   private readonly tokens = new Map<string, TokenFact>();
+  private readonly perAgent = new Map<string, number>();
   /** Bucket start (ms) -> token ids that may be due then. */
   private readonly due = new Map<number, string[]>();
   private sweptUpToMs = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly graceMs: number) {}
+  constructor(
+    private readonly graceMs: number,
+    private readonly maxPerAgent = Number.POSITIVE_INFINITY,
+  ) {}
 
   get(tokenId: string): TokenFact | undefined {
     return this.tokens.get(tokenId);
   }
 
-  issue(tokenId: string, fact: TokenFact): void {
+  /** Records a token; false (not recorded) when its agent already holds `maxPerAgent` live tokens. */
+  issue(tokenId: string, fact: TokenFact): boolean {
+    const before = this.tokens.get(tokenId);
+    if (before?.agentId !== fact.agentId) {
+      const held = this.perAgent.get(fact.agentId) ?? 0;
+      if (held >= this.maxPerAgent) return false;
+      this.perAgent.set(fact.agentId, held + 1);
+      if (before) this.release(before.agentId);
+    }
     this.tokens.set(tokenId, fact);
     this.schedule(tokenId, fact);
+    return true;
   }
 
   /** Marks a token revoked at `atMs`; returns false when the token is unknown. */
@@ -61,8 +77,10 @@ export class TokenTable implements TokenLookup {
       for (const id of ids) {
         const t = this.tokens.get(id);
         if (!t) continue;
-        if (this.forgetAtMs(t) <= nowMs) this.tokens.delete(id);
-        else this.schedule(id, t);
+        if (this.forgetAtMs(t) <= nowMs) {
+          this.tokens.delete(id);
+          this.release(t.agentId);
+        } else this.schedule(id, t);
       }
     }
   }
@@ -78,8 +96,15 @@ export class TokenTable implements TokenLookup {
 
   restore(entries: Array<[string, TokenFact]>): void {
     this.tokens.clear();
+    this.perAgent.clear();
     this.due.clear();
     for (const [id, t] of entries) this.issue(id, t);
+  }
+
+  private release(agentId: string): void {
+    const held = (this.perAgent.get(agentId) ?? 1) - 1;
+    if (held > 0) this.perAgent.set(agentId, held);
+    else this.perAgent.delete(agentId);
   }
 
   private forgetAtMs(t: TokenFact): number {

@@ -34,7 +34,8 @@ export class CompiledRegistry {
     this.source = registry;
     this.version = version;
     for (const p of registry.people) this.people.set(p.id, p);
-    for (const a of registry.agents) this.agents.set(a.id, compileAgent(a, this.person(a.owner)?.status === 'departed'));
+    const patterns = new PatternSets();
+    for (const a of registry.agents) this.agents.set(a.id, compileAgent(a, this.person(a.owner)?.status === 'departed', patterns));
   }
 
   agent(id: string): CompiledAgent | undefined {
@@ -67,21 +68,41 @@ export class CompiledRegistry {
 
 export const stripUserPrefix = (id: string): string => (id.startsWith('user:') ? id.slice(5) : id);
 
-const patternsOrNull = (list: readonly string[] | undefined, kind: GlobKind): PatternSet | null => (list === undefined ? null : new PatternSet(list, kind));
+/**
+ * Compiled allow-lists shared by every agent declaring the same list: agents of one kind usually do, and a compiled
+ * set (hash set, regex, answer cache) costs far more than the reference (bench:scale measures it per agent).
+ */
+class PatternSets {
+  private readonly byKey = new Map<string, PatternSet>();
 
-function compileAgent(a: RegistryAgent, ownerDeparted: boolean): CompiledAgent {
+  get(list: readonly string[], kind: GlobKind): PatternSet {
+    const key = `${kind}\u0000${list.join('\u0000')}`;
+    let set = this.byKey.get(key);
+    if (!set) {
+      set = new PatternSet(list, kind);
+      this.byKey.set(key, set);
+    }
+    return set;
+  }
+
+  orNull(list: readonly string[] | undefined, kind: GlobKind): PatternSet | null {
+    return list === undefined ? null : this.get(list, kind);
+  }
+}
+
+function compileAgent(a: RegistryAgent, ownerDeparted: boolean, patterns: PatternSets): CompiledAgent {
   const s = a.scope;
   return {
     entry: a,
     id: a.id,
-    tools: patternsOrNull(s.tools, 'tool'),
-    resources: patternsOrNull(s.resources, 'resource'),
+    tools: patterns.orNull(s.tools, 'tool'),
+    resources: patterns.orNull(s.resources, 'resource'),
     actions: s.actions ? new Set(s.actions) : null,
-    tokenScopes: patternsOrNull(s.token_scopes, 'scope'),
+    tokenScopes: patterns.orNull(s.token_scopes, 'scope'),
     environments: s.environments ? new Set(s.environments) : null,
     maxTokenTtlMs: s.max_token_ttl ? durationToMs(s.max_token_ttl) : null,
-    highConsequenceTools: patternsOrNull(a.high_consequence_tools, 'tool'),
-    mayDelegateTo: new PatternSet(a.delegation?.may_delegate_to ?? [], 'agent'),
+    highConsequenceTools: patterns.orNull(a.high_consequence_tools, 'tool'),
+    mayDelegateTo: patterns.get(a.delegation?.may_delegate_to ?? [], 'agent'),
     maxDepth: a.delegation?.max_depth ?? null,
     reviewedAtMs: Date.parse(a.last_reviewed ?? a.registered_at),
     ownerDeparted,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Problem, Registry, toProblems } from '@agentwatch/schemas';
-import { parseDocument } from 'yaml';
 import { CompiledRegistry } from './compiled-registry.ts';
 import { type GlobKind, GlobSyntaxError, globToRegExp } from './glob.ts';
+import { readRegistryYaml } from './registry-yaml.ts';
 
 /** A registry problem, located: which file, which path inside it, what was expected. */
 export interface RegistryProblem extends Problem {
@@ -34,16 +34,16 @@ export class RegistryValidationError extends Error {
  */
 export function parseRegistry(text: string, file: string): RegistryLoadResult {
   const fail = (problems: Problem[], syntax = false): RegistryLoadResult => ({ ok: false, syntax, problems: problems.map((p) => ({ file, ...p })) });
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return fail(
-      doc.errors.map((e) => ({ path: `line ${(e.linePos?.[0]?.line ?? 0).toString()}`, message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` })),
-      true,
-    );
-  }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_REGISTRY_ALIASES });
+    const read = readRegistryYaml(text, MAX_REGISTRY_ALIASES);
+    if (!read.ok) {
+      return fail(
+        read.doc.errors.map((e) => ({ path: `line ${(e.linePos?.[0]?.line ?? 0).toString()}`, message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` })),
+        true,
+      );
+    }
+    value = read.value;
   } catch (e) {
     // Too many aliases (the library throws a ReferenceError), or nesting too deep to build: a problem, never a throw
     // (a hot reload would otherwise take the process down).

@@ -1,3 +1,4 @@
+export { type EngineGaugeSource, registerEngineGauges } from './engine-metrics.ts';
 export { ApiError, type ErrorDetail, errorBody } from './errors.ts';
 export { DEFAULT_MAX_EVENTS_PER_REQUEST, type EventsBodyFormat, readEventsBody } from './ingest-body.ts';
 export { type ApiMetrics, createApiMetrics, type PipelineGaugeSnapshot, registerPipelineGauges } from './metrics.ts';

@@ -139,6 +139,7 @@ function buildConfig(
   if (env['AGENTWATCH_KAFKA_SESSION_TIMEOUT']) fromEnv['kafka_session_timeout'] = env['AGENTWATCH_KAFKA_SESSION_TIMEOUT'];
   if (env['AGENTWATCH_KAFKA_COMPRESSION']) fromEnv['kafka_compression'] = env['AGENTWATCH_KAFKA_COMPRESSION'];
   if (env['CLICKHOUSE_URL']) fromEnv['clickhouse_url'] = env['CLICKHOUSE_URL'];
+  if (env['CLICKHOUSE_CLUSTER']) fromEnv['clickhouse_cluster'] = env['CLICKHOUSE_CLUSTER'];
   if (env['AGENTWATCH_BOOTSTRAP_TOKEN']) fromEnv['bootstrap_token'] = env['AGENTWATCH_BOOTSTRAP_TOKEN'];
   if (env['AGENTWATCH_LISTEN']) fromEnv['listen'] = env['AGENTWATCH_LISTEN'];
   if (env['AGENTWATCH_TLS_CERT']) fromEnv['tls_cert_file'] = env['AGENTWATCH_TLS_CERT'];

@@ -193,9 +193,17 @@ function chooseSlots(n: number, rng: Rng): Slot[] {
   }
   // Ids must be unique even in odd corner cases.
   const seen = new Set<string>();
+  // Per base slug, the suffix number to try first: the smallest free one never decreases (seen only grows), so
+  // large fleets do not rescan every suffix taken so far.
+  const nextSuffix = new Map<string, number>();
   for (const s of slots) {
     let slug = s.slug;
-    for (let j = 2; seen.has(slug); j++) slug = `${s.slug}-${j}`;
+    if (seen.has(slug)) {
+      let j = nextSuffix.get(s.slug) ?? 2;
+      while (seen.has(`${s.slug}-${j}`)) j++;
+      nextSuffix.set(s.slug, j + 1);
+      slug = `${s.slug}-${j}`;
+    }
     s.slug = slug;
     seen.add(slug);
   }
@@ -410,15 +418,32 @@ export function buildFleet(n: number, seed: string, startMs: number, days: numbe
   });
 
   // Delegation: planners may hand work to the delegates that exist in this fleet (variants included).
+  // Indexed once (agents in fleet order per kind, and by slug), so a fleet of 100k agents is not scanned per planner.
+  const delegatableByKind = new Map<string, SimAgent[]>();
+  const bySlug = new Map<string, SimAgent>();
+  for (const b of agents) {
+    bySlug.set(b.slug, b);
+    if (b.silent || b.delegatable.length === 0) continue;
+    const list = delegatableByKind.get(b.tpl.slug);
+    if (list) list.push(b);
+    else delegatableByKind.set(b.tpl.slug, [b]);
+  }
   for (const a of agents) {
     if (!a.tpl.delegates || a.silent) continue;
-    const targets = agents.filter((b) => !b.silent && b.idx !== a.idx && a.tpl.delegates?.includes(b.tpl.slug) && b.delegatable.length > 0);
-    // Variants delegate to their own region's delegate when there is one, else to the base kind.
-    const byKind = new Map<string, SimAgent[]>();
-    for (const b of targets) byKind.set(b.tpl.slug, [...(byKind.get(b.tpl.slug) ?? []), b]);
+    // Variants delegate to their own region's delegate when there is one, else to the base kind (the first in fleet
+    // order); kinds are taken in the fleet order of their first such agent.
+    const firsts: Array<[string, SimAgent]> = [];
+    for (const kind of new Set(a.tpl.delegates)) {
+      const first = delegatableByKind.get(kind)?.find((b) => b.idx !== a.idx);
+      if (first) firsts.push([kind, first]);
+    }
+    firsts.sort((x, y) => x[1].idx - y[1].idx);
     const chosen: SimAgent[] = [];
     const suffix = a.slug.slice(a.tpl.slug.length);
-    for (const [kind, list] of byKind) chosen.push(list.find((b) => b.slug === `${kind}${suffix}`) ?? (list[0] as SimAgent));
+    for (const [kind, first] of firsts) {
+      const own = bySlug.get(`${kind}${suffix}`);
+      chosen.push(own && own.tpl.slug === kind && !own.silent && own.delegatable.length > 0 && own.idx !== a.idx ? own : first);
+    }
     if (chosen.length === 0) continue;
     a.delegates = chosen.map((b) => b.idx);
     a.entry.delegation = { may_delegate_to: chosen.map((b) => b.id), ...(a.maxDepth !== null ? { max_depth: a.maxDepth } : {}) };

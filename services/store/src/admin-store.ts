@@ -1,3 +1,4 @@
+import { decodeRegistryContent } from './registry-content.ts';
 import { chTime } from './rows.ts';
 import type { RegistryVersion } from './store.ts';
 import type { StoreContext } from './store-context.ts';
@@ -190,7 +191,7 @@ export function createAdminStore(ctx: StoreContext, now: () => number = Date.now
          FROM ${db}.registry_versions FINAL WHERE sha256 = {sha:String} ORDER BY loaded_at DESC LIMIT 1`,
         { sha: sha256 },
       );
-      return r ? { ...toSummary(r), content: r.content ?? '' } : null;
+      return r ? { ...toSummary(r), content: await decodeRegistryContent(r.content ?? '') } : null;
     },
   };
 }

@@ -2,6 +2,7 @@ export type { AdminStore, ApiTokenRecord, NewApiToken, RegistryVersionSummary } 
 export { ALERT_SORTS, type AlertFilters, type AlertSort, InvalidCursorError, MAX_Q_WORD_CHARS, MAX_Q_WORDS } from './alert-query.ts';
 export { type InsertRate, measureRawInsert, measureStoreInsert, syntheticEvents } from './bench-insert.ts';
 export { ClickHouseConnectionError, type ClickHouseServer, serverClientOptions } from './clickhouse-connection.ts';
+export { type ClusterLayout, checkClusterName, emptyLayout, LOCAL_SUFFIX, REPLICA_PATH, renderForCluster, renderMigrationsForCluster } from './cluster-ddl.ts';
 export {
   INCIDENT_SORTS,
   type IncidentFilters,
@@ -12,7 +13,7 @@ export {
   type IncidentUpserts,
   InvalidIncidentCursorError,
 } from './incident-store.ts';
-export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, splitStatements } from './migrations.ts';
+export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, renderStatement, SCHEMA_MIGRATIONS_DDL, splitStatements } from './migrations.ts';
 export { mergeAlert } from './rows.ts';
 export {
   type AgentHour,

@@ -65,5 +65,9 @@ export function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[
   return migrations;
 }
 
+/** The table of applied migrations, in migration form (`{db}`) so cluster mode renders it like the others. */
+export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS {db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC'))
+ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`;
+
 /** Substitutes the `{db}` placeholder. `database` must already be a validated identifier. */
 export const renderStatement = (statement: string, database: string): string => statement.replaceAll('{db}', database);

@@ -9,9 +9,11 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { type AdminStore, createAdminStore } from './admin-store.ts';
 import { type AlertFilters, alertsOrder, alertsWhere, DEFAULT_STORE_SORT, encodeCursor } from './alert-query.ts';
 import { type ClickHouseServer, serverClientOptions } from './clickhouse-connection.ts';
+import { checkClusterName, emptyLayout, LOCAL_SUFFIX, renderForCluster } from './cluster-ddl.ts';
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { createIncidentStore, type IncidentStore } from './incident-store.ts';
-import { loadMigrations, renderStatement } from './migrations.ts';
+import { loadMigrations, renderStatement, SCHEMA_MIGRATIONS_DDL } from './migrations.ts';
+import { encodeRegistryContent } from './registry-content.ts';
 import {
   ALERT_SELECT,
   type AlertReadRow,
@@ -48,6 +50,11 @@ export interface StoreConfig {
   logger?: StoreLogger;
   /** Where the `NNN_name.sql` files are; default infra/clickhouse/migrations of this repository. */
   migrationsDir?: string;
+  /**
+   * A ClickHouse cluster name (`CLICKHOUSE_CLUSTER`, server only): migrations run ON CLUSTER with Replicated* local
+   * tables behind Distributed tables of the usual names (cluster-ddl.ts). Unset: one server or embedded.
+   */
+  cluster?: string;
   /** Largest number of events sent in one INSERT (default 100,000). */
   insertChunkSize?: number;
   /**
@@ -367,6 +374,15 @@ export function createStore(config: StoreConfig): Store {
     return `SELECT ${columns} FROM ${db}.events FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, event_id LIMIT {lim:UInt32}`;
   };
   const log = config.logger;
+  const cluster = config.cluster ? checkClusterName(config.cluster) : undefined;
+  if (cluster && !config.clickhouseUrl && !config.clickhouse) throw new Error('CLICKHOUSE_CLUSTER needs a ClickHouse server (CLICKHOUSE_URL): the embedded store is one node');
+  /** ` ON CLUSTER name` in cluster mode. */
+  const onCluster = cluster ? ` ON CLUSTER \`${cluster}\`` : '';
+  /** The table that holds the rows (local behind a Distributed table, in cluster mode): TTL, indexes, system tables. */
+  const dataTable = (name: string): string => (cluster ? `${name}${LOCAL_SUFFIX}` : name);
+  /** A migration statement in the form this store runs it (several in cluster mode). */
+  const migrationLayout = emptyLayout();
+  const forStore = (stmt: string): string[] => (cluster ? renderForCluster(stmt, cluster, migrationLayout) : [stmt]).map((x) => renderStatement(x, db));
   const chunkSize = Math.max(1, config.insertChunkSize ?? DEFAULT_CHUNK);
   const maxPartitions = Math.max(1, config.maxPartitionsPerInsert ?? DEFAULT_MAX_PARTITIONS_PER_INSERT);
   let client: ClickHouseClient;
@@ -603,14 +619,17 @@ export function createStore(config: StoreConfig): Store {
   const applyEventsTtl = async (): Promise<void> => {
     const days = config.eventsTtlDays ?? 0;
     if (!Number.isInteger(days) || days < 0) throw new Error(`eventsTtlDays: expected a whole number of days >= 0, got ${days}`);
-    const rows = await q<{ engine_full: string }>(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db });
+    const rows = await q<{ engine_full: string }>(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {name:String}`, {
+      db,
+      name: dataTable('events'),
+    });
     const full = rows[0]?.engine_full ?? '';
     const current = /\bTTL\b\s*toDateTime\(ingested_at\)\s*\+\s*toIntervalDay\((\d+)\)/.exec(full);
     if (days > 0 && current?.[1] !== String(days)) {
-      await command(`ALTER TABLE ${db}.events MODIFY TTL toDateTime(ingested_at) + toIntervalDay(${days})`);
+      await command(`ALTER TABLE ${db}.${dataTable('events')}${onCluster} MODIFY TTL toDateTime(ingested_at) + toIntervalDay(${days})`);
       log?.info({ database: db, eventsTtlDays: days }, 'events TTL set');
     } else if (days === 0 && /\bTTL\b/.test(full)) {
-      await command(`ALTER TABLE ${db}.events REMOVE TTL`);
+      await command(`ALTER TABLE ${db}.${dataTable('events')}${onCluster} REMOVE TTL`);
       log?.info({ database: db }, 'events TTL removed');
     }
   };
@@ -627,23 +646,24 @@ export function createStore(config: StoreConfig): Store {
 
     async ensureEventIdIndex() {
       const [row] = await q<{ n: string }>(
-        `SELECT count() AS n FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'events' AND name = 'event_id_bloom'`,
-        { db },
+        `SELECT count() AS n FROM system.data_skipping_indices WHERE database = {db:String} AND table = {name:String} AND name = 'event_id_bloom'`,
+        { db, name: dataTable('events') },
       );
       if (Number(row?.n ?? 0) > 0) return;
-      await command(`ALTER TABLE ${db}.events ADD INDEX IF NOT EXISTS event_id_bloom event_id TYPE bloom_filter(0.001) GRANULARITY 1`);
+      await command(
+        `ALTER TABLE ${db}.${dataTable('events')}${onCluster} ADD INDEX IF NOT EXISTS event_id_bloom event_id TYPE bloom_filter(0.001) GRANULARITY 1`,
+      );
       // Parts written before the index have none: built once, here (a mutation), not at every start.
-      await command(`ALTER TABLE ${db}.events MATERIALIZE INDEX event_id_bloom`);
+      await command(`ALTER TABLE ${db}.${dataTable('events')}${onCluster} MATERIALIZE INDEX event_id_bloom`);
     },
 
     async migrate() {
       const started = performance.now();
       const migrations = loadMigrations(config.migrationsDir);
-      await command(`CREATE DATABASE IF NOT EXISTS ${db}`);
-      await command(
-        `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC'))
-         ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
-      );
+      await command(`CREATE DATABASE IF NOT EXISTS ${db}${onCluster}`);
+      for (const stmt of forStore(SCHEMA_MIGRATIONS_DDL)) await command(stmt);
+      // Cluster mode: every migration is rendered in order, applied or not, so the layout knows each table's local name.
+      const rendered = new Map(migrations.map((m) => [m.version, m.statements.flatMap(forStore)]));
       const done = new Map(
         (await q<{ version: number; name: string; checksum: string }>(`SELECT version, name, checksum FROM ${db}.schema_migrations FINAL`)).map((r) => [
           Number(r.version),
@@ -659,7 +679,7 @@ export function createStore(config: StoreConfig): Store {
           }
           continue;
         }
-        for (const stmt of m.statements) await command(renderStatement(stmt, db));
+        for (const stmt of rendered.get(m.version) ?? []) await command(stmt);
         const id = `${String(m.version).padStart(3, '0')}_${m.name}`;
         await insert('schema_migrations', [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: chTime(Date.now()) }], `migration:${id}`);
         applied.push(id);
@@ -921,7 +941,8 @@ export function createStore(config: StoreConfig): Store {
     },
 
     async recordRegistryVersion(v) {
-      const row = { loaded_at: chTime(v.loadedAtMs), sha256: v.sha256, agent_count: v.agentCount, source: v.source, content: v.content };
+      const content = await encodeRegistryContent(v.content);
+      const row = { loaded_at: chTime(v.loadedAtMs), sha256: v.sha256, agent_count: v.agentCount, source: v.source, content };
       await insert('registry_versions', [row], `registry:${v.loadedAtMs}:${v.sha256}`);
     },
 

@@ -35,6 +35,7 @@ export async function tokenCreate(o: {
   try {
     store = createStore({
       ...(clickhouse ? { clickhouse: clickhouse.server } : {}),
+      ...(config.clickhouse_cluster ? { cluster: config.clickhouse_cluster } : {}),
       dataDir: join(dataDir, 'clickhouse'),
       database: 'agentwatch',
     });

@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
-import { ApiError, buildServer, createApiMetrics, createTokenStore, registerPipelineGauges } from '@agentwatch/api';
+import { ApiError, buildServer, createApiMetrics, createTokenStore, registerEngineGauges, registerPipelineGauges } from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
 import {
   CheckpointStore,
@@ -154,6 +154,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const store = createStore({
     ...(storeFaults ? { wrapClient: storeFaults.wrapClient } : {}),
     ...(clickhouseSec ? { clickhouse: clickhouseSec.server } : {}),
+    ...(config.clickhouse_cluster ? { cluster: config.clickhouse_cluster } : {}),
     dataDir: join(dataDir, 'clickhouse'),
     database: 'agentwatch',
     logger: logger.child({ component: 'store' }),
@@ -401,6 +402,7 @@ export async function up(opts: UpOptions): Promise<number> {
     await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: { [INGESTED_SINCE]: String(ingestedSince) }, snapshot });
     inProcessSavedAtMs = Date.now();
   };
+  registerEngineGauges(metrics, () => [...(engine ? [engine] : []), ...(collector?.pipelines() ?? []).map((p) => p.engine)]);
   registerPipelineGauges(metrics, () => {
     const lags = lagMonitor?.snapshot() ?? [];
     return {
