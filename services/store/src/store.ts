@@ -375,7 +375,8 @@ export function createStore(config: StoreConfig): Store {
   };
   const log = config.logger;
   const cluster = config.cluster ? checkClusterName(config.cluster) : undefined;
-  if (cluster && !config.clickhouseUrl && !config.clickhouse) throw new Error('CLICKHOUSE_CLUSTER needs a ClickHouse server (CLICKHOUSE_URL): the embedded store is one node');
+  if (cluster && !config.clickhouseUrl && !config.clickhouse)
+    throw new Error('CLICKHOUSE_CLUSTER needs a ClickHouse server (CLICKHOUSE_URL): the embedded store is one node');
   /** ` ON CLUSTER name` in cluster mode. */
   const onCluster = cluster ? ` ON CLUSTER \`${cluster}\`` : '';
   /** The table that holds the rows (local behind a Distributed table, in cluster mode): TTL, indexes, system tables. */
