@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
-import type { PartitionProgress } from './partition-pacer.ts';
+import type { PartitionProgress } from './group-horizon.ts';
 import { serialSend } from './serial-send.ts';
 
 export const DEFAULT_CHECKPOINTS_TOPIC = 'agentwatch.checkpoints';
