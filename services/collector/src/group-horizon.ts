@@ -13,17 +13,28 @@ export interface PartitionProgress {
   endOffset: string;
   /** Wall-clock time of the report: for the log only, never compared (offsets order the reports). */
   atMs: number;
+  /**
+   * Where the token facts written so far by the reporting collector end on the tokens topic (its partition ->
+   * next offset): a reader counts the partition as done up to `nextOffset` only once it has read those facts.
+   */
+  facts?: Record<string, string>;
 }
 
 export interface GroupHorizonOptions {
   /** Event-time allowance: a partition may run this far past the slowest one that is behind its end offset. */
   maxSkewMs: number;
+  /**
+   * Whether this collector has read the token facts a report stands for (`PartitionProgress.facts`, compared with
+   * its view of the tokens topic). Until then a partition reported done still holds the horizon. Default: yes.
+   */
+  factsRead?: (facts: Readonly<Record<string, string>>) => boolean;
 }
 
-/** A partition's processed offset and the event-time position reached there. */
+/** A partition's processed offset and the event-time position reached there (reports: with their facts' offsets). */
 interface Position {
   next: bigint;
   timeMs: number;
+  facts?: Record<string, string>;
 }
 
 /** A partition's end offset and the end-offset read that gave it (0: a fetch or a report, not a read). */
@@ -113,7 +124,8 @@ export class GroupHorizon {
     const cur = this.reported.get(p.partition);
     // A new owner restored from an older checkpoint reports lower offsets while it re-reads what the dead owner had
     // done (and written the facts of): the dead owner's report stays the truth until the new owner passes it.
-    if (!cur || next > cur.next || (next === cur.next && timeMs > cur.timeMs)) this.reported.set(p.partition, { next, timeMs });
+    if (!cur || next > cur.next || (next === cur.next && timeMs > cur.timeMs))
+      this.reported.set(p.partition, p.facts ? { next, timeMs, facts: p.facts } : { next, timeMs });
     this.raiseEnd(p.partition, BigInt(p.endOffset), 0);
   }
 
@@ -158,7 +170,10 @@ export class GroupHorizon {
     for (const p of this.partitions()) {
       const pos = this.positionOf(p);
       const end = this.ends.get(p);
-      const holds = !end || pos.next < end.end || (p !== partition && end.read <= since);
+      // A reported partition's facts travel on the tokens topic, its report on the checkpoints topic: done only
+      // once those facts are read here.
+      const unread = !this.own.has(p) && pos.facts !== undefined && !(this.opts.factsRead?.(pos.facts) ?? true);
+      const holds = !end || pos.next < end.end || (p !== partition && end.read <= since) || unread;
       if (holds && pos.timeMs < horizon) horizon = pos.timeMs;
     }
     return horizon;

@@ -230,7 +230,10 @@ export class KafkaCollector {
     this.log = opts.logger.child({ component: 'collector' });
     this.compression = KAFKA_COMPRESSION[opts.compression ?? 'none'];
     this.progressIntervalMs = opts.progressIntervalMs ?? 500;
-    this.horizon = new GroupHorizon({ maxSkewMs: opts.maxPartitionSkewMs ?? 6 * 3_600_000 });
+    this.horizon = new GroupHorizon({
+      maxSkewMs: opts.maxPartitionSkewMs ?? 6 * 3_600_000,
+      factsRead: (facts) => this.tokens.hasRead(facts),
+    });
     this.ownCheckpointStore = opts.checkpoints
       ? null
       : new KafkaCheckpointStore({ kafka: opts.kafka, logger: this.log, ...(opts.checkpointsTopic ? { topic: opts.checkpointsTopic } : {}) });
@@ -803,7 +806,9 @@ export class KafkaCollector {
     const { groupId, topic } = this.opts;
     const end = endOffset > at.nextOffset ? endOffset : at.nextOffset;
     const timeMs = Number.isFinite(at.timeMs) ? at.timeMs : null;
-    return { groupId, topic, partition, nextOffset: at.nextOffset.toString(), timeMs, endOffset: end.toString(), atMs: nowMs };
+    // The facts written so far include those of every message before `nextOffset` (reported once they were written).
+    const facts = this.tokens.writtenThrough();
+    return { groupId, topic, partition, nextOffset: at.nextOffset.toString(), timeMs, endOffset: end.toString(), atMs: nowMs, facts };
   }
 
   /** Reports one partition's written position if it changed; not awaited. */
@@ -950,7 +955,8 @@ export class KafkaCollector {
 /** A progress report that carries offsets (older collectors reported event time and a backlog flag only). */
 function isOffsetReport(p: ReportedProgress): boolean {
   const offset = (v: unknown) => typeof v === 'string' && /^\d{1,19}$/.test(v);
-  return offset(p.nextOffset) && offset(p.endOffset) && (p.timeMs === null || Number.isFinite(p.timeMs));
+  const facts = p.facts === undefined || (typeof p.facts === 'object' && p.facts !== null && Object.values(p.facts).every(offset));
+  return offset(p.nextOffset) && offset(p.endOffset) && (p.timeMs === null || Number.isFinite(p.timeMs)) && facts;
 }
 
 /** Whether a message key holds exactly `agentId` (compared byte by byte for ASCII ids: no string per message). */

@@ -160,6 +160,23 @@ describe('GroupHorizon: the fact horizon from offsets', () => {
   });
 });
 
+describe('GroupHorizon: facts written by the reporting collector', () => {
+  it('a partition reported done holds the horizon until the facts its report stands for are read here', () => {
+    let readThrough = 10n;
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN, factsRead: (f) => Object.values(f).every((o) => readThrough >= BigInt(o)) });
+    h.assign([0]);
+    h.fetched(0, 5n);
+    h.observe(0, 5n, T + HOUR);
+    // Partition 1's owner processed everything (50 of 50) and wrote its facts up to offset 12 of the tokens topic.
+    h.report({ ...progress(1, 50, T), facts: { 0: '12' } });
+    const since = h.readsSoFar();
+    readEnds(h, { 0: 5, 1: 50 });
+    expect(h.factHorizon(0, since)).toBe(T);
+    readThrough = 12n;
+    expect(h.factHorizon(0, since)).toBe(INF);
+  });
+});
+
 describe('GroupHorizon: pacing by the partitions that are behind', () => {
   it('holds a partition to the slowest other partition behind its end, plus the allowance', () => {
     const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
