@@ -215,14 +215,18 @@ export class GroupHorizon {
     return [...this.own].filter(([, s]) => s.paused).map(([p]) => p);
   }
 
-  /** Event time of the slowest partition other than `except` known to be behind its end offset (+Infinity: none). */
+  /**
+   * Event time of the slowest partition other than `except` known to be behind its end offset (+Infinity: none).
+   * Only partitions with a position (read here or reported) count: at the group's start none has one, and each
+   * would wait for the others forever (the fact horizon still holds for them).
+   */
   private floor(except: number): number {
     let floor = Number.POSITIVE_INFINITY;
     for (const p of this.partitions()) {
       if (p === except) continue;
       const end = this.ends.get(p);
-      const pos = this.positionOf(p);
-      if (end && pos.next < end.end && pos.timeMs < floor) floor = pos.timeMs;
+      const pos = this.own.get(p) ?? this.reported.get(p);
+      if (end && pos && pos.next < end.end && pos.timeMs < floor) floor = pos.timeMs;
     }
     return floor;
   }

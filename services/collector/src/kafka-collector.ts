@@ -557,6 +557,8 @@ export class KafkaCollector {
       // Nothing may run yet: wait (paused) for the slower partitions, known from now on at its first event.
       const at = shard.nextOffset >= 0n ? shard.nextOffset : BigInt((fresh[0] as KafkaMessage).offset);
       this.horizon.observe(partition, at, firstTime - 1);
+      // Reported, so the group knows where it waits (once the facts before it are written).
+      this.reportOnceFactsWritten(shard);
       this.pauseUntilOthersCatchUp(partition);
       return;
     }

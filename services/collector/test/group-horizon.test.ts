@@ -193,6 +193,16 @@ describe('GroupHorizon: pacing by the partitions that are behind', () => {
     expect(h.limitFor(1, T + 5 * MIN)).toBe(INF);
   });
 
+  it('a partition nobody has a position for yet does not hold the pacing (at the start every one would wait)', () => {
+    const h = group();
+    readEnds(h, { 0: 100, 1: 100, 2: 100 });
+    h.fetched(0, 100n);
+    h.observe(0, 10n, T);
+    expect(h.limitFor(0, T)).toBe(INF);
+    // The fact horizon does count them: nothing of theirs is known processed.
+    expect(h.factHorizon(0, 0)).toBe(Number.NEGATIVE_INFINITY);
+  });
+
   it('a partition seen for the first time goes at most the allowance past its own first event', () => {
     const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
     h.assign([0]);
