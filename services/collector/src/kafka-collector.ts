@@ -358,7 +358,7 @@ export class KafkaCollector {
     this.progressTimer = setInterval(() => {
       this.reportProgress();
       this.checkpointQuiet();
-      // In the background too, so pacing sees the other partitions' backlogs and an idle group needs no read per batch.
+      // In the background too, so pacing sees the other partitions' backlogs (a batch that needs a fresher read asks).
       void this.readEnds();
     }, this.progressIntervalMs);
     this.log.info({ groupId, topic }, 'collector started');
