@@ -573,7 +573,8 @@ export class KafkaCollector {
     const tIngest = performance.now();
     // Held token uses wait for facts until every partition that can still deliver one passed them (not just this
     // one): idleness is believed from end offsets read after this batch was fetched.
-    if (this.horizon.needsEnds(partition, since)) await this.readEnds(since);
+    // A read costs a round trip per batch: paid only when the horizon can matter (a held use may be let go).
+    if (this.horizon.needsEnds(partition, since) && this.mayLetGo(shard, items)) await this.readEnds(since);
     const factHorizon = this.horizon.factHorizon(partition, since);
     shard.pipeline.engine.setFactHorizon(factHorizon);
     try {
@@ -811,6 +812,13 @@ export class KafkaCollector {
     // The facts written so far include those of every message before `nextOffset` (reported once they were written).
     const facts = this.tokens.writtenThrough();
     return { groupId, topic, partition, nextOffset: at.nextOffset.toString(), timeMs, endOffset: end.toString(), atMs: nowMs, facts };
+  }
+
+  /** Whether running `items` through the partition's engine could let go of a held token use (see engine.mayLetGoHeldUses). */
+  private mayLetGo(shard: PartitionShard, items: readonly DecodedEvent[]): boolean {
+    let first = Number.POSITIVE_INFINITY;
+    for (const i of items) if (i.plausible && i.timeMs < first) first = i.timeMs;
+    return shard.pipeline.engine.mayLetGoHeldUses(first, newestPlausible(items));
   }
 
   /** Reports one partition's written position if it changed; not awaited. */
