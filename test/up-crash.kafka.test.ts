@@ -21,7 +21,7 @@ const brokers = kafkaBrokersOrFail('agentwatch up crash (Kafka)');
 const TOKEN = 'aw_test_bootstrap_token_crash_0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 /**
- * Several partitions: the collector keeps them within a minute of event time of each other (PartitionPacer) and
+ * Several partitions: the collector keeps them within a minute of event time of each other (GroupHorizon) and
  * engines re-check token uses whose issuance another partition delivers later, so cross-agent token rules see
  * what replay sees.
  */

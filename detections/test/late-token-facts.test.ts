@@ -44,6 +44,20 @@ const run = (engine: DetectionEngine, events: CanonicalEvent[]) => {
 };
 
 describe('late token facts', () => {
+  it('says when a batch could let go of a held use (the collector reads fresher offsets only then)', () => {
+    const HOUR = 3_600_000;
+    const engine = new DetectionEngine({ registry, rules: BUILTIN_RULES, sharedTokens: new TokenTable(86_400_000) });
+    const t = Date.parse(stolenUse.time);
+    // Nothing held: only a batch spanning token_fact_wait (1 h) could park a use and let it go.
+    expect(engine.mayLetGoHeldUses(t, t + HOUR - 1)).toBe(false);
+    expect(engine.mayLetGoHeldUses(t, t + HOUR)).toBe(true);
+    engine.process(stolenUse);
+    expect(engine.getStats().parkedUses).toBe(1);
+    // The parked use comes due at t + 1 h, whatever the batch's own span.
+    expect(engine.mayLetGoHeldUses(t + 50 * 60_000, t + 59 * 60_000)).toBe(false);
+    expect(engine.mayLetGoHeldUses(t + 50 * 60_000, t + HOUR)).toBe(true);
+  });
+
   it('a use read before its token fact raises the same alert as in-order input (same id, count, time)', () => {
     const inOrder = run(new DetectionEngine({ registry, rules: BUILTIN_RULES }), [issued, stolenUse]);
     expect(inOrder).toHaveLength(1);

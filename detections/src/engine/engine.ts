@@ -418,6 +418,16 @@ export class DetectionEngine {
     this.factHorizonMs = ms;
   }
 
+  /**
+   * Whether processing events between `firstMs` and `newestMs` (event time) could let go of a held token use: one
+   * held now, or one parked on the way, reaching `token_fact_wait` before the engine's time passes `newestMs`. A
+   * collector asks before paying for a fresher fact horizon: when nothing can be let go, the horizon cannot matter.
+   */
+  mayLetGoHeldUses(firstMs: number, newestMs: number): boolean {
+    const oldest = Math.min(this.parked.oldestMs(), this.watched.oldestMs(), firstMs);
+    return oldest + this.limits.tokenFactWaitMs <= Math.max(this.watermarkMs, newestMs);
+  }
+
   /** Whether uses of this token are parked (waiting for its fact) or watched (for its revocation). */
   waitsForToken(tokenId: string): boolean {
     return this.parked.has(tokenId) || this.watched.has(tokenId);

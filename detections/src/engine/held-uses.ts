@@ -39,6 +39,13 @@ export class HeldUses {
     return this.byToken.has(tokenId);
   }
 
+  /** A lower bound of the oldest held use's `nowMs` (+Infinity: none held). */
+  oldestMs(): number {
+    if (this.count === 0) return Number.POSITIVE_INFINITY;
+    // The front entry may have been taken already: it is older than every use still held, so still a lower bound.
+    return (this.queue[this.head] as { use: HeldUse }).use.nowMs;
+  }
+
   tokenIds(): string[] {
     return [...this.byToken.keys()];
   }

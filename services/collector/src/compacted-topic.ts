@@ -58,6 +58,11 @@ export class CompactedTopicView<V> {
     return this.values.size;
   }
 
+  /** Next offset this view will read on a partition of its topic (everything before it has been read). */
+  readThrough(partition: number): bigint {
+    return this.next.get(partition) ?? 0n;
+  }
+
   async start(): Promise<void> {
     const { kafka, topic } = this.opts;
     this.admin = kafka.admin();

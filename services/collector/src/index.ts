@@ -4,6 +4,7 @@ export { type Checkpoint, CheckpointStore, type PartitionOffsets } from './check
 export { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
 export { LagMonitor, type PartitionLag, type PositionSource } from './consumer-lag.ts';
 export { DLQ_MAX_VALUE_BYTES, type DlqEntry, type DlqOrigin, dlqMessage } from './dlq.ts';
+export { GroupHorizon, type PartitionProgress } from './group-horizon.ts';
 export { KAFKA_COMPRESSION, type KafkaCompression, UndecodableBatchError } from './kafka-codecs.ts';
 export {
   type CollectorStats,
@@ -29,7 +30,6 @@ export {
   type RejectedItem,
 } from './live-pipeline.ts';
 export { DEFAULT_CHECKPOINTS_TOPIC, KafkaCheckpointStore, type PartitionCheckpoint, type PartitionCheckpointStore } from './partition-checkpoints.ts';
-export { PartitionPacer } from './partition-pacer.ts';
 export { PRODUCE_CHUNK_BYTES, sendChunked } from './send-chunked.ts';
 export { DEFAULT_SOURCES_GROUP_ID, decodeRecords, type SourceBridgeStats, SourceTopicBridge, type SourceTopicBridgeOptions } from './source-topic-bridge.ts';
 export { DEFAULT_TOKENS_TOPIC, TokenFacts } from './token-facts.ts';

@@ -2,16 +2,16 @@ import { isUtf8 } from 'node:buffer';
 import { type DetectionEngine, kafkaArrivalMs, type TokenLookup } from '@agentwatch/detections';
 import { type Alert, type CanonicalEvent, MAX_EVENT_BYTES, parseEventJson } from '@agentwatch/schemas';
 import type { EventRows, RefusedEvent, Store } from '@agentwatch/store';
-import type { CompressionTypes, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
+import type { Admin, CompressionTypes, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { superviseConsumer } from './consumer-supervisor.ts';
 import { dlqMessage } from './dlq.ts';
+import { GroupHorizon, newestPlausible } from './group-horizon.ts';
 import { KAFKA_COMPRESSION, type KafkaCompression, STOP_ON_UNDECODABLE, undecodableBatch, undecodableBatchLine } from './kafka-codecs.ts';
 import type { KafkaConnectionState } from './kafka-connection-state.ts';
 import { describeKafkaError, kafkaErrorFields } from './kafka-errors.ts';
 import { type LivePipeline, type PipelineWriteBehind, type PipelineWriteBehindOptions, pipelineWriteBehind } from './live-pipeline.ts';
-import { KafkaCheckpointStore, type PartitionCheckpointStore } from './partition-checkpoints.ts';
-import { PartitionPacer } from './partition-pacer.ts';
+import { KafkaCheckpointStore, type PartitionCheckpointStore, type ReportedProgress } from './partition-checkpoints.ts';
 import { serialSend } from './serial-send.ts';
 import { TokenFacts } from './token-facts.ts';
 import type { GroupCommit, WriteBehind } from './write-behind.ts';
@@ -24,6 +24,11 @@ export const DEFAULT_GROUP_ID = 'agentwatch-collector';
 const KAFKA_MESSAGES_PER_SEND = 200;
 /** Shortest gap between two reports of a partition's moving position. */
 const PROGRESS_MIN_GAP_MS = 200;
+/**
+ * Longest wait for an end-offset read a batch needs (see GroupHorizon.needsEnds); past it the batch goes on with
+ * the unconfirmed partitions holding the horizon (it waits longer for facts, never shorter).
+ */
+const ENDS_READ_WAIT_MS = 5_000;
 
 export interface KafkaCollectorOptions {
   /** A kafkajs client (the caller owns its brokers, SASL/TLS and log settings). */
@@ -65,7 +70,7 @@ export interface KafkaCollectorOptions {
   maxPartitionSkewMs?: number;
   /** Partitions processed at the same time (default 1; each has its own engine, batches of one partition stay in order). */
   partitionsConsumedConcurrently?: number;
-  /** How often this collector reports its partitions' progress to the group (default 500 ms). */
+  /** How often this collector reports its partitions' progress and reads the topic's end offsets (default 500 ms). */
   progressIntervalMs?: number;
   /** How long shared token facts outlive their token (the engines' token_grace; default 1 day). */
   tokenGraceMs?: number;
@@ -178,7 +183,12 @@ export class KafkaCollector {
   private readonly ownCheckpointStore: KafkaCheckpointStore | null;
   private readonly tokens: TokenFacts;
   private readonly shards = new Map<number, PartitionShard>();
-  private readonly pacer: PartitionPacer;
+  /** Offsets and positions of every partition of the group: the fact horizon and the pacing. */
+  private readonly horizon: GroupHorizon;
+  /** Reads the events topic's end offsets (the broker's facts the horizon's idleness rests on). */
+  private admin: Admin | null = null;
+  /** The newest end-offset read in flight and its number (GroupHorizon.beginEndsRead). */
+  private endsReading: { read: number; done: Promise<void> } | null = null;
   private readonly counters: CollectorStats = {
     batches: 0,
     messages: 0,
@@ -199,10 +209,10 @@ export class KafkaCollector {
   private readonly alerts: GroupCommit<Alert>;
   private crashed: Error | null = null;
   private stopping = false;
-  /** Last progress reported per partition, to report only changes (and refresh before reports go stale). */
-  private readonly reported = new Map<number, { timeMs: number; backlog: boolean; atMs: number }>();
+  /** Position per partition whose token facts are written (what may be reported), and the last one reported. */
+  private readonly durable = new Map<number, { nextOffset: bigint; timeMs: number }>();
+  private readonly reported = new Map<number, { nextOffset: bigint; timeMs: number; caughtUp: boolean; atMs: number }>();
   private progressTimer: NodeJS.Timeout | null = null;
-  private readonly progressStaleMs: number;
   private readonly progressIntervalMs: number;
   private readonly compression: CompressionTypes;
 
@@ -219,15 +229,10 @@ export class KafkaCollector {
     };
     this.log = opts.logger.child({ component: 'collector' });
     this.compression = KAFKA_COMPRESSION[opts.compression ?? 'none'];
-    // A dead collector's last reports must hold the group back until the group notices (session timeout) and its
-    // partitions' new owner reports them.
-    this.progressStaleMs = 2 * (opts.consumerConfig?.sessionTimeout ?? 30_000) + 30_000;
     this.progressIntervalMs = opts.progressIntervalMs ?? 500;
-    this.pacer = new PartitionPacer({
+    this.horizon = new GroupHorizon({
       maxSkewMs: opts.maxPartitionSkewMs ?? 6 * 3_600_000,
-      staleMs: this.progressStaleMs,
-      // Positions are re-reported every 2 intervals (heartbeat); silence for 10 means the owner may be gone.
-      silentMs: 10 * this.progressIntervalMs,
+      factsRead: (facts) => this.tokens.hasRead(facts),
     });
     this.ownCheckpointStore = opts.checkpoints
       ? null
@@ -235,7 +240,12 @@ export class KafkaCollector {
     this.checkpoints = opts.checkpoints ?? (this.ownCheckpointStore as KafkaCheckpointStore);
     this.checkpoints.onProgress((p) => {
       if (p.groupId !== this.opts.groupId || p.topic !== this.opts.topic) return;
-      this.pacer.report(p);
+      if (!isOffsetReport(p)) {
+        // A report without offsets (a collector from before offsets were reported): no fact about offsets, ignored.
+        this.log.debug({ partition: p.partition }, 'progress report without offsets ignored');
+        return;
+      }
+      this.horizon.report(p);
       this.resumeReady();
     });
     this.tokens = new TokenFacts({
@@ -271,7 +281,7 @@ export class KafkaCollector {
     return {
       ...this.counters,
       partitions: [...this.shards.keys()].sort((a, b) => a - b),
-      paused: this.pacer.paused(),
+      paused: this.horizon.paused(),
       writeBehind: this.writer.stats(),
     };
   }
@@ -333,18 +343,23 @@ export class KafkaCollector {
           // Its next owner resumes from the partition's checkpoint.
           this.shards.delete(p);
           this.reported.delete(p);
+          this.durable.delete(p);
           this.log.info({ partition: p }, 'partition revoked; its engine is dropped');
         }
       }
-      this.pacer.assign(assigned);
+      this.horizon.assign(assigned);
       this.log.info({ groupId, topic, partitions: assigned }, 'partitions assigned');
     });
+    this.admin = kafka.admin();
+    await this.admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await this.runConsumer(consumer);
     this.progressTimer = setInterval(() => {
       this.reportProgress();
       this.checkpointQuiet();
+      // In the background too, so pacing sees the other partitions' backlogs (a batch that needs a fresher read asks).
+      void this.readEnds();
     }, this.progressIntervalMs);
     this.log.info({ groupId, topic }, 'collector started');
   }
@@ -407,6 +422,9 @@ export class KafkaCollector {
     if (consumer) await consumer.disconnect();
     await this.tokens.stop();
     await this.ownCheckpointStore?.stop();
+    const admin = this.admin;
+    this.admin = null;
+    await admin?.disconnect().catch(() => undefined);
     const producer = this.producer;
     this.producer = null;
     if (producer) await producer.disconnect();
@@ -474,6 +492,8 @@ export class KafkaCollector {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    // End-offset reads begun from here on began after this batch was fetched (GroupHorizon.needsEnds).
+    const since = this.horizon.readsSoFar();
     // Backpressure: the writes behind are bounded (memory, and what a crash re-reads).
     await this.writer.ready();
     if (!isRunning() || isStale()) return;
@@ -481,13 +501,15 @@ export class KafkaCollector {
     await this.exclusive(shard, async () => {
       // Dropped while this batch waited (a failed timer checkpoint reloaded it): the seek re-fetches these messages.
       if (!this.holds(shard)) return;
-      await this.processBatch(shard, payload);
+      await this.processBatch(shard, payload, since);
     });
   }
 
-  private async processBatch(shard: PartitionShard, { batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+  private async processBatch(shard: PartitionShard, { batch, resolveOffset, heartbeat }: EachBatchPayload, since: number): Promise<void> {
     const { topic, partition } = batch;
     const started = performance.now();
+    const high = BigInt(batch.highWatermark);
+    this.horizon.fetched(partition, high);
     // Messages before the shard's offset are already in its (restored) state.
     const fresh = shard.nextOffset < 0n ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= shard.nextOffset);
     this.counters.skipped += batch.messages.length - fresh.length;
@@ -522,7 +544,7 @@ export class KafkaCollector {
       }
       if (firstTime === Number.NEGATIVE_INFINITY) {
         firstTime = r.timeMs;
-        limit = this.pacer.limitFor(partition, firstTime, Date.now());
+        limit = this.horizon.limitFor(partition, firstTime);
       }
       if (r.timeMs > limit) {
         cut = i;
@@ -530,18 +552,13 @@ export class KafkaCollector {
       }
       items.push(r);
     }
-    // No valid event: still asked, as for every batch (its scan keeps the group's "busy" time current).
-    if (firstTime === Number.NEGATIVE_INFINITY) this.pacer.limitFor(partition, firstTime, Date.now());
-    // More behind this fetch: the partition has a backlog from now on (not only after this batch), so the group's
-    // fact horizon cannot pass its position while it is being read (the first batch of a burst included).
-    const high = BigInt(batch.highWatermark);
-    const fetchedToEnd = high <= BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
-    if (!fetchedToEnd && firstTime > Number.NEGATIVE_INFINITY) this.pacer.observe(partition, firstTime - 1, true);
     this.counters.deferred += fresh.length - cut;
     if (cut === 0) {
-      // Nothing may run yet: wait (paused) for the slower partitions.
-      this.pacer.observe(partition, firstTime - 1, true);
-      this.reportPosition(partition);
+      // Nothing may run yet: wait (paused) for the slower partitions, known from now on at its first event.
+      const at = shard.nextOffset >= 0n ? shard.nextOffset : BigInt((fresh[0] as KafkaMessage).offset);
+      this.horizon.observe(partition, at, firstTime - 1);
+      // Reported, so the group knows where it waits (once the facts before it are written).
+      this.reportOnceFactsWritten(shard);
       this.pauseUntilOthersCatchUp(partition);
       return;
     }
@@ -554,8 +571,11 @@ export class KafkaCollector {
     // A failure up to the engine step leaves the engine untouched: kafkajs redelivers.
     let result: Awaited<ReturnType<LivePipeline['ingest']>>;
     const tIngest = performance.now();
-    // Held token uses wait for facts until the slowest partition with a backlog passed them (not just this one).
-    const factHorizon = this.pacer.groupFloor(Date.now());
+    // Held token uses wait for facts until every partition that can still deliver one passed them (not just this
+    // one): idleness is believed from end offsets read after this batch was fetched.
+    // A read costs a round trip per batch: paid only when the horizon can matter (a held use may be let go).
+    if (this.horizon.needsEnds(partition, since) && this.mayLetGo(shard, items)) await this.readEnds(since);
+    const factHorizon = this.horizon.factHorizon(partition, since);
     shard.pipeline.engine.setFactHorizon(factHorizon);
     try {
       // Catching up on a backlog: even new alerts wait for the checkpoint (fewer, larger writes); live: at once.
@@ -602,15 +622,12 @@ export class KafkaCollector {
       await this.reload(shard, e);
       throw e;
     }
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const i of items) if (i.plausible && i.timeMs > newest) newest = i.timeMs;
-    if (newest > Number.NEGATIVE_INFINITY) {
-      // Shared facts go no earlier than the horizon this batch ran with: slower partitions may still look them up.
-      this.tokens.sweep(newest, factHorizon);
-      this.pacer.observe(partition, newest, high > shard.nextOffset);
-      // At once, not on the timer: collectors waiting for this partition go on as soon as it moved.
-      this.reportPosition(partition);
-    }
+    // Implausible times (a hostile agent's far future) never become a position.
+    const newest = newestPlausible(items);
+    // Shared facts go no earlier than the horizon this batch ran with: slower partitions may still look them up.
+    if (newest > Number.NEGATIVE_INFINITY) this.tokens.sweep(newest, factHorizon);
+    this.horizon.observe(partition, shard.nextOffset, newest);
+    this.reportOnceFactsWritten(shard);
     if (cut < fresh.length) this.pauseUntilOthersCatchUp(partition);
     else this.resumeReady();
 
@@ -650,6 +667,8 @@ export class KafkaCollector {
     await shard.pipeline.flushPending();
     const snapshot = await shard.pipeline.checkpoint();
     const offset = shard.nextOffset;
+    // The position at the snapshot's offset: reported with the save, which waits until its facts are written.
+    const position = this.horizon.position(shard.partition);
     const counted = { ...shard.counted };
     shard.queuedOffset = offset;
     shard.batchesSinceCheckpoint = 0;
@@ -658,11 +677,12 @@ export class KafkaCollector {
       // Moved to another collector (or dropped after a failure) meanwhile: its next engine saves its own.
       if (!this.holds(shard)) return;
       const { groupId, topic } = this.opts;
-      const position = this.pacer.position(shard.partition);
       const nowMs = Date.now();
-      const progress = position ? { groupId, topic, partition: shard.partition, ...position, atMs: nowMs } : undefined;
+      const at = position && position.nextOffset === offset ? { nextOffset: offset, timeMs: position.timeMs } : null;
+      if (at) this.setDurable(shard.partition, at);
+      const progress = at ? this.progressOf(shard.partition, at, position?.endOffset ?? offset, nowMs) : undefined;
       await this.checkpoints.save({ groupId, topic, partition: shard.partition, offset: offset.toString(), snapshot, createdAtMs: nowMs }, progress);
-      if (position) this.reported.set(shard.partition, { ...position, atMs: nowMs });
+      if (at) this.reported.set(shard.partition, { ...at, caughtUp: offset >= (position?.endOffset ?? offset), atMs: nowMs });
       if (offset > shard.checkpointOffset) shard.checkpointOffset = offset;
       shard.countedAtSave = counted;
       shard.savedAtMs = nowMs;
@@ -728,7 +748,7 @@ export class KafkaCollector {
 
   /** The batch was cut at the pacer's limit: pause the partition (unless nothing holds it back after all). */
   private pauseUntilOthersCatchUp(partition: number): void {
-    this.pacer.pause(partition);
+    this.horizon.pause(partition);
     this.consumer?.pause([{ topic: this.opts.topic, partitions: [partition] }]);
     this.log.debug({ partition }, 'partition paused: ahead of a lagging partition in event time');
     this.resumeReady();
@@ -752,36 +772,108 @@ export class KafkaCollector {
   }
 
   /**
-   * Tells the group how far this collector's partitions got (event time, backlog), for every partition whose
-   * position changed since its last report, and again before a backlogged partition's report would go stale.
-   * Runs on a timer, so a paused partition's last move is reported too. Advisory: a lost report only delays pacing.
+   * Tells the group how far this collector's partitions got (processed offset, event time), for every partition
+   * whose written position changed since its last report. Runs on a timer, so what the rate limit held back is
+   * reported too. No heartbeat: a report is an offset fact that stays true whether its sender lives or not.
    */
   private reportProgress(): void {
     for (const partition of this.shards.keys()) this.reportPosition(partition);
     this.resumeReady();
   }
 
-  /** Reports one partition's position if it changed (or its last report is getting old); not awaited. */
+  /**
+   * After a batch: its position is reported once the token facts of its messages are written (the facts channel
+   * sends them at once), so "processed up to offset N" always means "facts before N are on the tokens topic".
+   */
+  private reportOnceFactsWritten(shard: PartitionShard): void {
+    const position = this.horizon.position(shard.partition);
+    if (!position) return;
+    const at = { nextOffset: position.nextOffset, timeMs: position.timeMs };
+    this.facts.flushTo(this.facts.mark()).then(
+      () => {
+        if (!this.holds(shard)) return;
+        this.setDurable(shard.partition, at);
+        this.reportPosition(shard.partition);
+      },
+      // A failed write reaches writesFailed (every partition re-reads from its checkpoint); nothing to report.
+      () => undefined,
+    );
+  }
+
+  private setDurable(partition: number, at: { nextOffset: bigint; timeMs: number }): void {
+    const cur = this.durable.get(partition);
+    if (!cur || at.nextOffset > cur.nextOffset || (at.nextOffset === cur.nextOffset && at.timeMs > cur.timeMs)) this.durable.set(partition, at);
+  }
+
+  private progressOf(partition: number, at: { nextOffset: bigint; timeMs: number }, endOffset: bigint, nowMs: number): ReportedProgress {
+    const { groupId, topic } = this.opts;
+    const end = endOffset > at.nextOffset ? endOffset : at.nextOffset;
+    const timeMs = Number.isFinite(at.timeMs) ? at.timeMs : null;
+    // The facts written so far include those of every message before `nextOffset` (reported once they were written).
+    const facts = this.tokens.writtenThrough();
+    return { groupId, topic, partition, nextOffset: at.nextOffset.toString(), timeMs, endOffset: end.toString(), atMs: nowMs, facts };
+  }
+
+  /** Whether running `items` through the partition's engine could let go of a held token use (see engine.mayLetGoHeldUses). */
+  private mayLetGo(shard: PartitionShard, items: readonly DecodedEvent[]): boolean {
+    let first = Number.POSITIVE_INFINITY;
+    for (const i of items) if (i.plausible && i.timeMs < first) first = i.timeMs;
+    return shard.pipeline.engine.mayLetGoHeldUses(first, newestPlausible(items));
+  }
+
+  /** Reports one partition's written position if it changed; not awaited. */
   private reportPosition(partition: number): void {
     if (!this.consumer) return;
-    const position = this.pacer.position(partition);
-    if (!position) return;
+    const at = this.durable.get(partition);
+    if (!at) return;
+    const endOffset = this.horizon.position(partition)?.endOffset ?? at.nextOffset;
+    const caughtUp = at.nextOffset >= endOffset;
     const nowMs = Date.now();
     const last = this.reported.get(partition);
-    const changed = !last || last.timeMs !== position.timeMs || last.backlog !== position.backlog;
-    // Unchanged positions are re-reported as a heartbeat: other collectors treat a silent partition as orphaned.
-    if (!changed && nowMs - last.atMs < 2 * this.progressIntervalMs) return;
-    // A moving position at most every 200 ms (a produce per batch cost ~3% of a catch-up); a backlog that appears or
-    // ends at once. The timer reports what was held back.
-    if (changed && last && last.backlog === position.backlog && nowMs - last.atMs < PROGRESS_MIN_GAP_MS) return;
-    this.reported.set(partition, { ...position, atMs: nowMs });
+    if (last && last.nextOffset === at.nextOffset && last.timeMs === at.timeMs) return;
+    // A moving position at most every 200 ms (a produce per batch cost ~3% of a catch-up); reaching the end (or
+    // falling behind it) at once. The timer reports what was held back.
+    if (last && last.caughtUp === caughtUp && nowMs - last.atMs < PROGRESS_MIN_GAP_MS) return;
+    this.reported.set(partition, { ...at, caughtUp, atMs: nowMs });
     this.checkpoints
-      .reportProgress({ groupId: this.opts.groupId, topic: this.opts.topic, partition, ...position, atMs: nowMs })
+      .reportProgress(this.progressOf(partition, at, endOffset, nowMs))
       .catch((err: unknown) => this.log.warn({ reason: describeKafkaError(err), partition }, 'progress report failed'));
   }
 
+  /**
+   * Reads the events topic's end offsets into the horizon. `since`: resolves once a read begun after that read
+   * number is done (one in flight is shared), or after {@link ENDS_READ_WAIT_MS}; a failed read is logged at debug
+   * and leaves the horizon conservative (unconfirmed partitions hold).
+   */
+  private async readEnds(since = Number.NEGATIVE_INFINITY): Promise<void> {
+    let reading = this.endsReading;
+    if (!reading || reading.read <= since) {
+      const admin = this.admin;
+      if (!admin) return;
+      const read = this.horizon.beginEndsRead();
+      const done = admin
+        .fetchTopicOffsets(this.opts.topic)
+        .then((ends) => {
+          this.horizon.endsRead(read, ends);
+          this.resumeReady();
+        })
+        .catch((err: unknown) => this.log.debug({ reason: describeKafkaError(err) }, 'end offsets not read'))
+        .finally(() => {
+          if (this.endsReading?.read === read) this.endsReading = null;
+        });
+      reading = { read, done };
+      this.endsReading = reading;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ENDS_READ_WAIT_MS);
+    });
+    await Promise.race([reading.done, timeout]);
+    clearTimeout(timer);
+  }
+
   private resumeReady(): void {
-    const { resume } = this.pacer.plan(Date.now());
+    const { resume } = this.horizon.plan();
     if (resume.length) this.consumer?.resume([{ topic: this.opts.topic, partitions: resume }]);
   }
 
@@ -868,6 +960,13 @@ export class KafkaCollector {
     if (!this.send || !this.producer) throw new Error('collector is not started');
     return this.send;
   }
+}
+
+/** A progress report that carries offsets (older collectors reported event time and a backlog flag only). */
+function isOffsetReport(p: ReportedProgress): boolean {
+  const offset = (v: unknown) => typeof v === 'string' && /^\d{1,19}$/.test(v);
+  const facts = p.facts === undefined || (typeof p.facts === 'object' && p.facts !== null && Object.values(p.facts).every(offset));
+  return offset(p.nextOffset) && offset(p.endOffset) && (p.timeMs === null || Number.isFinite(p.timeMs)) && facts;
 }
 
 /** Whether a message key holds exactly `agentId` (compared byte by byte for ASCII ids: no string per message). */

@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
-import type { PartitionProgress } from './partition-pacer.ts';
+import type { PartitionProgress } from './group-horizon.ts';
 import { serialSend } from './serial-send.ts';
 
 export const DEFAULT_CHECKPOINTS_TOPIC = 'agentwatch.checkpoints';
@@ -21,7 +21,7 @@ export interface PartitionCheckpoint {
   createdAtMs: number;
 }
 
-/** A partition's position as its owner reports it to the group (the group-wide pacer reads these). */
+/** A partition's progress as its owner reports it to the group (every collector's GroupHorizon reads these). */
 export interface ReportedProgress extends PartitionProgress {
   groupId: string;
   topic: string;
@@ -49,9 +49,9 @@ type StoredValue = { checkpoint: Buffer } | { progress: ReportedProgress };
  * the latest checkpoint per partition; loading waits until the view has read everything written before. Checkpoints
  * are kept compressed and only decoded by the collector that loads one.
  *
- * The same topic carries each partition's progress (key `group/topic/partition#progress`, small JSON): event time
- * reached and whether a backlog remains, which every collector's pacer reads so partitions stay aligned in event
- * time across the whole group, also while a dead collector's partitions wait for their next owner.
+ * The same topic carries each partition's progress (key `group/topic/partition#progress`, small JSON): the offset
+ * processed (facts written) and the event time reached there, which every collector's GroupHorizon reads for the
+ * group's fact horizon and pacing; a dead collector's last report stays as the offset fact it was.
  */
 export class KafkaCheckpointStore implements PartitionCheckpointStore {
   private readonly view: CompactedTopicView<StoredValue>;

@@ -1,6 +1,6 @@
 import { type TokenFact, TokenTable } from '@agentwatch/detections';
 import type { CanonicalEvent } from '@agentwatch/schemas';
-import type { Kafka, Message, Producer, ProducerRecord } from 'kafkajs';
+import type { Kafka, Message, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CompactedTopicView, ensureTopic } from './compacted-topic.ts';
 import { serialSend } from './serial-send.ts';
@@ -24,7 +24,9 @@ export class TokenFacts {
   readonly table: TokenTable;
   private readonly view: CompactedTopicView<TokenFactMessage>;
   private producer: Producer | null = null;
-  private sender: ((record: ProducerRecord) => Promise<unknown>) | null = null;
+  private sender: ((record: ProducerRecord) => Promise<RecordMetadata[]>) | null = null;
+  /** Per partition of the tokens topic: the offset after the last fact this collector wrote (acknowledged). */
+  private readonly written = new Map<number, bigint>();
 
   constructor(private readonly opts: { kafka: Kafka; logger: Logger; topic?: string; graceMs: number; onFact: (tokenId: string) => void }) {
     this.table = new TokenTable(opts.graceMs);
@@ -100,7 +102,29 @@ export class TokenFacts {
   async send(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
     if (!this.sender) throw new Error('token facts are not started');
-    await this.sender({ topic: this.topic, acks: -1, messages });
+    const acks = await this.sender({ topic: this.topic, acks: -1, messages });
+    for (const a of acks) {
+      const base = a.baseOffset ?? a.offset;
+      if (base === undefined) continue;
+      // One partition (the topic as agentwatch creates it): the send's messages end at base + count. Spread over
+      // several, only the first message per partition is known to be there.
+      const end = BigInt(base) + BigInt(acks.length === 1 ? messages.length : 1);
+      if (end > (this.written.get(a.partition) ?? 0n)) this.written.set(a.partition, end);
+    }
+  }
+
+  /**
+   * Where the facts this collector wrote so far end on the tokens topic (partition -> next offset): a progress
+   * report carries it, so the group knows which facts a partition's processed offset stands for.
+   */
+  writtenThrough(): Record<string, string> {
+    return Object.fromEntries([...this.written].map(([p, o]) => [String(p), o.toString()]));
+  }
+
+  /** Whether this collector's view of the tokens topic has read everything up to `through` (see {@link writtenThrough}). */
+  hasRead(through: Readonly<Record<string, string>>): boolean {
+    for (const [p, o] of Object.entries(through)) if (this.view.readThrough(Number(p)) < BigInt(o)) return false;
+    return true;
   }
 
   /**
