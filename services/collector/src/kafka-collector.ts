@@ -183,6 +183,11 @@ export class KafkaCollector {
   private readonly ownCheckpointStore: KafkaCheckpointStore | null;
   private readonly tokens: TokenFacts;
   private readonly shards = new Map<number, PartitionShard>();
+  /**
+   * Partitions whose engine was dropped after a failure with processed messages not in a saved checkpoint, and the
+   * offset they had reached: that work is lost until a later checkpoint of the partition gets that far.
+   */
+  private readonly droppedUnsaved = new Map<number, bigint>();
   /** Offsets and positions of every partition of the group: the fact horizon and the pacing. */
   private readonly horizon: GroupHorizon;
   /** Reads the events topic's end offsets (the broker's facts the horizon's idleness rests on). */
@@ -347,6 +352,8 @@ export class KafkaCollector {
           this.log.info({ partition: p }, 'partition revoked; its engine is dropped');
         }
       }
+      // A partition gone to another owner is re-read from its checkpoint there: not this collector's to save.
+      for (const p of [...this.droppedUnsaved.keys()]) if (!assigned.includes(p)) this.droppedUnsaved.delete(p);
       this.horizon.assign(assigned);
       this.log.info({ groupId, topic, partitions: assigned }, 'partitions assigned');
     });
@@ -397,7 +404,9 @@ export class KafkaCollector {
    * nothing this collector processed). Read at any time, e.g. by a caller that gives up waiting for {@link stop}.
    */
   unsavedPartitions(): number[] {
-    return [...this.shards.values()].filter((s) => s.nextOffset > s.checkpointOffset).map((s) => s.partition);
+    const held = [...this.shards.values()].filter((s) => s.nextOffset > s.checkpointOffset).map((s) => s.partition);
+    // An engine dropped after a failed write (reload) took its unsaved progress with it: still unsaved, not "nothing".
+    return [...new Set([...held, ...this.droppedUnsaved.keys()])].sort((a, b) => a - b);
   }
 
   /** Graceful stop: the batch in flight finishes (checkpointed and committed), then every partition is checkpointed. */
@@ -684,6 +693,8 @@ export class KafkaCollector {
       await this.checkpoints.save({ groupId, topic, partition: shard.partition, offset: offset.toString(), snapshot, createdAtMs: nowMs }, progress);
       if (at) this.reported.set(shard.partition, { ...at, caughtUp: offset >= (position?.endOffset ?? offset), atMs: nowMs });
       if (offset > shard.checkpointOffset) shard.checkpointOffset = offset;
+      const lost = this.droppedUnsaved.get(shard.partition);
+      if (lost !== undefined && offset >= lost) this.droppedUnsaved.delete(shard.partition);
       shard.countedAtSave = counted;
       shard.savedAtMs = nowMs;
       this.counters.checkpoints++;
@@ -715,6 +726,10 @@ export class KafkaCollector {
     // Once per shard: a write failure and the batch it broke may both get here.
     if (!this.holds(shard)) return;
     this.shards.delete(shard.partition);
+    if (shard.nextOffset > shard.checkpointOffset) {
+      const before = this.droppedUnsaved.get(shard.partition) ?? -1n;
+      this.droppedUnsaved.set(shard.partition, shard.nextOffset > before ? shard.nextOffset : before);
+    }
     this.counters.reloads++;
     // Those messages are read again by the partition's next engine and counted then.
     this.counters.messages -= shard.counted.messages - shard.countedAtSave.messages;
