@@ -20,7 +20,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function script(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+/** Runs infra/kafka/kafka-local.sh with `args`; its exit code and stderr (rejects past `timeoutMs`). */
+export function script(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [KAFKA_LOCAL_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -91,7 +91,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms: 
   }
 }
 
-const alive = (pid: number): boolean => {
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
