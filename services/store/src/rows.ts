@@ -127,12 +127,14 @@ export interface AlertRow {
   created_at: string;
   updated_at: string;
   version: number;
+  /** 1 for a new alert, +1 per change of count, status or severity (the version exporters deliver; migration 016). */
+  export_version: number;
 }
 
 /** Columns selected to rebuild an alert: times as epoch ms, so no text time format is ever parsed back. */
 export const ALERT_SELECT = `alert_id, rule_id, rule_version, category, severity, risk_score, agent_id, owner, title, summary,
   toUnixTimestamp64Milli(first_seen) AS first_seen_ms, toUnixTimestamp64Milli(last_seen) AS last_seen_ms, count, evidence, tags, status, suppression_id, assignee,
-  toUnixTimestamp64Milli(status_changed_at) AS status_changed_at_ms, toUnixTimestamp64Milli(created_at) AS created_at_ms, version`;
+  toUnixTimestamp64Milli(status_changed_at) AS status_changed_at_ms, toUnixTimestamp64Milli(created_at) AS created_at_ms, version, export_version`;
 
 /** A row as read with {@link ALERT_SELECT} (64-bit integers arrive as JSON strings). */
 export interface AlertReadRow {
@@ -157,6 +159,7 @@ export interface AlertReadRow {
   status_changed_at_ms: string | number;
   created_at_ms: string | number;
   version: string | number;
+  export_version: string | number;
 }
 
 /** An alert as stored, with the store's bookkeeping beside it. */
@@ -165,6 +168,8 @@ export interface StoredAlert {
   statusChangedAtMs: number;
   createdAtMs: number;
   version: number;
+  /** The export version the alert is at (0: stored before the outbox, or never exported). */
+  exportVersion: number;
 }
 
 export function readAlertRow(r: AlertReadRow): StoredAlert {
@@ -192,6 +197,7 @@ export function readAlertRow(r: AlertReadRow): StoredAlert {
     statusChangedAtMs: Number(r.status_changed_at_ms),
     createdAtMs: Number(r.created_at_ms),
     version: Number(r.version),
+    exportVersion: Number(r.export_version),
   };
 }
 
@@ -222,6 +228,7 @@ export function alertToRow(s: StoredAlert, updatedAtMs: number): AlertRow {
     created_at: chTime(s.createdAtMs),
     updated_at: chTime(updatedAtMs),
     version: s.version,
+    export_version: s.exportVersion,
   };
 }
 

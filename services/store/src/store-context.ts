@@ -1,3 +1,4 @@
+import type { Alert } from '@agentwatch/schemas';
 import type { ClickHouseClient } from '@clickhouse/client';
 
 /**
@@ -24,6 +25,8 @@ export interface StoreContext {
   serial<T>(fn: () => Promise<T>): Promise<T>;
   /** The next `version` of an alert row (ReplacingMergeTree(version): the highest wins), above `prev`. */
   nextVersion(prev: number): number;
+  /** Queues alert versions for the exporters (outbox-store.ts); call inside `serial`, before writing the alert rows. */
+  queueExports(versions: Array<{ alert: Alert; version: number }>): Promise<void>;
 }
 
 /** A queue that runs read-modify-write steps one after another in this process (a failed step does not stop it). */

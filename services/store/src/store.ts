@@ -13,6 +13,7 @@ import { checkClusterName, emptyLayout, LOCAL_SUFFIX, renderForCluster } from '.
 import { clampStoredTimeMs, DEFAULT_MAX_PARTITIONS_PER_INSERT, groupByPartition, isRowError, partitionDay, rowErrorReason } from './event-rows.ts';
 import { createIncidentStore, type IncidentStore } from './incident-store.ts';
 import { loadMigrations, renderStatement, SCHEMA_MIGRATIONS_DDL } from './migrations.ts';
+import { createOutboxStore, nextExportVersion, type OutboxStore } from './outbox-store.ts';
 import { encodeRegistryContent } from './registry-content.ts';
 import {
   ALERT_SELECT,
@@ -62,6 +63,11 @@ export interface StoreConfig {
    * a batch spanning more days is cut into inserts of at most this many days each.
    */
   maxPartitionsPerInsert?: number;
+  /**
+   * The name this process queues export versions under and delivers them as (alert_outbox.writer; default 'local').
+   * Processes sharing one ClickHouse server need distinct names (`up` uses `instance_id`, default the host name).
+   */
+  writer?: string;
   /** TEST-ONLY: wraps the ClickHouse client every query goes through (fault injection, see store-faults.ts). */
   wrapClient?: (client: ClickHouseClient) => ClickHouseClient;
 }
@@ -329,6 +335,9 @@ export interface Store {
   // suppressions: suppression-store.ts
   /** Suppressions (alerts.md) and their hits. */
   readonly suppressions: SuppressionStore;
+  // export outbox: outbox-store.ts
+  /** Alert versions queued for the exporters (exporters.md), their cursors and refused versions. */
+  readonly outbox: OutboxStore;
 
   // API tokens and registry versions: admin-store.ts
   /** API tokens (create, verify, list, revoke) and the registry versions loaded (API 1.1). */
@@ -436,7 +445,16 @@ export function createStore(config: StoreConfig): Store {
   };
 
   /** What the concern modules (triage, incidents, suppressions, admin) run their SQL through. */
-  const ctx: StoreContext = { client, db, q, command, insert, serial: (fn) => serial(fn), nextVersion: (prev) => nextVersion(prev) };
+  const ctx: StoreContext = {
+    client,
+    db,
+    q,
+    command,
+    insert,
+    serial: (fn) => serial(fn),
+    nextVersion: (prev) => nextVersion(prev),
+    queueExports: (versions) => outbox.queue(versions),
+  };
 
   /** One INSERT of rendered event rows ({@link renderEventRows}) through events_ingest. */
   const insertRows = async (chunks: readonly Buffer[], token: string): Promise<void> => {
@@ -600,6 +618,7 @@ export function createStore(config: StoreConfig): Store {
   // Read-modify-write of alerts is serialised within this process.
   const serial = serialQueue();
   const nextVersion = versionClock();
+  const outbox = createOutboxStore(ctx, config.writer ?? 'local');
 
   const fetchAlerts = async (ids: string[]): Promise<Map<string, StoredAlert>> => {
     const out = new Map<string, StoredAlert>();
@@ -765,11 +784,13 @@ export function createStore(config: StoreConfig): Store {
         const stored = await fetchAlerts([...incoming.keys()]);
         const now = Date.now();
         const rows: AlertRow[] = [];
+        const exports: Array<{ alert: Alert; version: number }> = [];
         const result: InsertAlertsResult = { inserted: 0, updated: 0, unchanged: 0 };
         for (const [id, a] of incoming) {
           const ex = stored.get(id);
           if (!ex) {
-            rows.push(alertToRow({ alert: a, statusChangedAtMs: 0, createdAtMs: now, version: nextVersion(0) }, now));
+            exports.push({ alert: a, version: 1 });
+            rows.push(alertToRow({ alert: a, statusChangedAtMs: 0, createdAtMs: now, version: nextVersion(0), exportVersion: 1 }, now));
             result.inserted++;
             continue;
           }
@@ -778,9 +799,13 @@ export function createStore(config: StoreConfig): Store {
             result.unchanged++;
             continue;
           }
-          rows.push(alertToRow({ ...ex, alert: merged, version: nextVersion(ex.version) }, now));
+          const xv = nextExportVersion(ex, merged);
+          if (xv.due) exports.push({ alert: merged, version: xv.version });
+          rows.push(alertToRow({ ...ex, alert: merged, version: nextVersion(ex.version), exportVersion: xv.version }, now));
           result.updated++;
         }
+        // The outbox first: a crash between the two writes re-emits the alert, which queues the same version again.
+        await outbox.queue(exports);
         await insert('alerts', rows, `alerts:${sha256(JSON.stringify(rows))}`);
         return result;
       });
@@ -804,7 +829,10 @@ export function createStore(config: StoreConfig): Store {
         );
         // The alert shows the latest change by time: an older change arriving late is kept in history only.
         if (atMs < cur.statusChangedAtMs) return cur.alert;
-        const next: StoredAlert = { ...cur, alert: { ...cur.alert, status }, statusChangedAtMs: atMs, version: nextVersion(cur.version) };
+        const alert = { ...cur.alert, status };
+        const xv = nextExportVersion(cur, alert);
+        const next: StoredAlert = { ...cur, alert, statusChangedAtMs: atMs, version: nextVersion(cur.version), exportVersion: xv.version };
+        if (xv.due) await outbox.queue([{ alert, version: xv.version }]);
         const row = alertToRow(next, Date.now());
         await insert('alerts', [row], `alerts:${sha256(JSON.stringify(row))}`);
         return next.alert;
@@ -1006,6 +1034,9 @@ export function createStore(config: StoreConfig): Store {
 
     // suppressions
     suppressions: createSuppressionStore(ctx),
+
+    // the exporters' outbox
+    outbox,
 
     // API tokens and registry versions
     admin: createAdminStore(ctx),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ALERT_STATUSES, type Alert, type AlertStatus, type CanonicalEvent } from '@agentwatch/schemas';
+import { nextExportVersion } from './outbox-store.ts';
 import { ALERT_SELECT, type AlertReadRow, alertToRow, chTime, readAlertRow, type StoredAlert } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 
@@ -168,21 +169,21 @@ export function createTriageStore(ctx: StoreContext): TriageStore {
         await insert('alert_status_history', history, `history:${sha256(fresh.map((p) => p.changeId).join(','))}`);
         const now = Date.now();
         const rows = [];
+        const exports: Array<{ alert: Alert; version: number }> = [];
         const out = new Map<string, Alert>();
         for (const p of planned) {
           out.set(p.id, p.cur.alert);
           // Replayed, older than the change the alert shows, or changing nothing on the alert (a comment): history only.
           if (seen.has(p.changeId) || atMs < p.cur.statusChangedAtMs) continue;
           if (p.status === p.cur.alert.status && p.assignee === p.fromAssignee) continue;
-          const next: StoredAlert = {
-            ...p.cur,
-            alert: { ...p.cur.alert, status: p.status, assignee: p.assignee },
-            statusChangedAtMs: atMs,
-            version: ctx.nextVersion(p.cur.version),
-          };
+          const alert = { ...p.cur.alert, status: p.status, assignee: p.assignee };
+          const xv = nextExportVersion(p.cur, alert);
+          if (xv.due) exports.push({ alert, version: xv.version });
+          const next: StoredAlert = { ...p.cur, alert, statusChangedAtMs: atMs, version: ctx.nextVersion(p.cur.version), exportVersion: xv.version };
           rows.push(alertToRow(next, now));
           out.set(p.id, next.alert);
         }
+        await ctx.queueExports(exports);
         await insert('alerts', rows, `alerts:${sha256(JSON.stringify(rows))}`);
         return { updated: planned.map((p) => out.get(p.id) as Alert), not_found: ids.filter((id) => !stored.has(id)) };
       });
