@@ -18,14 +18,7 @@ describe('export outbox (exporters.md: every alert version queued with the alert
     await store.triage.changeAlerts(['a2'], { status: 'resolved', comment: '' }, 'ana', Date.parse('2026-11-02T10:01:00Z'));
     await store.triage.changeAlerts(['a2'], { assignee: 'bob', comment: '' }, 'ana', Date.parse('2026-11-02T10:02:00Z')); // assignee only
     const all = await store.outbox.read(0, 100);
-    expect(versions(all)).toEqual([
-      'a1:1:1:new',
-      'a2:1:1:new',
-      'a1:2:3:new',
-      'a2:2:1:new',
-      'a1:3:3:acknowledged',
-      'a2:3:1:resolved',
-    ]);
+    expect(versions(all)).toEqual(['a1:1:1:new', 'a2:1:1:new', 'a1:2:3:new', 'a2:2:1:new', 'a1:3:3:acknowledged', 'a2:3:1:resolved']);
     expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((x, y) => x - y));
     expect(all[3]?.alert.severity).toBe('critical');
     expect(await store.outbox.head()).toBe(all.at(-1)?.seq);
@@ -84,7 +77,9 @@ describe('export outbox (exporters.md: every alert version queued with the alert
     };
     await first.outbox.saveCursor(cursor, 1_700_000_000_001);
     await first.outbox.saveCursor({ ...cursor, failed: 1, lastError: 'HTTP 400', lastErrorAtMs: 1_700_000_000_100 }, 1_700_000_000_101);
-    await first.outbox.recordFailed([{ exporter: 'splunk', seq: rows[1]?.seq ?? 0, alertId: 'c2', version: 1, failedAtMs: 1_700_000_000_100, error: 'HTTP 400' }]);
+    await first.outbox.recordFailed([
+      { exporter: 'splunk', seq: rows[1]?.seq ?? 0, alertId: 'c2', version: 1, failedAtMs: 1_700_000_000_100, error: 'HTTP 400' },
+    ]);
     expect(await first.outbox.cursor('splunk')).toEqual({ ...cursor, failed: 1, lastError: 'HTTP 400', lastErrorAtMs: 1_700_000_000_100 });
     expect(await first.outbox.cursor('other')).toBeNull();
     expect((await first.outbox.failed('splunk', 10)).map((f) => `${f.alertId}:${f.version}:${f.error}`)).toEqual(['c2:1:HTTP 400']);
