@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration } from './common.ts';
 import { Action } from './event.ts';
+import { ExportersConfig } from './exporters-config.ts';
 
 /** Detection tuning. Every default is a product decision documented in detections/README.md. */
 export const DetectionConfig = z.strictObject({
@@ -158,5 +159,15 @@ export const AgentwatchConfig = z.strictObject({
    */
   source_topics: z.record(TopicName, SourceFormat).default({}),
   adapters: AdaptersConfig.default({}),
+  /** SIEM exporters (exporters.md): each alert version delivered once per exporter through the store's outbox. */
+  exporters: ExportersConfig.default([]),
+  /**
+   * This process's name in the store's export outbox (the rows it queues and delivers). Processes that share one
+   * ClickHouse server need distinct names; default: the host name.
+   */
+  instance_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'expected 1-128 letters, digits, ".", "_", ":" or "-"' })
+    .optional(),
 });
 export type AgentwatchConfig = z.infer<typeof AgentwatchConfig>;

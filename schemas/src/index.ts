@@ -3,6 +3,7 @@ export * from './common.ts';
 export * from './config.ts';
 export * from './errors.ts';
 export * from './event.ts';
+export * from './exporters-config.ts';
 export * from './incident.ts';
 export * from './json-schema.ts';
 export * from './normalize.ts';

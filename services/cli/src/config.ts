@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AdapterOptionsError, validateAdapterOptions } from '@agentwatch/adapters';
 import { createScrubber } from '@agentwatch/api/log-redaction';
-import { AgentwatchConfig, problemsToString, toProblems } from '@agentwatch/schemas';
+import { AgentwatchConfig, EXPORTER_INLINE_SECRETS, problemsToString, toProblems } from '@agentwatch/schemas';
 import { parse } from 'yaml';
 import { CliError } from './load.ts';
 
@@ -71,6 +71,16 @@ function secretValues(...sources: Array<Record<string, unknown>>): string[] {
   return out;
 }
 
+/** An exporter entry with its token or secret written in the config file is refused, naming where it goes instead. */
+function refuseInlineExporterSecrets(exporters: unknown, file: string): void {
+  if (!Array.isArray(exporters)) return;
+  exporters.forEach((e: unknown, i) => {
+    if (e === null || typeof e !== 'object') return;
+    for (const [key, instead] of Object.entries(EXPORTER_INLINE_SECRETS))
+      if (key in e) throw new CliError(`config ${file}: exporters[${i}].${key}: a secret is not accepted in the config file; use ${instead}`, 2);
+  });
+}
+
 /** A YAML/JSON syntax error in one line, without the source excerpt the parser adds (it may quote a secret). */
 function syntaxProblem(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]?.replace(/:\s*$/, '') ?? 'syntax error';
@@ -120,6 +130,7 @@ function buildConfig(
     raw.push(fromFile);
     for (const [key, instead] of Object.entries(NOT_IN_CONFIG_FILE))
       if (key in fromFile) throw new CliError(`config ${opts.file}: ${key}: a secret is not accepted in the config file; use ${instead}`, 2);
+    refuseInlineExporterSecrets(fromFile['exporters'], opts.file);
   }
   const env = opts.env;
   const fromEnv: Record<string, unknown> = {};

@@ -4,3 +4,6 @@ export * from './formats/hec.ts';
 export * from './formats/ocsf.ts';
 export * from './formats/syslog.ts';
 export * from './formats/webhook.ts';
+export * from './outbox/export-filter.ts';
+export * from './outbox/export-worker.ts';
+export * from './transports/transport.ts';
