@@ -38,4 +38,7 @@ export const ROUTE_ROLES = {
   'GET /v1/registry': 'viewer',
   'GET /v1/registry/versions': 'viewer',
   'POST /v1/registry/validate': 'engineer',
+
+  // exporters: routes/exporters.ts
+  'GET /v1/exporters': 'viewer',
 } as const satisfies Record<string, Role>;

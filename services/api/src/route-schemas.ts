@@ -14,6 +14,7 @@ import {
   TokenIdParams,
   TokenView,
 } from './routes/admin-schemas.ts';
+import { ExporterList } from './routes/exporter-schemas.ts';
 import {
   IncidentDetail,
   IncidentIdParams,
@@ -281,6 +282,11 @@ const SCHEMAS = {
       ...BAD_REQUEST,
       '404': err('no such token (the bootstrap token is not in the table: it cannot be revoked here)'),
     },
+  },
+  'GET /v1/exporters': {
+    summary: 'Each configured exporter: delivered, pending, failed and filtered alert versions, last error, last delivery',
+    querystring: NoQuery,
+    responses: { '200': { description: 'the exporters of the config, in its order (empty without exporters)', content: json(ExporterList) } },
   },
   'GET /v1/registry': {
     summary: 'The registry in force, with its version (SHA-256 of the file) and load time',

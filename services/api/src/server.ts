@@ -37,6 +37,8 @@ import { ROUTE_ROLES } from './route-roles.ts';
 import { ROUTE_SCHEMAS, type RouteSchema } from './route-schemas.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerConsole } from './routes/console.ts';
+import type { ExporterView } from './routes/exporter-schemas.ts';
+import { registerExporterRoutes } from './routes/exporters.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerSuppressionRoutes, type SuppressionRouteOptions } from './routes/suppressions.ts';
 import { registerTriageRoutes } from './routes/triage.ts';
@@ -120,6 +122,8 @@ export interface ServerOptions {
   ingestSliceEvents?: number;
   /** Suppression routes: `suppression_max_days` and how the engines learn of a change (routes/suppressions.ts). */
   suppressions?: SuppressionRouteOptions;
+  /** GET /v1/exporters: where each configured exporter stands (none: an empty list). */
+  exporters?: () => Promise<ExporterView[]>;
 }
 
 /** The api.md version this server implements (the OpenAPI document's `info.version`). */
@@ -477,6 +481,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   // tokens, registry, session: routes/admin.ts
   registerAdminRoutes(app, { store, options: opts, metrics });
+  registerExporterRoutes(app, { store, options: opts, metrics });
 
   // console: static files at / (routes/console.ts)
   registerConsole(app);

@@ -6,4 +6,5 @@ export * from './formats/syslog.ts';
 export * from './formats/webhook.ts';
 export * from './outbox/export-filter.ts';
 export * from './outbox/export-worker.ts';
+export * from './outbox/exporter-set.ts';
 export * from './transports/transport.ts';
