@@ -121,12 +121,13 @@ export class HttpPoster {
       const timer = setTimeout(() => r.destroy(new TimeoutError(this.timeoutMs)), this.timeoutMs);
       r.on('error', fail);
       r.on('response', (res: IncomingMessage) => {
-        readCapped(res, MAX_REPLY_BYTES).then((body) => {
+        readCapped(res, MAX_REPLY_BYTES, (err, body) => {
+          if (err) return fail(err);
           if (settled) return;
           settled = true;
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        }, fail);
+        });
       });
       r.end(req.body);
     });
@@ -145,24 +146,31 @@ function positive(n: number, name: string): number {
   return n;
 }
 
-/** Reads at most `cap` bytes of a reply, then drops the rest (the socket is not reused after a cut). */
-function readCapped(res: IncomingMessage, cap: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    res.on('data', (c: Buffer) => {
-      if (got >= cap) return;
-      chunks.push(c.subarray(0, cap - got));
-      got += Math.min(c.length, cap - got);
-      if (got >= cap) {
-        res.destroy();
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      }
-    });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => reject(new Error('reply aborted')));
+/**
+ * Reads at most `cap` bytes of a reply, then drops the rest (the socket is not reused after a cut). Calls `done`
+ * synchronously from the stream's events, so a cut's own abort cannot overtake the body it ends.
+ */
+function readCapped(res: IncomingMessage, cap: number, done: (err: Error | null, body: string) => void): void {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  let finished = false;
+  const finish = (err: Error | null) => {
+    if (finished) return;
+    finished = true;
+    done(err, Buffer.concat(chunks).toString('utf8'));
+  };
+  res.on('data', (c: Buffer) => {
+    if (finished) return;
+    chunks.push(c.subarray(0, cap - got));
+    got += Math.min(c.length, cap - got);
+    if (got >= cap) {
+      finish(null);
+      res.destroy();
+    }
   });
+  res.on('end', () => finish(null));
+  res.on('error', (e) => finish(e));
+  res.on('aborted', () => finish(new Error('reply aborted')));
 }
 
 /** A network-level failure (refused, reset, TLS, deadline): always transient, the receiver may come back. */
