@@ -17,12 +17,10 @@ import {
   verifyWebhook,
   type WebhookBody,
 } from '@agentwatch/exporters';
-import { Alert } from '@agentwatch/schemas';
-import { simulateFleet } from '@agentwatch/simulator';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { replay } from '../services/cli/src/commands/replay.ts';
 import { type Received, type Receiver, type Reply, startReceiver } from '../services/exporters/test/http-receiver.ts';
 import { ocsfValidator } from '../services/exporters/test/ocsf-validator.ts';
+import { fleetAlertVersions, idOf } from './support/fleet-alert-versions.ts';
 import { tempDir } from './support/temp-dir.ts';
 
 const ORIGIN = { productVersion: '0.1.0', hostname: 'fleet-test' };
@@ -33,36 +31,9 @@ const BATCH = 16;
 let items: ExportItem[];
 let check: (finding: unknown) => string[];
 
-/** Every alert in three versions (created, acknowledged, resolved), in the order the outbox would queue them. */
-function lifeOf(alerts: Alert[]): ExportItem[] {
-  const steps: Array<[Alert['status'] | undefined, ExportItem['delivery']['activity'], string]> = [
-    [undefined, 'created', '2026-10-21T00:00:00.000Z'],
-    ['acknowledged', 'updated', '2026-10-21T01:00:00.000Z'],
-    ['resolved', 'closed', '2026-10-21T02:00:00.000Z'],
-  ];
-  return steps.flatMap(([status, activity, time], v) =>
-    alerts.map((a) => ({ alert: status ? { ...a, status } : a, delivery: { exporter: 'fleet', version: v + 1, activity, time } })),
-  );
-}
-const idOf = (i: ExportItem) => `${i.alert.alert_id}:${i.delivery.version}`;
-
 beforeAll(async () => {
   check = ocsfValidator();
-  const dir = tempDir('aw-export-transports-');
-  await simulateFleet({ agents: 20, days: 6, seed: 7, outDir: dir });
-  await replay({
-    registry: join(dir, 'registry.yaml'),
-    files: [join(dir, 'events.ndjson')],
-    inputFormat: 'canonical',
-    out: join(dir, 'alerts.ndjson'),
-    incidents: join(dir, 'incidents.ndjson'),
-    log: () => {},
-  });
-  const alerts = readFileSync(join(dir, 'alerts.ndjson'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => Alert.parse(JSON.parse(l)));
-  items = lifeOf(alerts);
+  items = await fleetAlertVersions({ agents: 20, days: 6, seed: 7, exporter: 'fleet' });
 }, 300_000);
 
 const open: Array<Transport | Receiver> = [];
