@@ -183,6 +183,25 @@ describe('transports on a simulated fleet (20 agents x 6 days, seed 7), through 
     expect(received).toEqual(items.map(idOf).filter((id) => id !== bad));
   });
 
+  it('a HEC refusing one event (400, code 6): that version fails permanently, all others arrive once', async () => {
+    const bad = idOf(items[20] as ExportItem);
+    const received: string[] = [];
+    const receiver = await startReceiver({
+      reply: (req) => {
+        const ids = req.body.split(/(?<=\})\n(?=\{"time")/).map((part) => (JSON.parse(part) as HecEnvelope).event.delivery.id);
+        // Like Splunk with a bad event: the request is refused and its place named.
+        if (ids.includes(bad)) return { status: 400, body: `{"text":"Invalid data format","code":6,"invalid-event-number":${ids.indexOf(bad)}}` };
+        received.push(...ids);
+        return { status: 200, body: '{"text":"Success","code":0}' };
+      },
+    });
+    open.push(receiver);
+    const t = createHecTransport({ url: receiver.url('/services/collector/event'), token: TOKEN, origin: ORIGIN, timeoutMs: 2000 });
+    open.push(t);
+    expect(await drive(t, items)).toEqual({ transient: 0, permanent: 1 });
+    expect(received).toEqual(items.map(idOf).filter((id) => id !== bad));
+  });
+
   it('OCSF file: a crash after a write but before the cursor moved, with a torn line, repeats nothing', async () => {
     const path = join(tempDir('aw-export-ocsf-file-'), 'findings.ndjson');
     const before = createOcsfFileTransport({ path, origin: ORIGIN });

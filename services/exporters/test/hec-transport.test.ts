@@ -70,10 +70,23 @@ describe('HEC transport on a loopback receiver', () => {
     expect(r.requests).toHaveLength(2);
   });
 
-  it('an invalid event is permanent and counts the events HEC indexed before it', async () => {
-    const r = await receiver({ reply: () => ({ status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":2}' }) });
+  it('an invalid event fails alone: the refused request is resent one event per request', async () => {
+    // A strict HEC: refuses any request holding alert-2, naming its place (as Splunk's invalid-event-number does).
+    const r = await receiver({
+      reply: (req) => {
+        const at = envelopes(req.body).findIndex((e) => e.event.alert.alert_id === 'alert-2');
+        return at < 0 ? SUCCESS : { status: 400, body: `{"text":"Invalid data format","code":6,"invalid-event-number":${at}}` };
+      },
+    });
     const e = await failure(hec(r).send(items(4)));
     expect(e).toMatchObject({ permanent: true, delivered: 2 });
+    expect(e.message).toContain('HEC code 6 "Invalid data format", event 0 of the request');
+    expect(r.requests.map((q) => envelopes(q.body).map((x) => x.event.alert.alert_id))).toEqual([
+      ['alert-0', 'alert-1', 'alert-2', 'alert-3'],
+      ['alert-0'],
+      ['alert-1'],
+      ['alert-2'],
+    ]);
   });
 
   it('across split requests, delivered counts the earlier requests too', async () => {

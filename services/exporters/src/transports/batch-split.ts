@@ -30,8 +30,10 @@ export function chunks(lines: readonly string[], cap: number, sep = '\n'): Array
 
 /**
  * Posts one batch's lines (one line per item, in order) in as many requests as the poster's body cap needs, each
- * reply judged by `check`. A failure reports the items earlier requests delivered plus those the failing reply
- * says it took; a line over the cap alone is a permanent failure of that item.
+ * reply judged by `check`. A failure reports the items earlier requests delivered. When a request of several items
+ * is refused permanently, its items are resent one per request, so only the item the receiver refuses fails and the
+ * count of those before it is exact whatever the receiver did with the rest of the refused request (those it did
+ * take arrive twice, with their delivery ids). A line over the cap alone is a permanent failure of that item.
  */
 export async function postLines(
   poster: HttpPoster,
@@ -41,6 +43,10 @@ export async function postLines(
   sep = '\n',
 ): Promise<void> {
   let done = 0;
+  const post = async (start: number, end: number): Promise<void> => {
+    const err = check(await poster.postRaw({ body: lines.slice(start, end).join(sep), headers }));
+    if (err) throw err;
+  };
   try {
     for (const [start, end] of chunks(lines, poster.bodyCap, sep)) {
       if (end === start) {
@@ -49,12 +55,16 @@ export async function postLines(
           permanent: true,
         });
       }
-      const err = check(await poster.postRaw({ body: lines.slice(start, end).join(sep), headers }));
-      if (err) throw err;
+      try {
+        await post(start, end);
+      } catch (e) {
+        if (!(e instanceof DeliveryError && e.permanent && end - start > 1)) throw e;
+        for (let i = start; i < end; i++, done++) await post(i, i + 1);
+      }
       done = end;
     }
   } catch (e) {
     if (!(e instanceof DeliveryError)) throw e;
-    throw new DeliveryError(e.message, { ...e.opts, delivered: done + e.delivered });
+    throw new DeliveryError(e.message, { ...e.opts, delivered: done });
   }
 }

@@ -24,12 +24,6 @@ export interface HecTransportOptions {
  * 8 internal server error, 9 server is busy, 18-20 unhealthy (queues full, ack service unavailable).
  */
 const TRANSIENT_CODES = new Set([8, 9, 18, 19, 20]);
-/**
- * Codes about one event of the batch (6 invalid data format, 12 event field is required, 13 event field cannot be
- * blank, 15 error in handling indexed fields): HEC names the failing event in `invalid-event-number` and has indexed
- * the events before it.
- */
-const EVENT_CODES = new Set([6, 12, 13, 15]);
 
 interface HecReply {
   text?: unknown;
@@ -77,8 +71,10 @@ export function createHecTransport(opts: HecTransportOptions): Transport {
 /**
  * The error for a HEC reply, or null when HEC took every event (HTTP 2xx and `{"code":0}`). The HTTP classification
  * (http-post.ts) holds unless HEC's code knows better: a busy or unhealthy collector is transient whatever the
- * status; an invalid event is permanent and HEC has indexed the events before it (`invalid-event-number`). A 2xx
- * without a HEC status object is permanent: whatever answered is not a collector (a wrong URL).
+ * status, and a 2xx carrying an error code is permanent. A 2xx without a HEC status object is permanent too: whatever
+ * answered is not a collector (a wrong URL). `delivered` stays 0 even when HEC names the refused event
+ * (`invalid-event-number`): Splunk does not say whether the events before it were indexed, so postLines resends a
+ * refused request's items one by one instead (a repeat carries its delivery id; a loss would be silent).
  */
 export function hecReplyError(reply: HttpReply, where: string, nowMs = Date.now()): DeliveryError | null {
   const hec = parseReply(reply.body);
@@ -91,15 +87,13 @@ export function hecReplyError(reply: HttpReply, where: string, nowMs = Date.now(
     );
   }
   const code = hec.code;
-  const message = `${where}: HTTP ${reply.status}, HEC code ${code}${typeof hec.text === 'string' ? ` ${JSON.stringify(excerpt(hec.text))}` : ''}`;
+  const n = hec['invalid-event-number'];
+  const message =
+    `${where}: HTTP ${reply.status}, HEC code ${code}${typeof hec.text === 'string' ? ` ${JSON.stringify(excerpt(hec.text))}` : ''}` +
+    (typeof n === 'number' && Number.isInteger(n) ? `, event ${n} of the request` : '');
   if (TRANSIENT_CODES.has(code)) {
     const after = retryAfterMs(reply.headers['retry-after'], nowMs);
     return new DeliveryError(message, { permanent: false, ...(after !== undefined ? { retryAfterMs: after } : {}) });
   }
-  const n = hec['invalid-event-number'];
-  if (EVENT_CODES.has(code) && typeof n === 'number' && Number.isInteger(n) && n >= 0) {
-    return new DeliveryError(`${message}, event ${n} of the request`, { permanent: true, delivered: n });
-  }
-  // Any other code with a 2xx, or an error status: the HTTP classification (a 2xx with an error code is permanent).
   return new DeliveryError(message, httpErr ? { ...httpErr.opts } : { permanent: true });
 }
