@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/temp-dir.ts';
 import { alertToOcsf } from '../src/formats/ocsf.ts';
@@ -85,6 +87,28 @@ describe('OCSF file transport', () => {
     const held = await fileTransport(path, foreign.length + Math.floor(lineBytes * 2.5)).alreadyDelivered?.();
     // The window holds the two foreign lines, two whole findings and half of a third, which is skipped.
     expect([...(held ?? [])]).toEqual(['alert-18:1', 'alert-19:2']);
+  });
+
+  it('a disk that fills mid-append: whole lines kept and counted, the torn rest cut, the retry completes the file', () => {
+    const path = join(tempDir('aw-ocsf-full-'), 'findings.ndjson');
+    const script = fileURLToPath(new URL('./ocsf-file-append.ts', import.meta.url));
+    // RLIMIT_FSIZE (KiB): writes past 40 KiB fail with EFBIG, the way a full disk fails them with ENOSPC.
+    const run = (limit: string) =>
+      JSON.parse(
+        execFileSync('bash', ['-c', `ulimit -f ${limit}; exec "$0" --import tsx "$1" "$2" 40`, process.execPath, script, path], { encoding: 'utf8' }).trim(),
+      ) as { held: number; sent: number; error: { message: string; delivered: number; permanent: boolean } | null };
+    const full = run('40');
+    expect(full.error).toMatchObject({ permanent: false });
+    expect(full.error?.message).toMatch(/EFBIG/);
+    const text = readFileSync(path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(uids(text)).toHaveLength(full.error?.delivered ?? -1);
+    expect(full.error?.delivered).toBeGreaterThan(0);
+    expect(full.error?.delivered).toBeLessThan(40);
+    // Space again: the rest is appended, nothing repeated.
+    const after = run('unlimited');
+    expect(after).toMatchObject({ held: full.error?.delivered, sent: 40 - (full.error?.delivered ?? 0), error: null });
+    expect(uids(readFileSync(path, 'utf8'))).toEqual(Array.from({ length: 40 }, (_, i) => `fill-${i}:1`));
   });
 
   it('follows a rotated file: the next send writes to a new file at the path', async () => {

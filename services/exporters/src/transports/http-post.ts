@@ -176,9 +176,14 @@ function readCapped(res: IncomingMessage, cap: number, done: (err: Error | null,
 /** A network-level failure (refused, reset, TLS, deadline): always transient, the receiver may come back. */
 function networkError(e: unknown, where: string): DeliveryError {
   if (e instanceof DeliveryError) return e;
+  return new DeliveryError(`${where}: ${errorText(e)}`, { permanent: false });
+}
+
+/** An error's message, led by its code (ECONNREFUSED, CERT_HAS_EXPIRED) unless the message names it already. */
+export function errorText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  const what = err instanceof TimeoutError ? err.message : `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
-  return new DeliveryError(`${where}: ${what}`, { permanent: false });
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  return typeof err?.code === 'string' && !message.includes(err.code) ? `${err.code}: ${message}` : message;
 }
 
 /** A short, single-line, printable excerpt of a reply for an error message. */

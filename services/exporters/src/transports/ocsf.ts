@@ -5,7 +5,7 @@ import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
 import type { Origin } from '../formats/delivery.ts';
 import { alertToOcsf } from '../formats/ocsf.ts';
 import { postLines } from './batch-split.ts';
-import { HttpPoster, replyError } from './http-post.ts';
+import { errorText, HttpPoster, replyError } from './http-post.ts';
 import { DeliveryError, type ExportItem, type Transport, type TransportTls } from './transport.ts';
 
 /** How much of the file's end alreadyDelivered reads: far more than one outbox batch of findings. */
@@ -199,8 +199,7 @@ async function sameFile(fh: FileHandle, path: string): Promise<boolean> {
 
 /** A file error is transient (disk full, permissions, a missing mount are fixed by an operator, then retried). */
 function fileError(e: unknown, path: string, delivered: number): DeliveryError {
-  const err = e as NodeJS.ErrnoException;
-  return new DeliveryError(`${path}: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`, { permanent: false, delivered });
+  return new DeliveryError(`${path}: ${errorText(e)}`, { permanent: false, delivered });
 }
 
 /** OCSF findings POSTed as NDJSON (`application/x-ndjson`), split into requests under the body cap. */
