@@ -8,6 +8,7 @@ import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetAlertVersions, idOf } from './support/fleet-alert-versions.ts';
 import { kafkaBrokersOrFail } from './support/kafka-suite.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 const brokers = kafkaBrokersOrFail('kafka exporter');
 const PARTITIONS = 3;
@@ -27,7 +28,7 @@ describe.skipIf(brokers.length === 0)('kafka exporter on the real broker', () =>
   let items: ExportItem[];
 
   beforeAll(async () => {
-    items = await fleetAlertVersions({ agents: 20, days: 6, seed: 7, exporter: 'kafka' });
+    items = await fleetAlertVersions({ agents: 20, days: 6, seed: 7, exporter: 'kafka', dir: tempDir('aw-export-kafka-') });
     await admin.connect();
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();

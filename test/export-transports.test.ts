@@ -33,7 +33,7 @@ let check: (finding: unknown) => string[];
 
 beforeAll(async () => {
   check = ocsfValidator();
-  items = await fleetAlertVersions({ agents: 20, days: 6, seed: 7, exporter: 'fleet' });
+  items = await fleetAlertVersions({ agents: 20, days: 6, seed: 7, exporter: 'fleet', dir: tempDir('aw-export-transports-') });
 }, 300_000);
 
 const open: Array<Transport | Receiver> = [];

@@ -4,7 +4,6 @@ import type { ExportItem } from '@agentwatch/exporters';
 import { Alert } from '@agentwatch/schemas';
 import { simulateFleet } from '@agentwatch/simulator';
 import { replay } from '../../services/cli/src/commands/replay.ts';
-import { tempDir } from './temp-dir.ts';
 
 /** The life the outbox gives an alert: created, updated (acknowledged), closed (resolved). */
 const LIFE: Array<[Alert['status'] | undefined, ExportItem['delivery']['activity'], string]> = [
@@ -21,8 +20,9 @@ export const idOf = (i: ExportItem): string => `${i.alert.alert_id}:${i.delivery
  * outbox would queue them (every alert's first version, then the second ones, then the third): ~90 versions for
  * 20 agents x 6 days in about a second.
  */
-export async function fleetAlertVersions(opts: { agents: number; days: number; seed: number; exporter: string }): Promise<ExportItem[]> {
-  const dir = tempDir('aw-fleet-versions-');
+/** `dir` receives the simulator's files (a test's tempDir; no vitest here, so a bench can use it too). */
+export async function fleetAlertVersions(opts: { agents: number; days: number; seed: number; exporter: string; dir: string }): Promise<ExportItem[]> {
+  const { dir } = opts;
   await simulateFleet({ agents: opts.agents, days: opts.days, seed: opts.seed, outDir: dir });
   await replay({
     registry: join(dir, 'registry.yaml'),
