@@ -109,8 +109,6 @@ export async function deliveryIdsInTail(fh: FileHandle, size: number, tailBytes:
 export function createOcsfFileTransport(opts: OcsfFileTransportOptions): Transport {
   const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
   let fh: FileHandle | null = null;
-  /** Length of the file's complete lines (where the next append lands). */
-  let size = 0;
   /** Sends and reads one at a time: an append and a tail read must not interleave. */
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(f: () => Promise<T>): Promise<T> => {
@@ -126,7 +124,9 @@ export function createOcsfFileTransport(opts: OcsfFileTransportOptions): Transpo
     await mkdir(dirname(opts.path), { recursive: true });
     const h = await open(opts.path, 'a+');
     try {
-      size = await truncateTornTail(h);
+      await truncateTornTail(h);
+      // The file may be new: its directory entry must survive a crash too.
+      await syncDir(dirname(opts.path));
     } catch (e) {
       await h.close().catch(() => {});
       throw e;
@@ -143,24 +143,25 @@ export function createOcsfFileTransport(opts: OcsfFileTransportOptions): Transpo
       throw fileError(e, opts.path, 0);
     }
     const buf = Buffer.from(lines.join(''));
+    let base = -1;
     try {
+      // Where this append starts (read, not tracked: another writer may have appended since).
+      base = (await h.stat()).size;
       let off = 0;
       while (off < buf.length) off += (await h.write(buf, off, buf.length - off)).bytesWritten;
       await h.sync();
-      size += buf.length;
     } catch (e) {
       // A partial append (disk full): keep the whole lines that made it, cut the rest, and say how many made it.
       let delivered = 0;
       try {
         const kept = await truncateTornTail(h);
         await h.sync();
-        let end = size;
+        let end = base;
         for (const line of lines) {
           end += Buffer.byteLength(line);
-          if (end > kept) break;
+          if (base < 0 || end > kept) break;
           delivered++;
         }
-        size = kept;
       } catch {
         await h.close().catch(() => {});
         fh = null;
@@ -177,7 +178,7 @@ export function createOcsfFileTransport(opts: OcsfFileTransportOptions): Transpo
     alreadyDelivered: () =>
       serial(async () => {
         const h = await handle();
-        return deliveryIdsInTail(h, size, tailBytes);
+        return deliveryIdsInTail(h, (await h.stat()).size, tailBytes);
       }),
     close: () =>
       serial(async () => {
@@ -185,6 +186,16 @@ export function createOcsfFileTransport(opts: OcsfFileTransportOptions): Transpo
         fh = null;
       }),
   };
+}
+
+/** fsync of a directory, so a file just created in it is still there after a crash. */
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 /** Whether the open handle is still the file at `path` (not rotated away or deleted). */
