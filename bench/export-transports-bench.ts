@@ -1,8 +1,8 @@
 // Alert versions per second through each export transport to a local receiver (issue 16; one part of what
 // `bench:export` reports: the outbox's own cost is measured separately). The versions come from a simulated fleet's
 // alerts in three versions each, renamed so there are `--versions` distinct ones; the receivers are loopback HTTP
-// servers in this process answering as HEC does, and a file in the OS temp dir. Kafka runs when KAFKA_BROKERS is set.
-//   tsx bench/export-transports-bench.ts [--versions 6000] [--batch 100]
+// servers in this process answering as HEC does, and a file in the OS temp dir. Kafka runs when --brokers is given.
+//   tsx bench/export-transports-bench.ts [--versions 6000] [--batch 100] [--brokers host:port,...]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +60,7 @@ async function measure(name: string, t: Transport, items: readonly ExportItem[],
   return { name, perSecond: Math.round(items.length / seconds) };
 }
 
-export async function benchTransports(opts: { versions: number; batch: number }): Promise<Array<{ name: string; perSecond: number }>> {
+export async function benchTransports(opts: { versions: number; batch: number; brokers: string[] }): Promise<Array<{ name: string; perSecond: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'aw-export-bench-'));
   const fleet = await fleetAlertVersions({ agents: 20, days: 6, seed: 7, exporter: 'bench', dir });
   const items = versions(fleet, opts.versions);
@@ -71,9 +71,8 @@ export async function benchTransports(opts: { versions: number; batch: number })
     out.push(await measure('webhook', createWebhookTransport({ url: `${r.url}/hook`, secret: 'bench' }), items, opts.batch));
     out.push(await measure('ocsf-http', createOcsfHttpTransport({ url: `${r.url}/lake`, origin: ORIGIN }), items, opts.batch));
     out.push(await measure('ocsf-file', createOcsfFileTransport({ path: join(dir, 'findings.ndjson'), origin: ORIGIN }), items, opts.batch));
-    const brokers = process.env['KAFKA_BROKERS']?.split(',').filter(Boolean) ?? [];
-    if (brokers.length > 0) {
-      const kafka = new Kafka({ clientId: 'aw-export-bench', brokers, logLevel: logLevel.NOTHING });
+    if (opts.brokers.length > 0) {
+      const kafka = new Kafka({ clientId: 'aw-export-bench', brokers: opts.brokers, logLevel: logLevel.NOTHING });
       const producer = kafka.producer();
       await producer.connect();
       try {
@@ -90,10 +89,12 @@ export async function benchTransports(opts: { versions: number; batch: number })
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { versions: { type: 'string', default: '6000' }, batch: { type: 'string', default: '100' } } });
+  const { values } = parseArgs({
+    options: { versions: { type: 'string', default: '6000' }, batch: { type: 'string', default: '100' }, brokers: { type: 'string', default: '' } },
+  });
   const versionsN = Number(values.versions);
   const batch = Number(values.batch);
-  const rows = await benchTransports({ versions: versionsN, batch });
+  const rows = await benchTransports({ versions: versionsN, batch, brokers: values.brokers.split(',').filter(Boolean) });
   console.log(`export transports: ${versionsN} alert versions, batches of ${batch}, loopback receivers`);
   for (const { name, perSecond } of rows) console.log(`  ${name.padEnd(10)} ${String(perSecond).padStart(8)} alert versions/s`);
 }
