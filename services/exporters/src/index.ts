@@ -4,3 +4,5 @@ export * from './formats/hec.ts';
 export * from './formats/ocsf.ts';
 export * from './formats/syslog.ts';
 export * from './formats/webhook.ts';
+export * from './transports/syslog.ts';
+export * from './transports/transport.ts';
