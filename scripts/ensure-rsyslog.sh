@@ -12,8 +12,7 @@ have() {
 have && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-rsyslog: rsyslogd or its TLS driver is missing; installing Debian's rsyslog and rsyslog-gnutls packages" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  if apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends rsyslog rsyslog-gnutls >/dev/null && have; then exit 0; fi
+  if bash "$(dirname "$0")/apt-install.sh" rsyslog rsyslog-gnutls && have; then exit 0; fi
   echo "ensure-rsyslog: apt-get install rsyslog rsyslog-gnutls failed; the syslog export test needs them" >&2
   exit 1
 fi

@@ -12,6 +12,7 @@ import { simulateFleet } from '@agentwatch/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../services/cli/src/commands/replay.ts';
 import { parseCef } from '../services/exporters/test/cef-parser.ts';
+import { edgeAlerts } from '../services/exporters/test/fixtures.ts';
 import { makeCa } from './support/clickhouse-server.ts';
 import { ensureRsyslog, type Rsyslog, type RsyslogListener, type RsyslogRecord, startRsyslog } from './support/rsyslog.ts';
 import { tempDir } from './support/temp-dir.ts';
@@ -29,19 +30,23 @@ let rsyslog: Rsyslog;
 let alerts: Alert[];
 const transports: Transport[] = [];
 
-/** Every alert in three steps of its life (created, acknowledged, resolved), as the outbox hands them over. */
+/**
+ * Every fleet alert in three steps of its life (created, acknowledged, resolved), as the outbox hands them over, then
+ * the hand-made edge alerts (every category and severity, pipes, equals, newlines, emoji, NUL in the text).
+ */
 function fleetItems(exporter: string): ExportItem[] {
   const life: [Alert['status'] | undefined, ExportItem['delivery']['activity']][] = [
     [undefined, 'created'],
     ['acknowledged', 'updated'],
     ['resolved', 'closed'],
   ];
-  return alerts.flatMap((a, n) =>
-    life.map(([status, activity], v) => ({
-      alert: status ? { ...a, status } : a,
-      delivery: { exporter, version: v + 1, activity, time: new Date(Date.UTC(2026, 9, 21, 0, n, v)).toISOString() },
-    })),
-  );
+  const time = (n: number, v: number) => new Date(Date.UTC(2026, 9, 21, 0, n, v)).toISOString();
+  return [
+    ...alerts.flatMap((a, n) =>
+      life.map(([status, activity], v) => ({ alert: status ? { ...a, status } : a, delivery: { exporter, version: v + 1, activity, time: time(n, v) } })),
+    ),
+    ...edgeAlerts().map((alert, n) => ({ alert, delivery: { exporter, version: 1, activity: 'created' as const, time: time(n, 30) } })),
+  ];
 }
 
 function transport(listener: RsyslogListener): Transport {

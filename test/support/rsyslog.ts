@@ -51,6 +51,8 @@ export function ensureRsyslog(): string {
 }
 
 const PROBE_APP = 'rsyslog-probe';
+/** Debian puts rsyslogd in /usr/sbin, which a non-root PATH may lack. */
+const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
 
 function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -147,7 +149,7 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
   let exited: Promise<void> = Promise.resolve();
 
   const start = async (): Promise<void> => {
-    const p = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     p.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
