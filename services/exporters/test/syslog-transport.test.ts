@@ -7,9 +7,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliveryId } from '../src/formats/delivery.ts';
 import { alertToSyslog } from '../src/formats/syslog.ts';
+import { createSyslogTransport, SYSLOG_UDP_MAX_BYTES } from '../src/transports/syslog.ts';
 import { parseSyslogAddress } from '../src/transports/syslog-address.ts';
 import { octetCountedFrame } from '../src/transports/syslog-stream.ts';
-import { createSyslogTransport, SYSLOG_UDP_MAX_BYTES } from '../src/transports/syslog.ts';
 import { DeliveryError, type ExportItem, type Transport } from '../src/transports/transport.ts';
 import { baseAlert, delivery, edgeAlerts, ORIGIN } from './fixtures.ts';
 
