@@ -19,6 +19,10 @@ export function octetCountedFrame(message: string): Buffer {
  * write after any error, end or close (lazily: nothing reconnects in the background). `write` resolves once the
  * frames were flushed to the kernel (the socket's write callback), which is all TCP syslog can know: the protocol has
  * no application acknowledgement, so bytes the kernel accepted are lost if the receiver dies before reading them.
+ * Measured against rsyslog stopped (SIGTERM) while batches of 20 flowed: 20 to 540 of 4,000 messages lost per stop, the
+ * batches sent in the stop's first milliseconds. A connection per batch, counted as sent only once the receiver closed
+ * its side after reading, lost as many (rsyslog reads and closes, then drops what it read while stopping): no plain
+ * TCP sender can tell, only an acknowledging protocol (RELP) could.
  * Every failure is a transient DeliveryError that counts nothing of the batch as delivered (the outbox resends it
  * whole; a receiver may see a repeat, recognisable by its alert id + version).
  */
