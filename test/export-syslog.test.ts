@@ -153,6 +153,30 @@ describe.skipIf(missing !== '' && !required)(`syslog export to a real rsyslog${m
     expect(rsyslog.received('tls')).toHaveLength(before);
   });
 
+  it('TLS with a client certificate: delivered when the receiver requires one; without it every send fails and nothing is lost as sent', async () => {
+    const ca = readFileSync(rsyslog.caFile);
+    const items = fleetItems('mtls').slice(0, 3);
+    const withCert = createSyslogTransport({
+      address: rsyslog.address.mtls,
+      origin: ORIGIN,
+      timeoutMs: TIMEOUT_MS,
+      tls: { ca, cert: readFileSync(rsyslog.client.cert), key: readFileSync(rsyslog.client.key) },
+    });
+    transports.push(withCert);
+    await withCert.send(items);
+    expect((await rsyslog.waitFor('mtls', items.length)).map(cs5)).toEqual(items.map((i) => `${i.alert.alert_id}:${i.delivery.version}`));
+    // rsyslog checks the client certificate after the TLS 1.3 handshake, which the client already counts done: the
+    // transport waits for the receiver to keep the connection before writing, so the refusal is a failed send.
+    const without = createSyslogTransport({ address: rsyslog.address.mtls, origin: ORIGIN, timeoutMs: TIMEOUT_MS, tls: { ca } });
+    transports.push(without);
+    for (const n of [1, 2, 3]) {
+      const err = await without.send(fleetItems('no-cert').slice(0, 2)).catch((e: unknown) => e);
+      expect(err, `send ${n}`).toBeInstanceOf(DeliveryError);
+      expect((err as DeliveryError).permanent).toBe(false);
+    }
+    expect(rsyslog.received('mtls')).toHaveLength(items.length);
+  });
+
   it('receiver stopped mid-stream: each transport throws a transient DeliveryError, then delivers on the same transport after the restart', async () => {
     const ts = { tcp: transport('tcp'), udp: transport('udp'), tls: transport('tls') };
     const items = fleetItems('outage');

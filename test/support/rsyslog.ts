@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { caSigned, makeCa } from './clickhouse-server.ts';
 import { REPO_ROOT } from './kafka.ts';
 
-export type RsyslogListener = 'tcp' | 'udp' | 'tls';
+/** `mtls`: TLS that requires a client certificate the test CA signed (rsyslog's x509/certvalid). */
+export type RsyslogListener = 'tcp' | 'udp' | 'tls' | 'mtls';
 
 /** One message as rsyslog parsed it (the template's fields). */
 export interface RsyslogRecord {
@@ -31,6 +32,8 @@ export interface Rsyslog {
   address: Record<RsyslogListener, string>;
   /** The CA that signed the TLS listener's certificate (for 127.0.0.1 and localhost). */
   caFile: string;
+  /** A client certificate and key the test CA signed, which the `mtls` listener accepts. */
+  client: { cert: string; key: string };
   /** What the listener has written so far (agentwatch's messages only, the readiness probes left out). */
   received(listener: RsyslogListener): RsyslogRecord[];
   /** Polls `received` until it holds at least `n` records, or throws after `timeoutMs` with what arrived and rsyslog's output. */
@@ -101,10 +104,13 @@ template(name="parsed" type="list" option.jsonf="on") {
 ${ruleset('tcp')}
 ${ruleset('udp')}
 ${ruleset('tls')}
+${ruleset('mtls')}
 input(type="imtcp" address="127.0.0.1" port="${ports.tcp}" ruleset="tcp")
 input(type="imudp" address="127.0.0.1" port="${ports.udp}" ruleset="udp" rcvbufSize="8m")
 input(type="imtcp" address="127.0.0.1" port="${ports.tls}" ruleset="tls"
   streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imtcp" address="127.0.0.1" port="${ports.mtls}" ruleset="mtls"
+  streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
 `;
 }
 
@@ -141,7 +147,8 @@ function probeUdp(port: number): Promise<void> {
 export async function startRsyslog(dir: string): Promise<Rsyslog> {
   const ca = makeCa(dir, 'syslog-ca');
   const server = caSigned(dir, 'syslog-server', 'localhost', ca, 'subjectAltName=IP:127.0.0.1,DNS:localhost');
-  const ports: Record<RsyslogListener, number> = { tcp: await freeTcpPort(), udp: await freeUdpPort(), tls: await freeTcpPort() };
+  const client = caSigned(dir, 'syslog-client', 'agentwatch', ca);
+  const ports: Record<RsyslogListener, number> = { tcp: await freeTcpPort(), udp: await freeUdpPort(), tls: await freeTcpPort(), mtls: await freeTcpPort() };
   const conf = join(dir, 'rsyslog.conf');
   writeFileSync(conf, config(dir, ports, { ca: ca.cert, cert: server.cert, key: server.key }));
   let out = '';
@@ -161,7 +168,7 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
     const probes = readRecords(join(dir, 'udp.probe')).length;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const up = (await accepts(ports.tcp)) && (await accepts(ports.tls));
+      const up = (await accepts(ports.tcp)) && (await accepts(ports.tls)) && (await accepts(ports.mtls));
       if (up) await probeUdp(ports.udp);
       await new Promise((r) => setTimeout(r, 100));
       if (up && readRecords(join(dir, 'udp.probe')).length > probes) return;
@@ -184,8 +191,14 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
 
   await start();
   return {
-    address: { tcp: `tcp://127.0.0.1:${ports.tcp}`, udp: `udp://127.0.0.1:${ports.udp}`, tls: `tls://127.0.0.1:${ports.tls}` },
+    address: {
+      tcp: `tcp://127.0.0.1:${ports.tcp}`,
+      udp: `udp://127.0.0.1:${ports.udp}`,
+      tls: `tls://127.0.0.1:${ports.tls}`,
+      mtls: `tls://127.0.0.1:${ports.mtls}`,
+    },
     caFile: ca.cert,
+    client,
     received,
     async waitFor(l, n, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

@@ -125,25 +125,26 @@ describe('syslog over TCP', () => {
     expect((err as Error).message).toMatch(new RegExp(`tcp://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
   });
 
-  it('a connection the receiver reset is not reused: a failed send is transient and counts nothing, a later one reconnects', async () => {
+  it('a receiver that accepts and drops the connection at once fails every send (transient), never counts a lost batch as sent', async () => {
     const chunks: Buffer[] = [];
-    let first = true;
+    let refuse = 3;
     const srv = await tcpServer((s) => {
-      if (first) {
-        first = false;
-        s.resetAndDestroy();
-      } else s.on('data', (d: Buffer) => chunks.push(d));
+      // Like rsyslog refusing a client certificate: the connection is accepted, then dropped a moment later.
+      if (refuse-- > 0) setTimeout(() => s.resetAndDestroy(), 20);
+      else s.on('data', (d: Buffer) => chunks.push(d));
     });
     const t = track(createSyslogTransport({ address: `tcp://127.0.0.1:${srv.port}`, origin: ORIGIN, timeoutMs: 2_000 }));
-    // The reset may come before or after the write; either way this batch is not reported as delivered.
-    const err = await t.send([item()]).catch((e: unknown) => e);
-    if (err !== undefined) expect(err).toMatchObject({ permanent: false, delivered: 0 });
-    for (let n = 0; n < 20 && srv.sockets.length < 2; n++) await t.send([item(baseAlert(), 2)]).catch(() => undefined);
-    expect(srv.sockets.length).toBeGreaterThanOrEqual(2);
-    await t.send([item(baseAlert(), 3)]);
+    for (const v of [1, 2, 3]) {
+      const err = await t.send([item(baseAlert(), v)]).catch((e: unknown) => e);
+      expect(err, `send ${v}`).toBeInstanceOf(DeliveryError);
+      expect(err).toMatchObject({ permanent: false, delivered: 0 });
+      expect((err as Error).message).toMatch(/right after accepting it|ECONNRESET/);
+    }
+    // Once the receiver takes the connection, the same transport delivers.
+    await t.send([item(baseAlert(), 4)]);
     await t.close();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(unframe(Buffer.concat(chunks)).at(-1)).toBe(alertToSyslog(baseAlert(), delivery({ version: 3 }), ORIGIN));
+    await new Promise<void>((r) => (srv.sockets[3]?.readableEnded ? r() : srv.sockets[3]?.once('end', () => r())));
+    expect(unframe(Buffer.concat(chunks))).toEqual([alertToSyslog(baseAlert(), delivery({ version: 4 }), ORIGIN)]);
   });
 
   it('a receiver that accepts but never reads fails the send after timeoutMs instead of hanging', async () => {

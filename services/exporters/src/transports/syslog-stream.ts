@@ -14,6 +14,9 @@ export function octetCountedFrame(message: string): Buffer {
   return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
 }
 
+/** How long a fresh connection must stay open before the first write (see SyslogStream.notRefused). */
+export const ACCEPT_GRACE_MS = 250;
+
 /**
  * One persistent TCP or TLS connection to a syslog receiver. It connects on the first write and again on the first
  * write after any error, end or close (lazily: nothing reconnects in the background). `write` resolves once the
@@ -111,6 +114,35 @@ export class SyslogStream {
         this.watch(socket);
         resolve(socket);
       });
+    }).then((socket) => this.notRefused(socket));
+  }
+
+  /**
+   * A receiver may accept a connection and then drop it at once: rsyslog refusing a TLS client certificate (checked
+   * after the handshake, and in TLS 1.3 after the client already counts it done) or a sender not in its allowed list.
+   * A batch written in that moment would count as sent and be lost, every time. So a fresh connection is used only
+   * after a short quiet period (ACCEPT_GRACE_MS, at most a quarter of the timeout) without end, reset or close; rsyslog
+   * drops a refused client within a few milliseconds on loopback. Once per connection, so a persistent one pays it once.
+   */
+  private notRefused(socket: Socket): Promise<Socket> {
+    const graceMs = Math.min(ACCEPT_GRACE_MS, this.timeoutMs / 4);
+    return new Promise<Socket>((resolve, reject) => {
+      const refused = (e?: Error) => {
+        clearTimeout(timer);
+        this.drop(socket);
+        reject(this.failure('the receiver closed the connection right after accepting it (client certificate or sender refused?)', e));
+      };
+      const onError = (e: Error) => refused(e);
+      const onGone = () => refused();
+      const timer = setTimeout(() => {
+        socket.off('error', onError);
+        socket.off('end', onGone);
+        socket.off('close', onGone);
+        resolve(socket);
+      }, graceMs);
+      socket.once('error', onError);
+      socket.once('end', onGone);
+      socket.once('close', onGone);
     });
   }
 
