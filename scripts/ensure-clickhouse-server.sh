@@ -8,9 +8,8 @@ set -euo pipefail
 command -v clickhouse-server >/dev/null 2>&1 && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-clickhouse-server: clickhouse-server is missing; installing Debian's clickhouse-server package" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  if apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends clickhouse-server >/dev/null &&
-    command -v clickhouse-server >/dev/null 2>&1; then exit 0; fi
+  # apt-install.sh: one apt run at a time (the syslog test may be installing rsyslog in parallel).
+  if bash "$(dirname "$0")/apt-install.sh" clickhouse-server && command -v clickhouse-server >/dev/null 2>&1; then exit 0; fi
   echo "ensure-clickhouse-server: apt-get install clickhouse-server failed; the ClickHouse security test needs it" >&2
   exit 1
 fi

@@ -12,5 +12,6 @@ export * from './transports/hec.ts';
 export * from './transports/http-post.ts';
 export * from './transports/kafka.ts';
 export * from './transports/ocsf.ts';
+export * from './transports/syslog.ts';
 export * from './transports/transport.ts';
 export * from './transports/webhook.ts';
