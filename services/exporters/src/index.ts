@@ -8,6 +8,7 @@ export * from './outbox/export-filter.ts';
 export * from './outbox/export-worker.ts';
 export * from './outbox/exporter-set.ts';
 export * from './transports/batch-split.ts';
+export * from './transports/build-transport.ts';
 export * from './transports/hec.ts';
 export * from './transports/http-post.ts';
 export * from './transports/kafka.ts';

@@ -99,24 +99,27 @@ describe('HEC transport on a loopback receiver', () => {
     expect(e).toMatchObject({ permanent: true, delivered: first });
   });
 
-  it('a refused token is permanent and the token never appears in the error', async () => {
+  it('a refused token is retried (the backlog waits for a fixed token) and the token never appears in the error', async () => {
     const r = await receiver({ reply: () => ({ status: 403, body: `{"text":"Invalid token","code":4}` }) });
     const e = await failure(hec(r).send(items(1)));
-    expect(e.permanent).toBe(true);
+    expect(e.permanent).toBe(false);
     expect(e.message).toContain('HEC code 4');
     expect(e.message).not.toContain(TOKEN);
   });
 
-  it('a 200 that is not a HEC status object (a wrong URL) is permanent, not a delivery', async () => {
+  it('a 200 that is not a HEC status object (a wrong URL) is not a delivery; retried until the URL is fixed', async () => {
     const r = await receiver({ reply: () => ({ status: 200, body: '<html>welcome</html>' }) });
     const e = await failure(hec(r).send(items(1)));
-    expect(e.permanent).toBe(true);
+    expect(e.permanent).toBe(false);
     expect(e.message).toMatch(/not a HEC status object/);
   });
 
-  it('a 5xx without a HEC body stays transient; a 2xx with an unknown error code is permanent', () => {
+  it('only HEC codes that refuse the data (5, 6, 12, 13) are permanent; receiver and configuration codes are retried', () => {
     expect(hecReplyError({ status: 502, headers: {}, body: 'bad gateway' }, 'x')?.permanent).toBe(false);
-    expect(hecReplyError({ status: 200, headers: {}, body: '{"code":7,"text":"Incorrect index"}' }, 'x')?.permanent).toBe(true);
+    expect(hecReplyError({ status: 200, headers: {}, body: '{"code":7,"text":"Incorrect index"}' }, 'x')?.permanent).toBe(false);
+    expect(hecReplyError({ status: 400, headers: {}, body: '{"code":6,"text":"Invalid data format"}' }, 'x')?.permanent).toBe(true);
+    expect(hecReplyError({ status: 400, headers: {}, body: '{"code":12,"text":"Event field is required"}' }, 'x')?.permanent).toBe(true);
+    expect(hecReplyError({ status: 401, headers: {}, body: '{"code":2,"text":"Token is required"}' }, 'x')?.permanent).toBe(false);
     expect(hecReplyError({ status: 500, headers: {}, body: '{"code":8,"text":"Internal server error"}' }, 'x')?.permanent).toBe(false);
     expect(hecReplyError({ status: 503, headers: {}, body: '{"code":18,"text":"HEC is unhealthy, queues are full"}' }, 'x')?.permanent).toBe(false);
     expect(hecReplyError({ status: 200, headers: {}, body: '{"text":"Success","code":0}' }, 'x')).toBeNull();

@@ -35,10 +35,10 @@ const req = { body: '{"a":1}', headers: { 'Content-Type': 'application/json' } }
 describe('reply classification', () => {
   const reply = (status: number, headers: Record<string, string> = {}, body = '') => ({ status, headers, body });
 
-  it('2xx is ok; 408, 429 and 5xx are transient; any other status is permanent with the status and an excerpt', () => {
+  it('2xx is ok; only statuses refusing the bytes (400, 413, 415, 422) are permanent, with the status and an excerpt', () => {
     for (const s of [200, 201, 204]) expect(replyError(reply(s), 'x')).toBeNull();
-    for (const s of [408, 429, 500, 502, 503, 504]) expect(replyError(reply(s), 'x')?.permanent, String(s)).toBe(false);
-    for (const s of [301, 400, 401, 403, 404, 413, 422]) expect(replyError(reply(s), 'x')?.permanent, String(s)).toBe(true);
+    for (const s of [301, 401, 403, 404, 408, 429, 500, 502, 503, 504]) expect(replyError(reply(s), 'x')?.permanent, String(s)).toBe(false);
+    for (const s of [400, 413, 415, 422]) expect(replyError(reply(s), 'x')?.permanent, String(s)).toBe(true);
     expect(replyError(reply(400, {}, 'bad\nfield "x"'), 'http://h/p')?.message).toBe('http://h/p: HTTP 400: bad field "x"');
   });
 

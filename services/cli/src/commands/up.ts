@@ -1,9 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@agentwatch/adapters';
-import { ApiError, buildServer, createApiMetrics, createTokenStore, registerEngineGauges, registerPipelineGauges } from '@agentwatch/api';
+import {
+  ApiError,
+  buildServer,
+  createApiMetrics,
+  createTokenStore,
+  registerEngineGauges,
+  registerExporterGauges,
+  registerPipelineGauges,
+} from '@agentwatch/api';
 import { createScrubber, scrubbingDestination, secretSafeLoggerOptions } from '@agentwatch/api/log-redaction';
 import {
   CheckpointStore,
@@ -28,6 +37,8 @@ import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { clickhouseSecurity } from '../clickhouse-security.ts';
 import { bootstrapTokenOrigin, loadConfig } from '../config.ts';
+import { resolveExporterSecrets } from '../exporter-secrets.ts';
+import { startExporters } from '../exporters-start.ts';
 import { kafkaSecurity } from '../kafka-security.ts';
 import { CliError, loadRules } from '../load.ts';
 import { RegistryVersionLog } from '../registry-versions.ts';
@@ -91,6 +102,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const tls = loadTlsFiles(config);
   const kafkaSec = kafkaSecurity(config, process.env);
   const clickhouseSec = clickhouseSecurity(config, process.env);
+  const exporterSecrets = resolveExporterSecrets(config.exporters, process.env);
   // Secrets never reach the log: headers and secret keys redacted, URLs without query strings, and every line scrubbed
   // of the secrets this process knows (the bootstrap token, ClickHouse and Kafka passwords, client keys) and of
   // token-shaped words.
@@ -99,6 +111,7 @@ export async function up(opts: UpOptions): Promise<number> {
     config.clickhouse_url ? new URL(config.clickhouse_url).password || undefined : undefined,
     ...kafkaSec.secrets,
     ...(clickhouseSec?.secrets ?? []),
+    ...[...exporterSecrets.values()].flatMap((x) => [x.secret, x.tls?.key]),
   ]);
   const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', ...secretSafeLoggerOptions(scrub) }, scrubbingDestination(scrub, pino.destination(2)));
   const log = logger.child({ component: 'up' });
@@ -157,9 +170,18 @@ export async function up(opts: UpOptions): Promise<number> {
     ...(config.clickhouse_cluster ? { cluster: config.clickhouse_cluster } : {}),
     dataDir: join(dataDir, 'clickhouse'),
     database: 'agentwatch',
+    writer: config.instance_id ?? hostname(),
     logger: logger.child({ component: 'store' }),
   });
   await store.migrate();
+  // Exporters start before alerts flow: a new exporter's cursor is the outbox's end when `up` starts.
+  const exporters = await startExporters({
+    config,
+    store,
+    secrets: exporterSecrets,
+    kafkaOptions: kafkaSec.options,
+    log: logger.child({ component: 'export' }),
+  });
   const refreshSuppressions = async (): Promise<void> => suppressions.replace(await store.suppressions.inForce());
   await refreshSuppressions();
   await registryVersions.attach(store);
@@ -402,6 +424,7 @@ export async function up(opts: UpOptions): Promise<number> {
     await checkpoints.save({ groupId: IN_PROCESS_GROUP, topic: IN_PROCESS_TOPIC, offsets: { [INGESTED_SINCE]: String(ingestedSince) }, snapshot });
     inProcessSavedAtMs = Date.now();
   };
+  registerExporterGauges(metrics, () => exporters.status());
   registerEngineGauges(metrics, () => [...(engine ? [engine] : []), ...(collector?.pipelines() ?? []).map((p) => p.engine)]);
   registerPipelineGauges(metrics, () => {
     const lags = lagMonitor?.snapshot() ?? [];
@@ -433,6 +456,7 @@ export async function up(opts: UpOptions): Promise<number> {
     logger: logger.child({ component: 'api' }),
     metrics,
     suppressions: { maxDays: config.suppression_max_days, changed: refreshSuppressions },
+    exporters: () => exporters.status(),
     ...(tls ? { https: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { clientCa: tls.clientCa } : {}) } } : {}),
     ready: async () => {
       try {
@@ -492,6 +516,8 @@ export async function up(opts: UpOptions): Promise<number> {
         inProcessSaved = true;
       }
       watcher.stop();
+      // After the sources: the alerts of the last batch are queued; what is not delivered yet is after a restart.
+      await exporters.stop();
       await registryVersions.flush();
       await store.close();
       releaseDataDir();

@@ -20,10 +20,13 @@ export interface HecTransportOptions {
 }
 
 /**
- * HEC status codes (Splunk's "Troubleshoot HTTP Event Collector" table) that mean the receiver, not the data, failed:
- * 8 internal server error, 9 server is busy, 18-20 unhealthy (queues full, ack service unavailable).
+ * HEC status codes (Splunk's "Troubleshoot HTTP Event Collector" table) that refuse the data itself: 5 no data,
+ * 6 invalid data format, 12 event field is required, 13 event field cannot be blank. Every other code is about the
+ * receiver or our configuration (1-4 token missing, invalid or disabled, 7 incorrect index, 8 internal error, 9 busy,
+ * 10-11 data channel, 14-17 acknowledgement settings, 18-20 unhealthy) and is retried, so a revoked token or a full
+ * indexer holds the backlog in the store instead of marking alerts failed.
  */
-const TRANSIENT_CODES = new Set([8, 9, 18, 19, 20]);
+const DATA_REFUSED_CODES = new Set([5, 6, 12, 13]);
 
 interface HecReply {
   text?: unknown;
@@ -83,7 +86,7 @@ export function hecReplyError(reply: HttpReply, where: string, nowMs = Date.now(
   if (!hec || typeof hec.code !== 'number') {
     return (
       httpErr ??
-      new DeliveryError(`${where}: HTTP ${reply.status} but the reply is not a HEC status object (wrong URL?): ${excerpt(reply.body)}`, { permanent: true })
+      new DeliveryError(`${where}: HTTP ${reply.status} but the reply is not a HEC status object (wrong URL?): ${excerpt(reply.body)}`, { permanent: false })
     );
   }
   const code = hec.code;
@@ -91,9 +94,9 @@ export function hecReplyError(reply: HttpReply, where: string, nowMs = Date.now(
   const message =
     `${where}: HTTP ${reply.status}, HEC code ${code}${typeof hec.text === 'string' ? ` ${JSON.stringify(excerpt(hec.text))}` : ''}` +
     (typeof n === 'number' && Number.isInteger(n) ? `, event ${n} of the request` : '');
-  if (TRANSIENT_CODES.has(code)) {
+  if (!DATA_REFUSED_CODES.has(code)) {
     const after = retryAfterMs(reply.headers['retry-after'], nowMs);
     return new DeliveryError(message, { permanent: false, ...(after !== undefined ? { retryAfterMs: after } : {}) });
   }
-  return new DeliveryError(message, httpErr ? { ...httpErr.opts } : { permanent: true });
+  return new DeliveryError(message, { permanent: true });
 }

@@ -210,8 +210,16 @@ export function retryAfterMs(value: string | string[] | undefined, nowMs: number
   return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
-/** HTTP statuses worth retrying: the receiver is busy, down or timed out, not refusing these bytes. */
-export const isTransientStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+/**
+ * Statuses that refuse these bytes (the request itself is bad): sending them again cannot succeed, so the outbox keeps
+ * the version as failed. Every other failure is retried: a busy or down receiver (408, 429, 5xx), and also one that
+ * refuses our credentials or address (401, 403, 404, ...): a rotated token or a moved endpoint is a configuration
+ * problem the backlog waits out in the store (GET /v1/exporters shows the error), never a reason to give alerts up.
+ */
+const REFUSED_BYTES = new Set([400, 413, 415, 422]);
+
+/** HTTP statuses worth retrying (see {@link REFUSED_BYTES}). */
+export const isTransientStatus = (status: number): boolean => !REFUSED_BYTES.has(status);
 
 /** The DeliveryError for a non-2xx reply, or null for a 2xx one. */
 export function replyError(reply: HttpReply, where: string, nowMs = Date.now()): DeliveryError | null {
