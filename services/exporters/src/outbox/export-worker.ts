@@ -49,6 +49,8 @@ export interface ExportWorkerOptions {
 /** Delivered (alert, version) pairs remembered to skip a version queued twice (around a crash or a lost store ack). */
 const RECALL = 100_000;
 const RECALL_ON_START = 20_000;
+/** Outbox rows read at once, in batches: one store read serves this many sends. */
+const READ_AHEAD = 10;
 /** While retrying, the cursor row (last error, counters) is saved at most this often. */
 const ERROR_SAVE_EVERY_MS = 5_000;
 
@@ -147,7 +149,8 @@ export class ExportWorker {
     while (!this.abort.signal.aborted) {
       let page: OutboxEntry[];
       try {
-        page = await this.opts.outbox.read(this.st.cursorSeq, batchSize);
+        // A read serves several sends (a store round trip costs more than a loopback send); every send saves the cursor.
+        page = await this.opts.outbox.read(this.st.cursorSeq, batchSize * READ_AHEAD);
       } catch (err) {
         await this.failed(`store: ${(err as Error).message}`, undefined);
         continue;
@@ -158,12 +161,18 @@ export class ExportWorker {
         continue;
       }
       this.st.state = this.st.state === 'retrying' ? 'retrying' : 'delivering';
-      await this.deliver(page);
+      for (let i = 0; i < page.length && !this.abort.signal.aborted; i += batchSize) {
+        // A failure re-reads from the cursor: what follows the failed version was not sent.
+        if (!(await this.deliver(page.slice(i, i + batchSize)))) break;
+      }
     }
   }
 
-  /** Sends one page; on return the cursor has moved past what is done (delivered, filtered, repeated, kept as failed). */
-  private async deliver(page: OutboxEntry[]): Promise<void> {
+  /**
+   * Sends one batch; on return the cursor has moved past what is done (delivered, filtered, repeated, kept as failed).
+   * False when the batch did not go through whole.
+   */
+  private async deliver(page: OutboxEntry[]): Promise<boolean> {
     const toSend: OutboxEntry[] = [];
     for (const e of page) {
       if (this.isRepeat(e)) this.st.repeatsSkipped++;
@@ -173,7 +182,7 @@ export class ExportWorker {
     if (toSend.length === 0) {
       this.st.cursorSeq = (page.at(-1) as OutboxEntry).seq;
       await this.saveCursorQuietly();
-      return;
+      return true;
     }
     const items: ExportItem[] = toSend.map((e) => ({
       alert: e.alert,
@@ -193,6 +202,7 @@ export class ExportWorker {
       this.consecutive = 0;
       this.unexplained = { key: '', count: 0 };
       await this.saveCursorQuietly();
+      return true;
     } catch (err) {
       const de = err instanceof DeliveryError ? err : null;
       const n = Math.min(Math.max(de?.delivered ?? 0, 0), toSend.length);
@@ -201,11 +211,9 @@ export class ExportWorker {
       // Everything before the first undelivered version is done (sent, filtered or repeated).
       this.st.cursorSeq = Math.max(this.st.cursorSeq, ...page.filter((e) => e.seq < first.seq).map((e) => e.seq));
       const message = (err as Error).message;
-      if (de?.permanent || this.tooManyUnexplained(first, de)) {
-        await this.keepFailed(first, message);
-        return;
-      }
-      await this.failed(`${deliveryId(first.alertId, first.version)}: ${message}`, de?.opts.retryAfterMs);
+      if (de?.permanent || this.tooManyUnexplained(first, de)) await this.keepFailed(first, message);
+      else await this.failed(`${deliveryId(first.alertId, first.version)}: ${message}`, de?.opts.retryAfterMs);
+      return false;
     }
   }
 
