@@ -2,9 +2,9 @@ import type { Alert } from '@agentwatch/schemas';
 import type { Store } from '@agentwatch/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, openStore } from '../../store/test/helpers.ts';
-import { exportFilter } from '../src/outbox/export-filter.ts';
+import { exportFilter, exportIncidentFilter } from '../src/outbox/export-filter.ts';
 import { ExportWorker, type ExportWorkerOptions } from '../src/outbox/export-worker.ts';
-import { DeliveryError, type ExportItem, type Transport } from '../src/transports/transport.ts';
+import { DeliveryError, type ExportItem, type IncidentItem, type Transport } from '../src/transports/transport.ts';
 import { baseAlert } from './fixtures.ts';
 
 afterAll(closeAll);
@@ -21,6 +21,7 @@ class MemoryReceiver implements Transport {
   refuse = new Set<string>();
   partial: number | null = null;
   alreadyDelivered?: () => Promise<ReadonlySet<string>>;
+  sendIncidents?: (items: readonly IncidentItem[]) => Promise<void>;
   async send(items: readonly ExportItem[]): Promise<void> {
     this.sends++;
     if (this.mode === 'down') throw new DeliveryError('connect ECONNREFUSED', { permanent: false });
@@ -143,5 +144,46 @@ describe('ExportWorker (the outbox delivery loop)', () => {
     await until(() => rx.got.length === 1 && w2.state().repeatsSkipped === 1, 'k2 only');
     await w2.stop();
     expect(rx.got.map((g) => g.split(':')[0])).toEqual(['k2']);
+  });
+
+  it('sends incident versions only through a transport that can (OCSF), in outbox order among the alerts', async () => {
+    const store = await openStore();
+    const plain = new MemoryReceiver();
+    const ocsf = new MemoryReceiver();
+    const incidentsGot: string[] = [];
+    ocsf.sendIncidents = async (items) => {
+      for (const i of items) incidentsGot.push(`${i.incident.incident_id}:${i.delivery.version}:${i.delivery.activity}`);
+      ocsf.got.push(`incident ${items.length}`);
+    };
+    const wPlain = worker(store, plain, { name: 'plain' });
+    const wOcsf = worker(store, ocsf, { name: 'lake', acceptsIncident: exportIncidentFilter(undefined) });
+    await wPlain.start();
+    await wOcsf.start();
+    const inc = {
+      incident_id: 'inc-9',
+      agent_ids: ['spiffe://corp.example/agents/x'],
+      owners: [],
+      alert_ids: ['i1'],
+      alert_count: 1,
+      first_seen: '2026-11-02T09:00:00.000Z',
+      last_seen: '2026-11-02T09:00:00.000Z',
+      risk_score: 50,
+      risk_explanation: '1 alert',
+      severity: 'medium' as const,
+      categories: ['scope_drift' as const],
+      title: 'x: 1 alert',
+      status: 'new' as const,
+    };
+    await store.insertAlerts([a('i1')]);
+    await store.incidents.upsert({ upserts: [inc], merged: [] });
+    await store.insertAlerts([a('i2')]);
+    await store.incidents.updateStatus('inc-9', { status: 'resolved', comment: '', actor: 'ana', atMs: Date.now() });
+    await until(() => incidentsGot.length === 2 && ocsf.got.filter((g) => !g.startsWith('incident')).length === 2, 'the lake');
+    await until(() => plain.got.length === 2 && wPlain.state().filtered === 2, 'the plain exporter');
+    await wPlain.stop();
+    await wOcsf.stop();
+    expect(incidentsGot).toEqual(['inc-9:1:created', 'inc-9:2:closed']);
+    expect(ocsf.got.map((g) => g.split(':')[0])).toEqual(['i1', 'incident 1', 'i2', 'incident 1']);
+    expect(plain.got.map((g) => g.split(':')[0])).toEqual(['i1', 'i2']);
   });
 });

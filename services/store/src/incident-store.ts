@@ -89,11 +89,12 @@ interface Row {
   assignee: string | null;
   status_ms: string;
   version: string;
+  export_version: string | number;
 }
 
 const SELECT = `incident_id, agent_ids, owners, alert_ids, alert_count, toUnixTimestamp64Milli(first_seen) AS first_ms,
   toUnixTimestamp64Milli(last_seen) AS last_ms, risk_score, risk_explanation, severity, categories, title, merged_into, status,
-  assignee, toUnixTimestamp64Milli(status_changed_at) AS status_ms, version`;
+  assignee, toUnixTimestamp64Milli(status_changed_at) AS status_ms, version, export_version`;
 
 const iso = (ms: string | number): string => new Date(Number(ms)).toISOString();
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -124,6 +125,16 @@ interface Stored {
   assignee: string | null;
   statusMs: number;
   version: number;
+  /** 1 when grouped, +1 per change of alert count, severity or status (the version the exporters deliver). */
+  exportVersion: number;
+}
+
+/** The export version of `next` replacing `prev` (none: a new incident), and whether a delivery is due. */
+function nextIncidentExport(prev: Stored | undefined, next: Incident): { version: number; due: boolean } {
+  if (!prev) return { version: 1, due: true };
+  const p = prev.incident;
+  const changed = p.alert_count !== next.alert_count || p.severity !== next.severity || prev.status !== next.status;
+  return prev.exportVersion === 0 || changed ? { version: prev.exportVersion + 1, due: true } : { version: prev.exportVersion, due: false };
 }
 
 /** Builds the incident store on the store's one client (see StoreContext). */
@@ -144,11 +155,15 @@ export function createIncidentStore(ctx: StoreContext): IncidentStore {
         assignee: r.assignee,
         statusMs: Number(r.status_ms),
         version: Number(r.version),
+        exportVersion: Number(r.export_version),
       });
     return out;
   };
 
-  const toRow = (i: Incident, s: { mergedInto: string; status: IncidentStatus; assignee: string | null; statusMs: number; version: number }) => ({
+  const toRow = (
+    i: Incident,
+    s: { mergedInto: string; status: IncidentStatus; assignee: string | null; statusMs: number; version: number; exportVersion: number },
+  ) => ({
     incident_id: i.incident_id,
     agent_ids: i.agent_ids,
     owners: i.owners,
@@ -168,6 +183,7 @@ export function createIncidentStore(ctx: StoreContext): IncidentStore {
     status_changed_at: chTime(s.statusMs),
     updated_at: chTime(Date.now()),
     version: s.version,
+    export_version: s.exportVersion,
   });
 
   /** Follows merged_into (absorbed incidents) to the incident that holds the alerts now; bounded hops. */
@@ -192,19 +208,41 @@ export function createIncidentStore(ctx: StoreContext): IncidentStore {
         const ids = [...new Set([...latest.keys(), ...mergedInto.keys()])];
         const stored = await fetch(ids);
         const rows: object[] = [];
+        const exports: Array<{ incident: Incident; version: number }> = [];
         for (const [id, inc] of latest) {
           const ex = stored.get(id);
           const keep = ex ?? { status: 'new' as IncidentStatus, assignee: null, statusMs: 0, version: 0, mergedInto: '' };
           if (ex && ex.mergedInto === '' && groupingFingerprint(ex.incident) === groupingFingerprint(inc)) continue;
-          rows.push(toRow(inc, { mergedInto: '', status: keep.status, assignee: keep.assignee, statusMs: keep.statusMs, version: nextVersion(keep.version) }));
+          const shown: Incident = { ...inc, status: keep.status, ...(keep.assignee !== null ? { assignee: keep.assignee } : {}) };
+          const xv = nextIncidentExport(ex, shown);
+          if (xv.due) exports.push({ incident: shown, version: xv.version });
+          rows.push(
+            toRow(inc, {
+              mergedInto: '',
+              status: keep.status,
+              assignee: keep.assignee,
+              statusMs: keep.statusMs,
+              version: nextVersion(keep.version),
+              exportVersion: xv.version,
+            }),
+          );
         }
         for (const [id, into] of mergedInto) {
           const ex = stored.get(id);
           if (!ex || ex.mergedInto === into) continue;
           rows.push(
-            toRow(ex.incident, { mergedInto: into, status: ex.status, assignee: ex.assignee, statusMs: ex.statusMs, version: nextVersion(ex.version) }),
+            toRow(ex.incident, {
+              mergedInto: into,
+              status: ex.status,
+              assignee: ex.assignee,
+              statusMs: ex.statusMs,
+              version: nextVersion(ex.version),
+              exportVersion: ex.exportVersion,
+            }),
           );
         }
+        // The outbox first, as for alerts (store.ts insertAlerts).
+        await ctx.queueExports(exports);
         if (rows.length > 0) await insert('incidents', rows, `incidents:${sha256(JSON.stringify(rows))}`);
       });
     },
@@ -308,7 +346,17 @@ export function createIncidentStore(ctx: StoreContext): IncidentStore {
         );
         // The incident shows the latest change by time: an older change arriving late is kept in history only.
         if (change.atMs < cur.statusMs) return cur.incident;
-        const row = toRow(cur.incident, { mergedInto: '', status: change.status, assignee, statusMs: change.atMs, version: nextVersion(cur.version) });
+        const shown: Incident = { ...cur.incident, status: change.status, ...(assignee !== null ? { assignee } : {}) };
+        const xv = nextIncidentExport(cur, shown);
+        if (xv.due) await ctx.queueExports([{ incident: shown, version: xv.version }]);
+        const row = toRow(cur.incident, {
+          mergedInto: '',
+          status: change.status,
+          assignee,
+          statusMs: change.atMs,
+          version: nextVersion(cur.version),
+          exportVersion: xv.version,
+        });
         await insert('incidents', [row], `incidents:${sha256(JSON.stringify(row))}`);
         return (await fetch([id])).get(id)?.incident ?? null;
       });

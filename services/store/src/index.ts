@@ -14,7 +14,7 @@ export {
   InvalidIncidentCursorError,
 } from './incident-store.ts';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, type Migration, renderStatement, SCHEMA_MIGRATIONS_DDL, splitStatements } from './migrations.ts';
-export { type ExportCursor, type FailedExport, nextExportVersion, type OutboxEntry, type OutboxStore } from './outbox-store.ts';
+export { type ExportCursor, type FailedExport, nextExportVersion, type OutboxEntry, type OutboxStore, outboxKey, type QueuedVersion } from './outbox-store.ts';
 export { mergeAlert } from './rows.ts';
 export {
   type AgentHour,

@@ -1,19 +1,35 @@
-import { type Alert, Alert as AlertSchema } from '@agentwatch/schemas';
+import { type Alert, Alert as AlertSchema, type Incident, Incident as IncidentSchema } from '@agentwatch/schemas';
 import type { StoredAlert } from './rows.ts';
 import { chTime } from './rows.ts';
-import type { StoreContext } from './store-context.ts';
+import { type StoreContext, serialQueue } from './store-context.ts';
 
-/** One queued alert version: what an exporter delivers (exporters.md). */
-export interface OutboxEntry {
+/** One queued alert or incident version: what an exporter delivers (exporters.md). */
+export type OutboxEntry = {
   /** Order of the rows of one writer; an exporter's cursor is the last seq it is done with. */
   seq: number;
-  alertId: string;
   /** The export version: 1 for a new alert, +1 per change of count, status or severity. */
   version: number;
   queuedAtMs: number;
-  /** The alert as it was at this version. */
-  alert: Alert;
-}
+} & (
+  | {
+      kind: 'alert';
+      alertId: string;
+      /** The alert as it was at this version. */
+      alert: Alert;
+    }
+  | {
+      kind: 'incident';
+      incidentId: string;
+      /** The incident as it was at this version (OCSF exporters send it as a finding referencing its alerts). */
+      incident: Incident;
+    }
+);
+
+/** A version to queue: an alert's or an incident's. */
+export type QueuedVersion = { alert: Alert; version: number } | { incident: Incident; version: number };
+
+/** The key a receiver drops repeats by: `<alert_id>:<version>`, or `<incident_id>:<version>` for an incident. */
+export const outboxKey = (e: OutboxEntry): string => `${e.kind === 'alert' ? e.alertId : e.incidentId}:${e.version}`;
 
 /** How far one exporter got through one writer's outbox, with its counters (table export_cursors). */
 export interface ExportCursor {
@@ -60,7 +76,7 @@ export interface OutboxStore {
 
 /** What the alert writers of this package use: queue versions before the alert rows that carry them are written. */
 export interface OutboxWriter {
-  queue(versions: Array<{ alert: Alert; version: number }>): Promise<void>;
+  queue(versions: QueuedVersion[]): Promise<void>;
 }
 
 /** Fields whose change makes a new export version (exporters.md: count, status or severity). */
@@ -81,27 +97,34 @@ const RECENT_QUEUED = 50_000;
 
 interface OutboxRow {
   seq: string;
+  kind: string;
   alert_id: string;
   version: number;
   queued_at_ms: string;
   alert: string;
 }
 
-const readRow = (r: OutboxRow): OutboxEntry => ({
-  seq: Number(r.seq),
-  alertId: r.alert_id,
-  version: Number(r.version),
-  queuedAtMs: Number(r.queued_at_ms),
-  alert: AlertSchema.parse(JSON.parse(r.alert)),
-});
+const readRow = (r: OutboxRow): OutboxEntry => {
+  const base = { seq: Number(r.seq), version: Number(r.version), queuedAtMs: Number(r.queued_at_ms) };
+  return r.kind === 'incident'
+    ? { ...base, kind: 'incident', incidentId: r.alert_id, incident: IncidentSchema.parse(JSON.parse(r.alert)) }
+    : { ...base, kind: 'alert', alertId: r.alert_id, alert: AlertSchema.parse(JSON.parse(r.alert)) };
+};
 
-const OUTBOX_SELECT = 'seq, alert_id, version, toUnixTimestamp64Milli(queued_at) AS queued_at_ms, alert';
+const OUTBOX_SELECT = 'seq, kind, alert_id, version, toUnixTimestamp64Milli(queued_at) AS queued_at_ms, alert';
+
+/** The id and JSON an outbox row stores for a version (the `alert_id` column holds an incident's id for an incident). */
+const subject = (v: QueuedVersion): { kind: 'alert' | 'incident'; id: string; json: string } =>
+  'alert' in v
+    ? { kind: 'alert', id: v.alert.alert_id, json: JSON.stringify(v.alert) }
+    : { kind: 'incident', id: v.incident.incident_id, json: JSON.stringify(v.incident) };
 
 /**
  * The outbox of exporters.md: alert versions queued in the store, one log per writer (process), read by each
  * exporter from its saved cursor. `seq` comes from a clock seeded with the writer's highest stored seq, so it keeps
  * rising across restarts and clock steps; every queue runs inside the store's serial queue (store.ts), so rows become
- * visible in seq order and a reader never skips one.
+ * visible in seq order and a reader never skips one. Queueing has a lock of its own too (alerts and incidents are written
+ * from separate serial queues): a seq is only handed out once every lower one is stored.
  */
 export function createOutboxStore(ctx: StoreContext, writer: string): OutboxStore & OutboxWriter {
   const { db, q, insert } = ctx;
@@ -119,30 +142,37 @@ export function createOutboxStore(ctx: StoreContext, writer: string): OutboxStor
   let lastSeq = 0;
   const recent = new Set<string>();
   const listeners = new Set<() => void>();
+  const queueLock = serialQueue();
 
   return {
     writer,
 
-    async queue(versions) {
-      if (versions.length === 0) return;
-      lastSeq = Math.max(lastSeq, await seed());
-      const fresh = versions.filter((v) => !recent.has(`${v.alert.alert_id}:${v.version}`));
-      if (fresh.length === 0) return;
-      const now = Date.now();
-      const rows = fresh.map((v) => ({
-        writer,
-        seq: ++lastSeq,
-        alert_id: v.alert.alert_id,
-        version: v.version,
-        queued_at: chTime(now),
-        alert: JSON.stringify(v.alert),
-      }));
-      await insert('alert_outbox', rows, `outbox:${writer}:${rows[0]?.seq}:${rows.length}`);
-      for (const v of fresh) {
-        recent.add(`${v.alert.alert_id}:${v.version}`);
-        if (recent.size > RECENT_QUEUED) recent.delete(recent.values().next().value as string);
-      }
-      for (const l of listeners) l();
+    queue(versions) {
+      if (versions.length === 0) return Promise.resolve();
+      return queueLock(async () => {
+        lastSeq = Math.max(lastSeq, await seed());
+        const fresh = versions.map((v) => ({ v, s: subject(v) })).filter(({ v, s }) => !recent.has(`${s.kind}:${s.id}:${v.version}`));
+        if (fresh.length === 0) return;
+        const now = Date.now();
+        const first = lastSeq + 1;
+        const rows = fresh.map(({ v, s }, i) => ({
+          writer,
+          seq: first + i,
+          kind: s.kind,
+          alert_id: s.id,
+          version: v.version,
+          queued_at: chTime(now),
+          alert: s.json,
+        }));
+        await insert('alert_outbox', rows, `outbox:${writer}:${first}:${rows.length}`);
+        // Only after the insert: a failed one leaves these seqs to the next queue (nothing visible skipped them).
+        lastSeq = first + rows.length - 1;
+        for (const { v, s } of fresh) {
+          recent.add(`${s.kind}:${s.id}:${v.version}`);
+          if (recent.size > RECENT_QUEUED) recent.delete(recent.values().next().value as string);
+        }
+        for (const l of listeners) l();
+      });
     },
 
     async read(afterSeq, limit) {

@@ -1,5 +1,5 @@
-import type { Alert } from '@agentwatch/schemas';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { QueuedVersion } from './outbox-store.ts';
 
 /**
  * What a store module (one concern's SQL: triage, incidents, suppressions, tokens ...) is built from: the one client
@@ -26,7 +26,7 @@ export interface StoreContext {
   /** The next `version` of an alert row (ReplacingMergeTree(version): the highest wins), above `prev`. */
   nextVersion(prev: number): number;
   /** Queues alert versions for the exporters (outbox-store.ts); call inside `serial`, before writing the alert rows. */
-  queueExports(versions: Array<{ alert: Alert; version: number }>): Promise<void>;
+  queueExports(versions: QueuedVersion[]): Promise<void>;
 }
 
 /** A queue that runs read-modify-write steps one after another in this process (a failed step does not stop it). */

@@ -1,10 +1,12 @@
+import type { Incident } from '@agentwatch/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { OutboxEntry } from '../src/index.ts';
+import { type OutboxEntry, outboxKey } from '../src/index.ts';
 import { alert, closeAll, newStore, openStore, uniqueDb } from './helpers.ts';
 
 afterAll(closeAll);
 
-const versions = (entries: OutboxEntry[]): string[] => entries.map((e) => `${e.alertId}:${e.version}:${e.alert.count}:${e.alert.status}`);
+const versions = (entries: OutboxEntry[]): string[] =>
+  entries.map((e) => (e.kind === 'alert' ? `${e.alertId}:${e.version}:${e.alert.count}:${e.alert.status}` : `incident ${e.incidentId}:${e.version}`));
 
 describe('export outbox (exporters.md: every alert version queued with the alert)', () => {
   it('queues a new alert as version 1 and each change of count, status or severity as the next version; nothing else', async () => {
@@ -20,7 +22,7 @@ describe('export outbox (exporters.md: every alert version queued with the alert
     const all = await store.outbox.read(0, 100);
     expect(versions(all)).toEqual(['a1:1:1:new', 'a2:1:1:new', 'a1:2:3:new', 'a2:2:1:new', 'a1:3:3:acknowledged', 'a2:3:1:resolved']);
     expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((x, y) => x - y));
-    expect(all[3]?.alert.severity).toBe('critical');
+    expect(all[3]?.kind === 'alert' && all[3].alert.severity).toBe('critical');
     expect(await store.outbox.head()).toBe(all.at(-1)?.seq);
     // read after a cursor, and the backlog behind it
     const after = await store.outbox.read(all[2]?.seq ?? 0, 2);
@@ -87,11 +89,45 @@ describe('export outbox (exporters.md: every alert version queued with the alert
     const again = newStore({ database, writer: 'w1' });
     await again.insertAlerts([alert('c3')]);
     const all = await again.outbox.read(0, 10);
-    expect(all.map((e) => e.alertId)).toEqual(['c1', 'c2', 'c3']);
+    expect(all.map((e) => e.kind === 'alert' && e.alertId)).toEqual(['c1', 'c2', 'c3']);
     expect(all[2]?.seq).toBeGreaterThan(all[1]?.seq ?? Number.POSITIVE_INFINITY);
     // another writer on the same database has an outbox of its own
     const other = newStore({ database, writer: 'w2' });
     expect(await other.outbox.read(0, 10)).toEqual([]);
     expect(await other.outbox.cursor('splunk')).toBeNull();
+  });
+});
+
+describe('export outbox: incidents (exported as OCSF findings that reference their alerts)', () => {
+  const incident = (over: Partial<Incident> = {}): Incident => ({
+    incident_id: 'inc-1',
+    agent_ids: ['spiffe://corp.example/agents/invoice-bot'],
+    owners: ['alice@corp.example'],
+    alert_ids: ['a1', 'a2'],
+    alert_count: 2,
+    first_seen: '2026-11-02T09:00:00.000Z',
+    last_seen: '2026-11-02T09:05:00.000Z',
+    risk_score: 70,
+    risk_explanation: '2 alerts within 5 minutes',
+    severity: 'high',
+    categories: ['scope_drift'],
+    title: 'invoice-bot: 2 alerts',
+    status: 'new',
+    ...over,
+  });
+
+  it('queues version 1 when grouped, the next when alert count, severity or status changes, nothing for a retitle', async () => {
+    const store = await openStore();
+    await store.incidents.upsert({ upserts: [incident()], merged: [] });
+    await store.incidents.upsert({ upserts: [incident({ title: 'retitled' })], merged: [] });
+    await store.incidents.upsert({ upserts: [incident({ alert_ids: ['a1', 'a2', 'a3'], alert_count: 3 })], merged: [] });
+    await store.incidents.updateStatus('inc-1', { status: 'acknowledged', comment: '', actor: 'ana', atMs: Date.parse('2026-11-02T10:00:00Z') });
+    const all = await store.outbox.read(0, 10);
+    expect(all.map((e) => (e.kind === 'incident' ? `${e.incidentId}:${e.version}:${e.incident.alert_count}:${e.incident.status}` : 'alert'))).toEqual([
+      'inc-1:1:2:new',
+      'inc-1:2:3:new',
+      'inc-1:3:3:acknowledged',
+    ]);
+    expect(all.map(outboxKey)).toEqual(['inc-1:1', 'inc-1:2', 'inc-1:3']);
   });
 });

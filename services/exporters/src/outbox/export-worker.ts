@@ -1,8 +1,8 @@
 import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '@agentwatch/collector/backoff';
-import type { Alert } from '@agentwatch/schemas';
-import type { ExportCursor, OutboxEntry, OutboxStore } from '@agentwatch/store';
+import type { Alert, Incident } from '@agentwatch/schemas';
+import { type ExportCursor, type OutboxEntry, type OutboxStore, outboxKey } from '@agentwatch/store';
 import { activityOf, deliveryId } from '../formats/delivery.ts';
-import { DeliveryError, type ExportItem, type Transport } from '../transports/transport.ts';
+import { DeliveryError, type ExportItem, type IncidentItem, type Transport } from '../transports/transport.ts';
 
 /** Where one exporter stands, for GET /v1/exporters and the metrics. Counters survive restarts (the cursor row). */
 export interface ExporterState {
@@ -34,6 +34,8 @@ export interface ExportWorkerOptions {
   transport: Transport;
   /** The exporter's filter (export-filter.ts); a version it refuses is passed over and counted as filtered. */
   accepts: (alert: Alert) => boolean;
+  /** The same filter for incidents (default: none pass); only a transport with `sendIncidents` gets them. */
+  acceptsIncident?: (incident: Incident) => boolean;
   /** Alert versions per send (default 100). */
   batchSize?: number;
   /** Between failed attempts (default 500 ms doubling to 60 s, jittered). */
@@ -140,7 +142,7 @@ export class ExportWorker {
       const i = id.lastIndexOf(':');
       const alertId = id.slice(0, i);
       const version = Number(id.slice(i + 1));
-      if (Number.isInteger(version)) this.remember({ alertId, version });
+      if (Number.isInteger(version)) this.remember({ id: alertId, version });
     }
   }
 
@@ -161,9 +163,9 @@ export class ExportWorker {
         continue;
       }
       this.st.state = this.st.state === 'retrying' ? 'retrying' : 'delivering';
-      for (let i = 0; i < page.length && !this.abort.signal.aborted; i += batchSize) {
+      for (const batch of batches(page, batchSize)) {
         // A failure re-reads from the cursor: what follows the failed version was not sent.
-        if (!(await this.deliver(page.slice(i, i + batchSize)))) break;
+        if (this.abort.signal.aborted || !(await this.deliver(batch))) break;
       }
     }
   }
@@ -176,7 +178,7 @@ export class ExportWorker {
     const toSend: OutboxEntry[] = [];
     for (const e of page) {
       if (this.isRepeat(e)) this.st.repeatsSkipped++;
-      else if (!this.opts.accepts(e.alert)) this.st.filtered++;
+      else if (!this.wants(e)) this.st.filtered++;
       else toSend.push(e);
     }
     if (toSend.length === 0) {
@@ -184,17 +186,8 @@ export class ExportWorker {
       await this.saveCursorQuietly();
       return true;
     }
-    const items: ExportItem[] = toSend.map((e) => ({
-      alert: e.alert,
-      delivery: {
-        exporter: this.opts.name,
-        version: e.version,
-        activity: activityOf(e.alert.status, e.version),
-        time: new Date(e.queuedAtMs).toISOString(),
-      },
-    }));
     try {
-      await this.opts.transport.send(items);
+      await this.send(toSend);
       this.done(toSend);
       this.st.cursorSeq = (page.at(-1) as OutboxEntry).seq;
       this.st.state = 'delivering';
@@ -212,7 +205,7 @@ export class ExportWorker {
       this.st.cursorSeq = Math.max(this.st.cursorSeq, ...page.filter((e) => e.seq < first.seq).map((e) => e.seq));
       const message = (err as Error).message;
       if (de?.permanent || this.tooManyUnexplained(first, de)) await this.keepFailed(first, message);
-      else await this.failed(`${deliveryId(first.alertId, first.version)}: ${message}`, de?.opts.retryAfterMs);
+      else await this.failed(`${outboxKey(first)}: ${message}`, de?.opts.retryAfterMs);
       return false;
     }
   }
@@ -227,13 +220,14 @@ export class ExportWorker {
   /** A version the receiver refused for good: kept in export_failed with the reason, counted, and passed over. */
   private async keepFailed(e: OutboxEntry, message: string): Promise<void> {
     const atMs = this.now();
-    const error = `${deliveryId(e.alertId, e.version)}: ${message}`;
+    const id = e.kind === 'alert' ? e.alertId : e.incidentId;
+    const error = `${outboxKey(e)}: ${message}`;
     this.opts.log?.error(
-      { exporter: this.opts.name, alert_id: e.alertId, version: e.version, error: message },
-      'exporter: receiver refused an alert version; kept as failed',
+      { exporter: this.opts.name, [e.kind === 'alert' ? 'alert_id' : 'incident_id']: id, version: e.version, error: message },
+      `exporter: receiver refused an ${e.kind} version; kept as failed`,
     );
     await this.retrying('keep a refused version', () =>
-      this.opts.outbox.recordFailed([{ exporter: this.opts.name, seq: e.seq, alertId: e.alertId, version: e.version, failedAtMs: atMs, error: message }]),
+      this.opts.outbox.recordFailed([{ exporter: this.opts.name, seq: e.seq, alertId: id, version: e.version, failedAtMs: atMs, error: message }]),
     );
     this.st.failed++;
     this.st.lastError = error;
@@ -264,19 +258,45 @@ export class ExportWorker {
 
   private tooManyUnexplained(first: OutboxEntry, de: DeliveryError | null): boolean {
     if (de) return false;
-    const key = deliveryId(first.alertId, first.version);
+    const key = outboxKey(first);
     this.unexplained = this.unexplained.key === key ? { key, count: this.unexplained.count + 1 } : { key, count: 1 };
     return this.unexplained.count >= (this.opts.maxUnexplainedFailures ?? 10);
   }
 
-  private isRepeat(e: OutboxEntry): boolean {
-    return (this.delivered.get(e.alertId) ?? 0) >= e.version;
+  /** Whether this exporter takes the entry: its filter, and for an incident a transport that can send one. */
+  private wants(e: OutboxEntry): boolean {
+    if (e.kind === 'alert') return this.opts.accepts(e.alert);
+    return this.opts.transport.sendIncidents !== undefined && (this.opts.acceptsIncident?.(e.incident) ?? false);
   }
 
-  private remember(e: { alertId: string; version: number }): void {
-    const prev = this.delivered.get(e.alertId) ?? 0;
-    this.delivered.delete(e.alertId);
-    this.delivered.set(e.alertId, Math.max(prev, e.version));
+  /** One batch of one kind (see {@link batches}) through the transport. */
+  private async send(entries: OutboxEntry[]): Promise<void> {
+    const delivery = (e: OutboxEntry, status: Alert['status']) => ({
+      exporter: this.opts.name,
+      version: e.version,
+      activity: activityOf(status, e.version),
+      time: new Date(e.queuedAtMs).toISOString(),
+    });
+    const alerts: ExportItem[] = [];
+    const incidents: IncidentItem[] = [];
+    for (const e of entries) {
+      if (e.kind === 'alert') alerts.push({ alert: e.alert, delivery: delivery(e, e.alert.status) });
+      else incidents.push({ incident: e.incident, delivery: delivery(e, e.incident.status) });
+    }
+    if (alerts.length > 0) await this.opts.transport.send(alerts);
+    else await this.opts.transport.sendIncidents?.(incidents);
+  }
+
+  private isRepeat(e: OutboxEntry): boolean {
+    return (this.delivered.get(subjectId(e)) ?? 0) >= e.version;
+  }
+
+  /** Remembers a delivered version by its subject id (the id part of `<id>:<version>`, as receivers see it). */
+  private remember(e: OutboxEntry | { id: string; version: number }): void {
+    const id = 'id' in e ? e.id : subjectId(e);
+    const prev = this.delivered.get(id) ?? 0;
+    this.delivered.delete(id);
+    this.delivered.set(id, Math.max(prev, e.version));
     if (this.delivered.size > RECALL) this.delivered.delete(this.delivered.keys().next().value as string);
   }
 
@@ -337,4 +357,19 @@ export class ExportWorker {
       };
     });
   }
+}
+
+const subjectId = (e: OutboxEntry): string => (e.kind === 'alert' ? e.alertId : e.incidentId);
+
+/** A page cut into batches of at most `size` entries of one kind each (a transport sends alerts or incidents). */
+function* batches(page: OutboxEntry[], size: number): Generator<OutboxEntry[]> {
+  let cur: OutboxEntry[] = [];
+  for (const e of page) {
+    if (cur.length === size || (cur.length > 0 && (cur[0] as OutboxEntry).kind !== e.kind)) {
+      yield cur;
+      cur = [];
+    }
+    cur.push(e);
+  }
+  if (cur.length > 0) yield cur;
 }

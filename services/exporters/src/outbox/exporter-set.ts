@@ -1,7 +1,7 @@
 import type { ExporterConfig } from '@agentwatch/schemas';
 import type { OutboxStore } from '@agentwatch/store';
 import type { Transport } from '../transports/transport.ts';
-import { exportFilter } from './export-filter.ts';
+import { exportFilter, exportIncidentFilter } from './export-filter.ts';
 import { ExportWorker, type ExportWorkerOptions } from './export-worker.ts';
 
 /** One exporter as GET /v1/exporters and the metrics show it (the API's ExporterView). */
@@ -71,6 +71,7 @@ export class ExporterSet {
           outbox: opts.outbox,
           transport: opts.transport(c),
           accepts: exportFilter(c.filter),
+          acceptsIncident: exportIncidentFilter(c.filter),
           batchSize: c.batch_size,
           ...(opts.log ? { log: opts.log } : {}),
           ...opts.tuning,

@@ -3,10 +3,10 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Alert, CanonicalEvent } from '@agentwatch/schemas';
 import type { Origin } from '../formats/delivery.ts';
-import { alertToOcsf } from '../formats/ocsf.ts';
+import { alertToOcsf, incidentToOcsf } from '../formats/ocsf.ts';
 import { postLines } from './batch-split.ts';
 import { errorText, HttpPoster, replyError } from './http-post.ts';
-import { DeliveryError, type ExportItem, type Transport, type TransportTls } from './transport.ts';
+import { DeliveryError, type ExportItem, type IncidentItem, type Transport, type TransportTls } from './transport.ts';
 
 /** How much of the file's end alreadyDelivered reads: far more than one outbox batch of findings. */
 export const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
@@ -51,6 +51,10 @@ async function findingLines(items: readonly ExportItem[], origin: Origin, events
   }
   return out;
 }
+
+/** One finding per incident version, as NDJSON lines. */
+const incidentLines = (items: readonly IncidentItem[], origin: Origin): string[] =>
+  items.map(({ incident, delivery }) => `${JSON.stringify(incidentToOcsf(incident, delivery, origin))}\n`);
 
 /**
  * Cuts a torn last line (a crash mid-append) so the next append starts on a line of its own; returns the file's
@@ -175,6 +179,10 @@ export function createOcsfFileTransport(opts: OcsfFileTransportOptions): Transpo
       const lines = await findingLines(items, opts.origin, opts.eventsOf);
       await serial(() => append(lines));
     },
+    async sendIncidents(items: readonly IncidentItem[]): Promise<void> {
+      const lines = incidentLines(items, opts.origin);
+      await serial(() => append(lines));
+    },
     alreadyDelivered: () =>
       serial(async () => {
         const h = await handle();
@@ -226,6 +234,9 @@ export function createOcsfHttpTransport(opts: OcsfHttpTransportOptions): Transpo
     async send(items: readonly ExportItem[]): Promise<void> {
       const lines = await findingLines(items, opts.origin, opts.eventsOf);
       await postLines(poster, lines, headers, (reply) => replyError(reply, poster.where), '');
+    },
+    async sendIncidents(items: readonly IncidentItem[]): Promise<void> {
+      await postLines(poster, incidentLines(items, opts.origin), headers, (reply) => replyError(reply, poster.where), '');
     },
     close: () => poster.close(),
   };

@@ -1,9 +1,15 @@
-import type { Alert } from '@agentwatch/schemas';
+import type { Alert, Incident } from '@agentwatch/schemas';
 import type { Delivery } from '../formats/delivery.ts';
 
 /** One alert version the outbox hands to a transport: the alert as it was at that version, and its delivery facts. */
 export interface ExportItem {
   alert: Alert;
+  delivery: Delivery;
+}
+
+/** One incident version (issue 16: incidents are exported as OCSF findings that reference their alerts). */
+export interface IncidentItem {
+  incident: Incident;
   delivery: Delivery;
 }
 
@@ -37,6 +43,11 @@ export class DeliveryError extends Error {
 export interface Transport {
   /** Sends the items in order; resolves once the receiver acknowledged all of them, else throws DeliveryError. */
   send(items: readonly ExportItem[]): Promise<void>;
+  /**
+   * Sends incident versions, for a transport whose format has a place for them (OCSF: a finding that references its
+   * alerts). Without it the outbox passes incidents over (counted as filtered). Same contract as `send`.
+   */
+  sendIncidents?(items: readonly IncidentItem[]): Promise<void>;
   /**
    * Delivery ids (`<alert_id>:<version>`) the receiver is known to hold already, for a transport that can tell (the
    * OCSF file reads its own tail). Called once at start; the outbox skips those instead of repeating them after a crash.
