@@ -363,6 +363,8 @@ describe('agentwatch up: exporters across receiver outages and a SIGKILL', () =>
       expect(e.delivered, `${e.name}: delivered`).toBeGreaterThanOrEqual(alerts.length);
     }
     expect(hec.refusedRequests + hook.refusedRequests).toBe(0);
+    // The receivers' secrets never reach the log, whatever failed meanwhile.
+    for (const p of procs) for (const secret of [HEC_TOKEN, HOOK_SECRET]) expect(p.stderr() + p.stdout()).not.toContain(secret);
     console.log(JSON.stringify({ alerts: alerts.length, repeats, delivered: Object.fromEntries(done.map((e) => [e.name, e.delivered])) }));
   }, 600_000);
 });
