@@ -134,6 +134,19 @@ describe.skipIf(missing !== '' && !required)(`syslog export over RELP to a real 
       }
     });
 
+    if (listener === 'relptls')
+      it('a client without a certificate is refused (imrelp requires one): every send fails, transient, nothing arrives', async () => {
+        const before = rsyslog.received(listener).length;
+        const t = createSyslogTransport({ address: rsyslog.address.relptls, origin: ORIGIN, timeoutMs: TIMEOUT_MS, tls: { ca: readFileSync(rsyslog.caFile) } });
+        transports.push(t);
+        for (const n of [1, 2]) {
+          const err = await t.send(versions('no-cert', 3)).catch((e: unknown) => e);
+          expect(err, `send ${n}`).toBeInstanceOf(DeliveryError);
+          expect(err, `send ${n}`).toMatchObject({ permanent: false, delivered: 0 });
+        }
+        expect(rsyslog.received(listener)).toHaveLength(before);
+      });
+
     it(`rsyslog stopped twice while ${OUTAGE_VERSIONS} versions flow: every version arrives, none lost, repeats only for lost acknowledgements`, async () => {
       const items = versions(`outage-${listener}`, OUTAGE_VERSIONS);
       const ids = new Set(items.map(idOf));

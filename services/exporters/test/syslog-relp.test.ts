@@ -60,9 +60,9 @@ interface FakeServer {
   /** syslog messages in the order frames arrived (over all connections). */
   got: string[];
   opens: string[];
+  /** `close` commands received. */
+  closes: number;
   connections: number;
-  /** Most syslog frames outstanding (received, not yet answered) at once. */
-  maxOutstanding: number;
 }
 
 /**
@@ -74,7 +74,7 @@ async function fakeServer(opts: {
   onSyslog?: (n: number, s: Socket, f: ClientFrame, srv: FakeServer) => void;
 }): Promise<FakeServer> {
   const sockets: Socket[] = [];
-  const srv: FakeServer = { port: 0, got: [], opens: [], connections: 0, maxOutstanding: 0 };
+  const srv: FakeServer = { port: 0, got: [], opens: [], closes: 0, connections: 0 };
   let n = 0;
   const server = createServer((s) => {
     sockets.push(s);
@@ -92,6 +92,7 @@ async function fakeServer(opts: {
           if (opts.onSyslog) opts.onSyslog(k, s, f, srv);
           else rsp(s, f.txnr, '200 OK');
         } else if (f.command === 'close') {
+          srv.closes++;
           s.write(encodeRelpFrame(f.txnr, 'rsp'));
           s.end(encodeRelpFrame(0, 'serverclose'));
         }
@@ -181,6 +182,7 @@ describe('syslog over RELP', () => {
     await t.close();
     expect(srv.got).toEqual(all.map(line));
     expect(srv.connections).toBe(1);
+    expect(srv.closes).toBe(1);
     expect(srv.opens).toHaveLength(1);
     expect(srv.opens[0]!.split('\n')).toEqual(['relp_version=0', `relp_software=agentwatch,${ORIGIN.productVersion}`, 'commands=syslog']);
   });
