@@ -52,8 +52,8 @@ const HecExporter = z.strictObject({
 const SyslogExporter = z.strictObject({
   ...common,
   type: z.literal('syslog'),
-  /** tcp://host:port, udp://host:port or tls://host:port: CEF in RFC 5424. */
-  address: z.string().regex(/^(tcp|udp|tls):\/\/[^\s/]+:\d{1,5}$/, { message: 'expected tcp://host:port, udp://host:port or tls://host:port' }),
+  /** tcp://, udp://, tls://, relp:// or relp+tls:// host:port: CEF in RFC 5424 (RELP: acknowledged by the receiver). */
+  address: z.string().regex(/^(tcp|udp|tls|relp|relp\+tls):\/\/[^\s/]+:\d{1,5}$/, { message: 'expected (tcp|udp|tls|relp|relp+tls)://host:port' }),
 });
 
 const OcsfExporter = z.strictObject({

@@ -1,6 +1,7 @@
-// A real rsyslog (Debian's rsyslog + rsyslog-gnutls, installed by scripts/ensure-rsyslog.sh) for the syslog exporter's
-// tests: rsyslogd in the foreground with its own config in a temp dir, listening on loopback with plain TCP (imtcp),
-// UDP (imudp) and TLS (imtcp with the GnuTLS driver, a certificate from a test CA made here). Each listener writes what
+// A real rsyslog (Debian's rsyslog, rsyslog-gnutls and rsyslog-relp, installed by scripts/ensure-rsyslog.sh) for the
+// syslog exporter's tests: rsyslogd in the foreground with its own config in a temp dir, listening on loopback with
+// plain TCP (imtcp), UDP (imudp), TLS (imtcp with the GnuTLS driver, a certificate from a test CA made here) and RELP
+// (imrelp, plain and with TLS requiring a client certificate). Each listener writes what
 // it received to its own file as JSON built from the properties rsyslog PARSED out of the RFC 5424 line (PRI, hostname,
 // app-name, msgid, structured data, protocol version, message), so a test sees what the receiver understood, not the
 // bytes that were sent.
@@ -12,8 +13,11 @@ import { join } from 'node:path';
 import { caSigned, makeCa } from './clickhouse-server.ts';
 import { REPO_ROOT } from './kafka.ts';
 
-/** `mtls`: TLS that requires a client certificate the test CA signed (rsyslog's x509/certvalid). */
-export type RsyslogListener = 'tcp' | 'udp' | 'tls' | 'mtls';
+/**
+ * `mtls`: TLS that requires a client certificate the test CA signed (rsyslog's x509/certvalid). `relp`: imrelp;
+ * `relptls`: imrelp with TLS, which librelp runs with a client certificate required (certvalid).
+ */
+export type RsyslogListener = 'tcp' | 'udp' | 'tls' | 'mtls' | 'relp' | 'relptls';
 
 /** One message as rsyslog parsed it (the template's fields). */
 export interface RsyslogRecord {
@@ -32,7 +36,7 @@ export interface Rsyslog {
   address: Record<RsyslogListener, string>;
   /** The CA that signed the TLS listener's certificate (for 127.0.0.1 and localhost). */
   caFile: string;
-  /** A client certificate and key the test CA signed, which the `mtls` listener accepts. */
+  /** A client certificate and key the test CA signed, which the `mtls` and `relptls` listeners accept. */
   client: { cert: string; key: string };
   /** What the listener has written so far (agentwatch's messages only, the readiness probes left out). */
   received(listener: RsyslogListener): RsyslogRecord[];
@@ -46,7 +50,7 @@ export interface Rsyslog {
   log(): string;
 }
 
-/** Runs scripts/ensure-rsyslog.sh: '' when rsyslogd and its TLS driver are there (installed if need be), else why not. */
+/** Runs scripts/ensure-rsyslog.sh: '' when rsyslogd, its TLS driver and imrelp are there (installed if need be), else why not. */
 export function ensureRsyslog(): string {
   const r = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'ensure-rsyslog.sh')], { encoding: 'utf8', timeout: 600_000 });
   if (r.status === 0) return '';
@@ -91,6 +95,7 @@ global(workDirectory="${dir}" maxMessageSize="64k"
   defaultNetstreamDriverCAFile="${tls.ca}" defaultNetstreamDriverCertFile="${tls.cert}" defaultNetstreamDriverKeyFile="${tls.key}")
 module(load="imtcp")
 module(load="imudp")
+module(load="imrelp")
 template(name="parsed" type="list" option.jsonf="on") {
   property(outname="pri" name="pri" format="jsonf")
   property(outname="hostname" name="hostname" format="jsonf")
@@ -105,12 +110,17 @@ ${ruleset('tcp')}
 ${ruleset('udp')}
 ${ruleset('tls')}
 ${ruleset('mtls')}
+${ruleset('relp')}
+${ruleset('relptls')}
 input(type="imtcp" address="127.0.0.1" port="${ports.tcp}" ruleset="tcp")
 input(type="imudp" address="127.0.0.1" port="${ports.udp}" ruleset="udp" rcvbufSize="8m")
 input(type="imtcp" address="127.0.0.1" port="${ports.tls}" ruleset="tls"
   streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imtcp" address="127.0.0.1" port="${ports.mtls}" ruleset="mtls"
   streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
+input(type="imrelp" address="127.0.0.1" port="${ports.relp}" ruleset="relp")
+input(type="imrelp" address="127.0.0.1" port="${ports.relptls}" ruleset="relptls"
+  tls="on" tls.caCert="${tls.ca}" tls.myCert="${tls.cert}" tls.myPrivKey="${tls.key}" tls.authMode="certvalid")
 `;
 }
 
@@ -148,7 +158,14 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
   const ca = makeCa(dir, 'syslog-ca');
   const server = caSigned(dir, 'syslog-server', 'localhost', ca, 'subjectAltName=IP:127.0.0.1,DNS:localhost');
   const client = caSigned(dir, 'syslog-client', 'agentwatch', ca);
-  const ports: Record<RsyslogListener, number> = { tcp: await freeTcpPort(), udp: await freeUdpPort(), tls: await freeTcpPort(), mtls: await freeTcpPort() };
+  const ports: Record<RsyslogListener, number> = {
+    tcp: await freeTcpPort(),
+    udp: await freeUdpPort(),
+    tls: await freeTcpPort(),
+    mtls: await freeTcpPort(),
+    relp: await freeTcpPort(),
+    relptls: await freeTcpPort(),
+  };
   const conf = join(dir, 'rsyslog.conf');
   writeFileSync(conf, config(dir, ports, { ca: ca.cert, cert: server.cert, key: server.key }));
   let out = '';
@@ -168,7 +185,7 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
     const probes = readRecords(join(dir, 'udp.probe')).length;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const up = (await accepts(ports.tcp)) && (await accepts(ports.tls)) && (await accepts(ports.mtls));
+      const up = (await Promise.all([ports.tcp, ports.tls, ports.mtls, ports.relp, ports.relptls].map(accepts))).every(Boolean);
       if (up) await probeUdp(ports.udp);
       await new Promise((r) => setTimeout(r, 100));
       if (up && readRecords(join(dir, 'udp.probe')).length > probes) return;
@@ -196,6 +213,8 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
       udp: `udp://127.0.0.1:${ports.udp}`,
       tls: `tls://127.0.0.1:${ports.tls}`,
       mtls: `tls://127.0.0.1:${ports.mtls}`,
+      relp: `relp://127.0.0.1:${ports.relp}`,
+      relptls: `relp+tls://127.0.0.1:${ports.relptls}`,
     },
     caFile: ca.cert,
     client,

@@ -1,22 +1,29 @@
-/** Where a syslog exporter sends: `tcp://host:port`, `udp://host:port` or `tls://host:port` (exporters.md `address`). */
+/**
+ * Where a syslog exporter sends: `tcp://host:port`, `udp://host:port`, `tls://host:port`, or RELP (acknowledged, see
+ * syslog-relp.ts) as `relp://host:port` or `relp+tls://host:port` (exporters.md `address`).
+ */
 export interface SyslogAddress {
-  protocol: 'tcp' | 'udp' | 'tls';
+  protocol: 'tcp' | 'udp' | 'tls' | 'relp' | 'relp+tls';
   /** Host name or IP address, IPv6 without brackets. */
   host: string;
   port: number;
 }
 
+const PROTOCOLS: readonly string[] = ['tcp', 'udp', 'tls', 'relp', 'relp+tls'];
+
 /**
  * Parses an exporter's `address`. There is no default port: syslog's usual ones differ per protocol (514 UDP, 601 or
- * 514 TCP, 6514 TLS) and a silent guess would send alerts to the wrong listener. Throws a RangeError naming the address.
+ * 514 TCP, 6514 TLS, 2514 RELP) and a silent guess would send alerts to the wrong listener. Throws a RangeError naming the address.
  */
 export function parseSyslogAddress(address: string): SyslogAddress {
   const bad = (why: string): RangeError =>
-    new RangeError(`syslog exporter address ${JSON.stringify(address)}: ${why} (expected tcp://host:port, udp://host:port or tls://host:port)`);
-  const m = /^(tcp|udp|tls):\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]@?#]+):(\d{1,5})$/.exec(address);
+    new RangeError(
+      `syslog exporter address ${JSON.stringify(address)}: ${why} (expected tcp://host:port, udp://host:port, tls://host:port, relp://host:port or relp+tls://host:port)`,
+    );
+  const m = /^(tcp|udp|tls|relp|relp\+tls):\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]@?#]+):(\d{1,5})$/.exec(address);
   if (!m) {
     const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(address)?.[1];
-    if (scheme && !['tcp', 'udp', 'tls'].includes(scheme)) throw bad(`unknown protocol "${scheme}"`);
+    if (scheme && !PROTOCOLS.includes(scheme)) throw bad(`unknown protocol "${scheme}"`);
     throw bad('not a host and port');
   }
   const [, protocol, rawHost, rawPort] = m as unknown as [string, SyslogAddress['protocol'], string, string];

@@ -1,22 +1,32 @@
 import { deliveryId, type Origin } from '../formats/delivery.ts';
 import { alertToSyslog } from '../formats/syslog.ts';
 import { formatSyslogAddress, parseSyslogAddress } from './syslog-address.ts';
+import { RelpClient } from './syslog-relp.ts';
 import { octetCountedFrame, SyslogStream } from './syslog-stream.ts';
 import { SYSLOG_UDP_MAX_BYTES, SyslogUdp } from './syslog-udp.ts';
 import { DeliveryError, type ExportItem, type Transport, type TransportTls } from './transport.ts';
 
 export { parseSyslogAddress, type SyslogAddress } from './syslog-address.ts';
+export { RELP_DEFAULT_WINDOW } from './syslog-relp.ts';
 export { SYSLOG_UDP_MAX_BYTES } from './syslog-udp.ts';
 
 export interface SyslogTransportOptions {
-  /** `tcp://host:port`, `udp://host:port` or `tls://host:port`. */
+  /** `tcp://host:port`, `udp://host:port`, `tls://host:port`, `relp://host:port` or `relp+tls://host:port`. */
   address: string;
-  /** CA, client certificate and key for `tls://` (read from files by the caller); without it the system CAs apply. */
+  /**
+   * CA, client certificate and key for `tls://` and `relp+tls://` (read from files by the caller); without it the
+   * system CAs apply. rsyslog's imrelp with TLS requires a client certificate.
+   */
   tls?: TransportTls;
   /** Syslog HOSTNAME and the CEF product version. */
   origin: Origin;
-  /** Bound on connecting and on flushing one batch (default 10 s): a receiver that stops reading fails the send, never hangs it. */
+  /**
+   * Bound on connecting and on flushing one batch (default 10 s), for RELP on the session open and on each wait for
+   * the next response: a receiver that stops reading or answering fails the send, never hangs it.
+   */
   timeoutMs?: number;
+  /** RELP only: frames sent before their responses (default RELP_DEFAULT_WINDOW). */
+  relpWindow?: number;
 }
 
 export const SYSLOG_DEFAULT_TIMEOUT_MS = 10_000;
@@ -28,6 +38,9 @@ export const SYSLOG_DEFAULT_TIMEOUT_MS = 10_000;
  *   reconnected on the next send after an error. `send` resolves when every frame was flushed to the socket. TCP syslog
  *   has no application acknowledgement: bytes the kernel accepted are lost if the receiver dies before reading them,
  *   so delivery is as good as the receiver's uptime (RELP or an HTTP exporter acknowledge; this does not).
+ * - `relp://` and `relp+tls://`: RELP (syslog-relp.ts), the reliable choice: each message is acknowledged by the
+ *   receiver, `send` resolves once all were, and a failure's `delivered` counts the leading acknowledged ones, so the
+ *   outbox resends only the rest and an outage loses nothing (a message whose acknowledgement was lost arrives twice).
  * - `udp://`: one message per datagram (RFC 5426), no acknowledgement at all; a message over 65,000 octets is refused
  *   with a permanent DeliveryError naming the alert (the ones before it are sent and counted as delivered).
  *
@@ -39,8 +52,10 @@ export function createSyslogTransport(opts: SyslogTransportOptions): Transport {
   const address = parseSyslogAddress(opts.address);
   const timeoutMs = opts.timeoutMs ?? SYSLOG_DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new RangeError(`syslog exporter ${opts.address}: timeoutMs must be > 0, got ${timeoutMs}`);
-  if (opts.tls && address.protocol !== 'tls')
-    throw new RangeError(`syslog exporter address ${JSON.stringify(opts.address)}: TLS settings given for a ${address.protocol}:// address (use tls://)`);
+  if (opts.tls && address.protocol !== 'tls' && address.protocol !== 'relp+tls')
+    throw new RangeError(
+      `syslog exporter address ${JSON.stringify(opts.address)}: TLS settings given for a ${address.protocol}:// address (use tls:// or relp+tls://)`,
+    );
   const lines = (items: readonly ExportItem[]) => items.map((i) => alertToSyslog(i.alert, i.delivery, opts.origin));
 
   if (address.protocol === 'udp') {
@@ -59,6 +74,20 @@ export function createSyslogTransport(opts: SyslogTransportOptions): Transport {
         }
       }),
       close: () => udp.close(),
+    };
+  }
+
+  if (address.protocol === 'relp' || address.protocol === 'relp+tls') {
+    const relp = new RelpClient({
+      address,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      timeoutMs,
+      software: `agentwatch,${opts.origin.productVersion.replace(/[^\w.+-]/g, '')}`,
+      ...(opts.relpWindow !== undefined ? { window: opts.relpWindow } : {}),
+    });
+    return {
+      send: serial((items) => relp.send(lines(items).map((l) => Buffer.from(l, 'utf8')))),
+      close: () => relp.close(),
     };
   }
 
