@@ -1,7 +1,7 @@
 // SIEM export through `agentwatch up` across receiver outages and a SIGKILL (issue 16, exporters.md): a simulated
 // fleet's events go in over HTTP in three parts; analysts change statuses; the HEC and webhook receivers and rsyslog
-// are stopped mid-stream, `up` is SIGKILLed while alert versions are pending, then everything is started again. At the
-// end every exporter's receiver holds, per alert, versions 1..n without a gap, the last one matching the alert as
+// (syslog over RELP, the acknowledged syslog transport) are stopped mid-stream, `up` is SIGKILLed while alert
+// versions are pending, then everything is started again. At the end every exporter's receiver holds, per alert, versions 1..n without a gap, the last one matching the alert as
 // stored (count, status, severity): each alert version arrived, and exactly once once repeats are dropped by
 // `<alert_id>:<version>` (the at-least-once window of a crash is counted and reported, and stays within one batch).
 
@@ -102,7 +102,7 @@ const hook = new Receiver((req, text) => {
 
 /** rsyslog's parsed records -> versions (the CEF carries the delivery id in cs5, the count in cnt, the status). */
 function syslogGot(rs: Rsyslog): Got[] {
-  return rs.received('tcp').map((r) => {
+  return rs.received('relp').map((r) => {
     const cef = parseCef(r.msg);
     const id = cef.ext.get('cs5') ?? '';
     const i = id.lastIndexOf(':');
@@ -236,7 +236,7 @@ describe('agentwatch up: exporters across receiver outages and a SIGKILL', () =>
             timeout: '2s',
             filter: every,
           },
-          { name: 'soc-syslog', type: 'syslog', address: rsyslog.address.tcp, batch_size: BATCH, timeout: '2s', filter: every },
+          { name: 'soc-syslog', type: 'syslog', address: rsyslog.address.relp, batch_size: BATCH, timeout: '2s', filter: every },
           { name: 'lake', type: 'ocsf', path: ocsfFile, batch_size: BATCH, filter: every },
         ],
       }),
@@ -274,11 +274,13 @@ describe('agentwatch up: exporters across receiver outages and a SIGKILL', () =>
       context(first.up),
     );
 
-    // 2. The HTTP receivers and rsyslog stop; the second third goes in; versions pile up as pending; SIGKILL.
-    await hec.stop();
-    await hook.stop();
-    await rsyslog.stop();
-    await postEvents(first.base, auth, lines.slice(cutA, cutB));
+    // 2. The second part goes in; while its alert versions flow, the HTTP receivers and rsyslog stop (mid-stream);
+    //    versions pile up as pending; SIGKILL.
+    const before = hec.got.length;
+    const posting = postEvents(first.base, auth, lines.slice(cutA, cutB), 500);
+    await waitFor('deliveries of the second part', async () => (hec.got.length > before ? true : null), 60_000, context(first.up));
+    await Promise.all([hec.stop(), hook.stop(), rsyslog.stop()]);
+    await posting;
     await triage(first.base, (await alertsOf(first.base)).slice(3, 5), 'resolved');
     await waitFor(
       'the exporters retrying with a backlog',

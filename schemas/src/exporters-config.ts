@@ -91,6 +91,12 @@ export const ExporterConfig = z
     if (e.type === 'hec') one('token_file', 'token_env', 'the HEC token');
     if (e.type === 'webhook') one('secret_file', 'secret_env', 'the HMAC secret');
     if (e.type === 'ocsf') one('path', 'url', 'where findings go');
+    if (e.type === 'syslog' && !/^(tls|relp\+tls):/.test(e.address) && (e.ca_file || e.cert_file || e.key_file || e.servername))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['address'],
+        message: 'TLS settings (ca_file, cert_file, key_file, servername) need a tls:// or relp+tls:// address',
+      });
     if ((e.cert_file === undefined) !== (e.key_file === undefined))
       ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'set cert_file and key_file together' });
   });

@@ -75,8 +75,9 @@ describe('exporters: config (exporters.md)', () => {
     writeFileSync(empty, '');
     expect(refused([{ ...hec, token_file: empty }])).toMatch(/exporters\[0\] \(splunk\)\.token_file: .*empty/);
     expect(refused([hec, hec])).toMatch(/two exporters are named "splunk"/);
-    expect(refused([{ name: 's', type: 'syslog', address: 'syslog.example:514' }])).toMatch(
-      /expected tcp:\/\/host:port, udp:\/\/host:port or tls:\/\/host:port/,
+    expect(refused([{ name: 's', type: 'syslog', address: 'syslog.example:514' }])).toMatch(/expected \(tcp\|udp\|tls\|relp\|relp\+tls\):\/\/host:port/);
+    expect(refused([{ name: 's', type: 'syslog', address: 'tcp://siem.example:514', ca_file: ca.cert }])).toMatch(
+      /TLS settings .* need a tls:\/\/ or relp\+tls:\/\/ address/,
     );
     expect(refused([{ name: 'l', type: 'ocsf' }])).toMatch(/set exactly one of path and url/);
     expect(refused([{ name: 'bad name!', type: 'ocsf', path: '/x' }])).toMatch(/name/);
