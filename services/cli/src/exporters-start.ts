@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { KAFKA_COMPRESSION } from '@agentwatch/collector';
 import { buildTransport, ExporterSet, type ExporterStatus } from '@agentwatch/exporters';
-import type { AgentwatchConfig, ExporterConfig } from '@agentwatch/schemas';
+import { type AgentwatchConfig, durationToMs, type ExporterConfig } from '@agentwatch/schemas';
 import type { Store } from '@agentwatch/store';
-import { Kafka, type KafkaConfig, logLevel, type Producer } from 'kafkajs';
+import type { KafkaConfig } from 'kafkajs';
+import { type ExportKafkaProducer, exportKafkaProducer } from './export-kafka-producer.ts';
 import type { ExporterSecrets } from './exporter-secrets.ts';
 
 /** The agentwatch version the exporters name (CEF device version, OCSF product version). */
@@ -29,28 +30,15 @@ export async function startExporters(opts: {
 }): Promise<RunningExporters> {
   const { config, store, log } = opts;
   const origin = { productVersion: PRODUCT_VERSION, hostname: hostname() };
-  const producers: Producer[] = [];
+  const producers: ExportKafkaProducer[] = [];
   const kafkaProducer = (c: Extract<ExporterConfig, { type: 'kafka' }>) => {
     const brokers = c.brokers ?? config.kafka_brokers;
     if (!brokers || brokers.length === 0) throw new Error(`exporter ${c.name}: no brokers (set brokers, or kafka_brokers)`);
     const tls = opts.secrets.get(c.name)?.tls;
     const security: Pick<KafkaConfig, 'ssl' | 'sasl'> = c.brokers ? (tls ? { ssl: tls } : {}) : opts.kafkaOptions;
-    const producer = new Kafka({ clientId: `agentwatch-export-${c.name}`, brokers, ...security, logLevel: logLevel.NOTHING }).producer({
-      allowAutoTopicCreation: true,
-      idempotent: false,
-    });
+    const producer = exportKafkaProducer({ name: c.name, brokers, security, timeoutMs: durationToMs(c.timeout) });
     producers.push(producer);
-    let connected: Promise<void> | null = null;
-    return {
-      send: async (record: Parameters<Producer['send']>[0]) => {
-        connected ??= producer.connect().catch((err: unknown) => {
-          connected = null;
-          throw err;
-        });
-        await connected;
-        return producer.send(record);
-      },
-    };
+    return producer;
   };
   for (const c of config.exporters)
     if (!c.tls_reject_unauthorized) log.warn({ exporter: c.name }, 'exporter: receiver certificate checks are OFF (tls_reject_unauthorized: false)');
