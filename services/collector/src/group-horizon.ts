@@ -78,6 +78,12 @@ export class GroupHorizon {
   /** Positions reported by the group (any owner, this collector included), the highest processed offset per partition. */
   private readonly reported = new Map<number, Position>();
   private readonly ends = new Map<number, End>();
+  /**
+   * Partitions taken away while paused: the consumer (kafkajs) keeps a partition paused across rebalances, so
+   * {@link plan} resumes them there, or one that comes back would never be fetched again (and, behind its end, hold
+   * every other partition's pacing for good: the soak's stall).
+   */
+  private readonly released = new Set<number>();
   /** End-offset reads begun so far (each read is numbered by this count when it begins). */
   private readsBegun = 0;
 
@@ -85,7 +91,11 @@ export class GroupHorizon {
 
   /** The partitions now assigned here; the others' positions now come from their owners' reports. */
   assign(partitions: readonly number[]): void {
-    for (const p of [...this.own.keys()]) if (!partitions.includes(p)) this.own.delete(p);
+    for (const [p, s] of [...this.own]) {
+      if (partitions.includes(p)) continue;
+      if (s.paused) this.released.add(p);
+      this.own.delete(p);
+    }
   }
 
   /** Numbers an end-offset read about to begin; pass the number to {@link endsRead} with its result. */
@@ -190,15 +200,23 @@ export class GroupHorizon {
     return limit;
   }
 
-  /** Marks a partition paused (its batch was cut at its limit); {@link plan} says when to resume it. */
-  pause(partition: number): void {
+  /**
+   * Marks a partition read here paused (its batch was cut at its limit); {@link plan} says when to resume it. False
+   * (nothing to pause in the consumer) for a partition not read here: no pause may outlive what resumes it.
+   */
+  pause(partition: number): boolean {
     const cur = this.own.get(partition);
     if (cur) cur.paused = true;
+    return cur !== undefined;
   }
 
-  /** Paused partitions that may go on now: the others moved on enough, or none of them is behind. */
+  /**
+   * Paused partitions that may go on now: the others moved on enough, or none of them is behind; and those taken
+   * away while paused (see {@link assign}).
+   */
   plan(): { resume: number[] } {
-    const resume: number[] = [];
+    const resume: number[] = [...this.released];
+    this.released.clear();
     for (const [p, s] of this.own) {
       if (!s.paused) continue;
       const floor = this.floor(p);

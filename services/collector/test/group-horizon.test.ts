@@ -228,3 +228,69 @@ describe('GroupHorizon: pacing by the partitions that are behind', () => {
     expect(h.limitFor(0, T + 10 * MIN)).toBe(INF);
   });
 });
+
+describe('GroupHorizon: pauses and rebalances', () => {
+  /**
+   * kafkajs keeps a partition paused across rebalances (its paused set is not tied to the assignment): modelled
+   * here as the consumer the collector pauses and resumes as the horizon says.
+   */
+  function consumer(h: GroupHorizon) {
+    const paused = new Set<number>();
+    return {
+      paused,
+      pause(p: number) {
+        // (Before GroupHorizon.pause said whether it paused, the collector paused the consumer in any case.)
+        if ((h.pause(p) as boolean | undefined) !== false) paused.add(p);
+      },
+      plan() {
+        for (const p of h.plan().resume) paused.delete(p);
+      },
+    };
+  }
+
+  it('a partition paused, taken away and given back is resumed in the consumer (the soak stall: it stayed paused for good)', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([0, 1]);
+    readEnds(h, { 0: 100, 1: 100 });
+    // Partition 1 is slow; partition 0 is cut at its limit and paused until 1 catches up.
+    h.observe(1, 10n, T);
+    h.observe(0, 10n, T + 20 * MIN);
+    c.pause(0);
+    c.plan();
+    expect([...c.paused]).toEqual([0]);
+    // A rebalance takes 0 away, the next one gives it back (a collector left and came back).
+    h.assign([1]);
+    c.plan();
+    h.assign([0, 1]);
+    c.plan();
+    // Partition 1 catches up: nothing holds 0 back any more, and the consumer fetches it.
+    h.observe(1, 100n, T + 30 * MIN);
+    c.plan();
+    expect([...c.paused]).toEqual([]);
+    expect(h.paused()).toEqual([]);
+  });
+
+  it('a partition taken away while paused is resumed at once, whoever reads it next', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([0, 1]);
+    readEnds(h, { 0: 100, 1: 100 });
+    h.observe(1, 10n, T);
+    h.observe(0, 10n, T + 20 * MIN);
+    c.pause(0);
+    h.assign([1]);
+    c.plan();
+    expect([...c.paused]).toEqual([]);
+    // Resumed once: not again at the next plan.
+    expect(h.plan().resume).toEqual([]);
+  });
+
+  it('a partition not read here is not paused (a batch that ends after its partition was taken away)', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([1]);
+    c.pause(0);
+    expect([...c.paused]).toEqual([]);
+  });
+});
