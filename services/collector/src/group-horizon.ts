@@ -182,7 +182,7 @@ export class GroupHorizon {
       const end = this.ends.get(p);
       // A reported partition's facts travel on the tokens topic, its report on the checkpoints topic: done only
       // once those facts are read here.
-      const unread = !this.own.has(p) && pos.facts !== undefined && !(this.opts.factsRead?.(pos.facts) ?? true);
+      const unread = pos.facts !== undefined && !(this.opts.factsRead?.(pos.facts) ?? true);
       const holds = !end || pos.next < end.end || (p !== partition && end.read <= since) || unread;
       if (holds && pos.timeMs < horizon) horizon = pos.timeMs;
     }
@@ -243,15 +243,25 @@ export class GroupHorizon {
     for (const p of this.partitions()) {
       if (p === except) continue;
       const end = this.ends.get(p);
-      const pos = this.own.get(p) ?? this.reported.get(p);
-      if (end && pos && pos.next < end.end && pos.timeMs < floor) floor = pos.timeMs;
+      if (!end || (!this.own.has(p) && !this.reported.has(p))) continue;
+      const pos = this.positionOf(p);
+      if (pos.next < end.end && pos.timeMs < floor) floor = pos.timeMs;
     }
     return floor;
   }
 
-  /** First-hand if read here, else the group's report; nothing known: offset 0 at no event time (holds if not empty). */
+  /**
+   * The further of the first-hand position (read here) and the group's highest report; nothing known: offset 0 at no
+   * event time (holds if not empty). A report past the first-hand position means another owner processed further
+   * (and wrote the facts) while this collector still counted the partition as its own: a member dropped from the
+   * group and given the same partitions back sees no revocation. Kept first-hand, that stale position stood for good
+   * once the partition had no more messages to fetch, and held the pacing of every other partition (the soak stall).
+   */
   private positionOf(partition: number): Position {
-    return this.own.get(partition) ?? this.reported.get(partition) ?? { next: 0n, timeMs: Number.NEGATIVE_INFINITY };
+    const own = this.own.get(partition);
+    const reported = this.reported.get(partition);
+    if (own && (!reported || own.next >= reported.next)) return own;
+    return reported ?? { next: 0n, timeMs: Number.NEGATIVE_INFINITY };
   }
 
   private partitions(): Set<number> {
