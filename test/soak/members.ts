@@ -128,6 +128,11 @@ export class SoakMembers {
     return Object.fromEntries(Object.entries(out).map(([m, s]) => [m, [...s].sort((x, y) => x - y)]));
   }
 
+  /** Writes every collector process's log to `<dir>/<member>-<pid>.log` (kept runs, for a look afterwards). */
+  writeLogs(): void {
+    for (const [member, up] of this.all()) writeFileSync(join(this.o.dir, `${member}-${up.proc.pid}.log`), up.stderr());
+  }
+
   /** Members that ever ran. */
   started(): Member[] {
     return [...new Set(this.all().map(([m]) => m))];

@@ -246,6 +246,7 @@ try {
   await producer?.close().catch(() => undefined);
   await members?.close().catch(() => undefined);
   await broker.dispose().catch(() => undefined);
+  if (values.keep) members?.writeLogs();
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
   else log(`kept ${dir}`);
 }

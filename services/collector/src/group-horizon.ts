@@ -78,6 +78,12 @@ export class GroupHorizon {
   /** Positions reported by the group (any owner, this collector included), the highest processed offset per partition. */
   private readonly reported = new Map<number, Position>();
   private readonly ends = new Map<number, End>();
+  /**
+   * Partitions taken away while paused: the consumer (kafkajs) keeps a partition paused across rebalances, so
+   * {@link plan} resumes them there, or one that comes back would never be fetched again (and, behind its end, hold
+   * every other partition's pacing for good: the soak's stall).
+   */
+  private readonly released = new Set<number>();
   /** End-offset reads begun so far (each read is numbered by this count when it begins). */
   private readsBegun = 0;
 
@@ -85,7 +91,11 @@ export class GroupHorizon {
 
   /** The partitions now assigned here; the others' positions now come from their owners' reports. */
   assign(partitions: readonly number[]): void {
-    for (const p of [...this.own.keys()]) if (!partitions.includes(p)) this.own.delete(p);
+    for (const [p, s] of [...this.own]) {
+      if (partitions.includes(p)) continue;
+      if (s.paused) this.released.add(p);
+      this.own.delete(p);
+    }
   }
 
   /** Numbers an end-offset read about to begin; pass the number to {@link endsRead} with its result. */
@@ -172,7 +182,7 @@ export class GroupHorizon {
       const end = this.ends.get(p);
       // A reported partition's facts travel on the tokens topic, its report on the checkpoints topic: done only
       // once those facts are read here.
-      const unread = !this.own.has(p) && pos.facts !== undefined && !(this.opts.factsRead?.(pos.facts) ?? true);
+      const unread = pos.facts !== undefined && !(this.opts.factsRead?.(pos.facts) ?? true);
       const holds = !end || pos.next < end.end || (p !== partition && end.read <= since) || unread;
       if (holds && pos.timeMs < horizon) horizon = pos.timeMs;
     }
@@ -190,15 +200,23 @@ export class GroupHorizon {
     return limit;
   }
 
-  /** Marks a partition paused (its batch was cut at its limit); {@link plan} says when to resume it. */
-  pause(partition: number): void {
+  /**
+   * Marks a partition read here paused (its batch was cut at its limit); {@link plan} says when to resume it. False
+   * (nothing to pause in the consumer) for a partition not read here: no pause may outlive what resumes it.
+   */
+  pause(partition: number): boolean {
     const cur = this.own.get(partition);
     if (cur) cur.paused = true;
+    return cur !== undefined;
   }
 
-  /** Paused partitions that may go on now: the others moved on enough, or none of them is behind. */
+  /**
+   * Paused partitions that may go on now: the others moved on enough, or none of them is behind; and those taken
+   * away while paused (see {@link assign}).
+   */
   plan(): { resume: number[] } {
-    const resume: number[] = [];
+    const resume: number[] = [...this.released];
+    this.released.clear();
     for (const [p, s] of this.own) {
       if (!s.paused) continue;
       const floor = this.floor(p);
@@ -225,15 +243,25 @@ export class GroupHorizon {
     for (const p of this.partitions()) {
       if (p === except) continue;
       const end = this.ends.get(p);
-      const pos = this.own.get(p) ?? this.reported.get(p);
-      if (end && pos && pos.next < end.end && pos.timeMs < floor) floor = pos.timeMs;
+      if (!end || (!this.own.has(p) && !this.reported.has(p))) continue;
+      const pos = this.positionOf(p);
+      if (pos.next < end.end && pos.timeMs < floor) floor = pos.timeMs;
     }
     return floor;
   }
 
-  /** First-hand if read here, else the group's report; nothing known: offset 0 at no event time (holds if not empty). */
+  /**
+   * The further of the first-hand position (read here) and the group's highest report; nothing known: offset 0 at no
+   * event time (holds if not empty). A report past the first-hand position means another owner processed further
+   * (and wrote the facts) while this collector still counted the partition as its own: a member dropped from the
+   * group and given the same partitions back sees no revocation. Kept first-hand, that stale position stood for good
+   * once the partition had no more messages to fetch, and held the pacing of every other partition (the soak stall).
+   */
   private positionOf(partition: number): Position {
-    return this.own.get(partition) ?? this.reported.get(partition) ?? { next: 0n, timeMs: Number.NEGATIVE_INFINITY };
+    const own = this.own.get(partition);
+    const reported = this.reported.get(partition);
+    if (own && (!reported || own.next >= reported.next)) return own;
+    return reported ?? { next: 0n, timeMs: Number.NEGATIVE_INFINITY };
   }
 
   private partitions(): Set<number> {

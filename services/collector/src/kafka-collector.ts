@@ -355,6 +355,8 @@ export class KafkaCollector {
       // A partition gone to another owner is re-read from its checkpoint there: not this collector's to save.
       for (const p of [...this.droppedUnsaved.keys()]) if (!assigned.includes(p)) this.droppedUnsaved.delete(p);
       this.horizon.assign(assigned);
+      // Partitions taken away while paused are resumed in the consumer (it keeps pauses across rebalances).
+      this.resumeReady();
       this.log.info({ groupId, topic, partitions: assigned }, 'partitions assigned');
     });
     this.admin = kafka.admin();
@@ -631,6 +633,9 @@ export class KafkaCollector {
       await this.reload(shard, e);
       throw e;
     }
+    // Taken away (or dropped) while the checkpoint was taken: its position is its new engine's or owner's to say now;
+    // noted here it would stand, stale, for a partition this collector no longer reads.
+    if (!this.holds(shard)) return;
     // Implausible times (a hostile agent's far future) never become a position.
     const newest = newestPlausible(items);
     // Shared facts go no earlier than the horizon this batch ran with: slower partitions may still look them up.
@@ -763,7 +768,7 @@ export class KafkaCollector {
 
   /** The batch was cut at the pacer's limit: pause the partition (unless nothing holds it back after all). */
   private pauseUntilOthersCatchUp(partition: number): void {
-    this.horizon.pause(partition);
+    if (!this.horizon.pause(partition)) return;
     this.consumer?.pause([{ topic: this.opts.topic, partitions: [partition] }]);
     this.log.debug({ partition }, 'partition paused: ahead of a lagging partition in event time');
     this.resumeReady();

@@ -228,3 +228,103 @@ describe('GroupHorizon: pacing by the partitions that are behind', () => {
     expect(h.limitFor(0, T + 10 * MIN)).toBe(INF);
   });
 });
+
+describe('GroupHorizon: pauses and rebalances', () => {
+  /**
+   * kafkajs keeps a partition paused across rebalances (its paused set is not tied to the assignment): modelled
+   * here as the consumer the collector pauses and resumes as the horizon says.
+   */
+  function consumer(h: GroupHorizon) {
+    const paused = new Set<number>();
+    return {
+      paused,
+      pause(p: number) {
+        // (Before GroupHorizon.pause said whether it paused, the collector paused the consumer in any case.)
+        if ((h.pause(p) as boolean | undefined) !== false) paused.add(p);
+      },
+      plan() {
+        for (const p of h.plan().resume) paused.delete(p);
+      },
+    };
+  }
+
+  it('a partition paused, taken away and given back is resumed in the consumer (the soak stall: it stayed paused for good)', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([0, 1]);
+    readEnds(h, { 0: 100, 1: 100 });
+    // Partition 1 is slow; partition 0 is cut at its limit and paused until 1 catches up.
+    h.observe(1, 10n, T);
+    h.observe(0, 10n, T + 20 * MIN);
+    c.pause(0);
+    c.plan();
+    expect([...c.paused]).toEqual([0]);
+    // A rebalance takes 0 away, the next one gives it back (a collector left and came back).
+    h.assign([1]);
+    c.plan();
+    h.assign([0, 1]);
+    c.plan();
+    // Partition 1 catches up: nothing holds 0 back any more, and the consumer fetches it.
+    h.observe(1, 100n, T + 30 * MIN);
+    c.plan();
+    expect([...c.paused]).toEqual([]);
+    expect(h.paused()).toEqual([]);
+  });
+
+  it('a partition taken away while paused is resumed at once, whoever reads it next', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([0, 1]);
+    readEnds(h, { 0: 100, 1: 100 });
+    h.observe(1, 10n, T);
+    h.observe(0, 10n, T + 20 * MIN);
+    c.pause(0);
+    h.assign([1]);
+    c.plan();
+    expect([...c.paused]).toEqual([]);
+    // Resumed once: not again at the next plan.
+    expect(h.plan().resume).toEqual([]);
+  });
+
+  it('dropped from the group and given the same partitions back: what another owner reported meanwhile replaces the stale first-hand position (the soak stall, seed 17)', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([0, 1]);
+    readEnds(h, { 0: 100, 1: 100 });
+    // Read here up to offset 40 of partition 1 (and 10 of partition 0, far ahead in event time).
+    h.observe(1, 40n, T);
+    h.observe(0, 10n, T + 20 * MIN);
+    // This member missed its session; the group gave both partitions to another collector, which read partition 1
+    // to its end and reported it; then this member came back with the same partitions (no revocation seen here).
+    h.report(progress(1, 100, T + 30 * MIN, 100));
+    h.assign([0, 1]);
+    // Partition 1 has nothing more to fetch, so no batch of it comes to update the first-hand position: the report
+    // says it is done, and partition 0 is not held back by it.
+    expect(h.behind(1)).toBe(false);
+    expect(h.limitFor(0, T + 20 * MIN)).toBe(INF);
+    c.pause(0);
+    c.plan();
+    expect([...c.paused]).toEqual([]);
+    // Nor does it hold the fact horizon (only partition 0's own position, behind its end, does).
+    expect(h.factHorizon(0, h.readsSoFar() - 1)).toBe(T + 20 * MIN);
+  });
+
+  it('a first-hand position ahead of the reports stands (this collector read further than anyone reported)', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    h.assign([0, 1]);
+    readEnds(h, { 0: 100, 1: 100 });
+    h.report(progress(1, 20, T, 100));
+    h.observe(1, 60n, T + 5 * MIN);
+    h.observe(0, 100n, T + 20 * MIN);
+    expect(h.factHorizon(0, h.readsSoFar() - 1)).toBe(T + 5 * MIN);
+    expect(h.limitFor(0, T + 20 * MIN)).toBe(T + 15 * MIN);
+  });
+
+  it('a partition not read here is not paused (a batch that ends after its partition was taken away)', () => {
+    const h = new GroupHorizon({ maxSkewMs: 10 * MIN });
+    const c = consumer(h);
+    h.assign([1]);
+    c.pause(0);
+    expect([...c.paused]).toEqual([]);
+  });
+});
