@@ -103,9 +103,19 @@ export function isRetriableKafkaError(err: unknown): boolean {
   if (typeof innermost.type === 'string') return RETRIABLE_PROTOCOL_TYPES.has(innermost.type);
   if (typeof innermost.name === 'string' && RETRIABLE_NAMES.has(innermost.name)) return true;
   if (typeof innermost.code === 'string' && RETRIABLE_SYSTEM_CODES.has(innermost.code)) return true;
+  if (isMetadataRace(innermost)) return true;
   // kafkajs marks what it would retry itself (its own classes default to retriable) — but a bare kafkajs
   // KafkaJSError with retriable:true wraps everything from a failed request, so only the flag of a named class counts.
   return innermost.retriable === true && typeof innermost.name === 'string' && innermost.name.startsWith('KafkaJS') && innermost.name !== 'KafkaJSError';
+}
+
+/**
+ * kafkajs 2.2.4 reading the metadata of a broker that is restarting can fail with a bare TypeError ("Cannot destructure
+ * property 'topicMetadata' of '(intermediate value)' as it is null", from admin.listTopics): the broker answered
+ * before it had metadata. The fault soak met it at a start during a broker restart; it is the broker's state, not ours.
+ */
+function isMetadataRace(e: ErrorLike): boolean {
+  return e.name === 'TypeError' && typeof e.message === 'string' && /Cannot (destructure|read) propert\S* '?topicMetadata/.test(e.message);
 }
 
 /** Protocol error types (kafkajs `type`) of a client the broker will not let in as configured. */

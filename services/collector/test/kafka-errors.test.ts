@@ -99,6 +99,12 @@ describe('isRetriableKafkaError', () => {
     expect(isRetriableKafkaError(err)).toBe(false);
   });
 
+  it("kafkajs' TypeError reading a restarting broker's missing metadata is retriable; any other TypeError is not", () => {
+    const race = new TypeError("Cannot destructure property 'topicMetadata' of '(intermediate value)' as it is null.");
+    expect(isRetriableKafkaError(race)).toBe(true);
+    expect(isRetriableKafkaError(new TypeError("Cannot read properties of undefined (reading 'partitions')"))).toBe(false);
+  });
+
   it('stops at a cause cycle', () => {
     const a = new Error('a') as Error & { cause?: unknown };
     const b = new Error('b', { cause: a });
