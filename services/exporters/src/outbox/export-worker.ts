@@ -1,7 +1,7 @@
 import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '@agentwatch/collector/backoff';
 import type { Alert, Incident } from '@agentwatch/schemas';
 import { type ExportCursor, type OutboxEntry, type OutboxStore, outboxKey } from '@agentwatch/store';
-import { activityOf, deliveryId } from '../formats/delivery.ts';
+import { activityOf } from '../formats/delivery.ts';
 import { DeliveryError, type ExportItem, type IncidentItem, type Transport } from '../transports/transport.ts';
 
 /** Where one exporter stands, for GET /v1/exporters and the metrics. Counters survive restarts (the cursor row). */

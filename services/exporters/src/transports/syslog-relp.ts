@@ -1,5 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import {
   encodeRelpFrame,
   nextTxnr,
@@ -12,6 +11,7 @@ import {
 } from './relp-frame.ts';
 import { formatSyslogAddress, type SyslogAddress } from './syslog-address.ts';
 import { syslogFailure } from './syslog-failure.ts';
+import { openSyslogSocket } from './syslog-socket.ts';
 import { DeliveryError, type TransportTls } from './transport.ts';
 
 /** Frames sent before their responses (librelp's default window). */
@@ -267,34 +267,8 @@ class RelpSession {
   }
 }
 
-/** A TCP or TLS connection, bounded by timeoutMs; a transient DeliveryError when it cannot be made. */
+/** A TCP or TLS connection (TLS for `relp+tls://`), bounded by timeoutMs. */
 function connect(opts: RelpClientOptions, name: string): Promise<Socket> {
-  const { host, port } = opts.address;
   const tls = opts.address.protocol === 'relp+tls' ? (opts.tls ?? {}) : undefined;
-  return new Promise<Socket>((resolve, reject) => {
-    const socket = tls
-      ? tlsConnect({
-          host,
-          port,
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          rejectUnauthorized: tls.rejectUnauthorized ?? true,
-          // SNI takes a DNS name only; for an IP address the certificate's IP SAN is checked instead.
-          ...(tls.servername ? { servername: tls.servername } : /^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-        })
-      : netConnect({ host, port });
-    const fail = (err: DeliveryError) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(() => fail(syslogFailure(name, `no connection within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    socket.once('error', (e) => fail(syslogFailure(name, 'connect failed', e)));
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-  });
+  return openSyslogSocket(opts.address.host, opts.address.port, tls, opts.timeoutMs, name);
 }

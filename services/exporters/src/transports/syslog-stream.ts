@@ -1,8 +1,8 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setImmediate } from 'node:timers/promises';
-import { connect as tlsConnect } from 'node:tls';
 import { formatSyslogAddress, type SyslogAddress } from './syslog-address.ts';
 import { syslogFailure } from './syslog-failure.ts';
+import { openSyslogSocket } from './syslog-socket.ts';
 import type { DeliveryError, TransportTls } from './transport.ts';
 
 /**
@@ -86,35 +86,10 @@ export class SyslogStream {
   }
 
   private connect(): Promise<Socket> {
-    const { host, port } = this.address;
-    return new Promise<Socket>((resolve, reject) => {
-      const tls = this.tls;
-      const socket = tls
-        ? tlsConnect({
-            host,
-            port,
-            ca: tls.ca,
-            cert: tls.cert,
-            key: tls.key,
-            rejectUnauthorized: tls.rejectUnauthorized ?? true,
-            // SNI takes a DNS name only; for an IP address the certificate's IP SAN is checked instead.
-            ...(tls.servername ? { servername: tls.servername } : /^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-          })
-        : netConnect({ host, port });
-      const fail = (err: DeliveryError) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(err);
-      };
-      const timer = setTimeout(() => fail(this.failure(`no connection within ${this.timeoutMs} ms`)), this.timeoutMs);
-      socket.once('error', (e) => fail(this.failure('connect failed', e)));
-      socket.once(tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        this.watch(socket);
-        resolve(socket);
-      });
-    }).then((socket) => this.notRefused(socket));
+    return openSyslogSocket(this.address.host, this.address.port, this.tls, this.timeoutMs, this.name).then((socket) => {
+      this.watch(socket);
+      return this.notRefused(socket);
+    });
   }
 
   /**
